@@ -1,0 +1,79 @@
+using System;
+using System.Globalization;
+
+namespace Ep;
+
+/// <summary>
+/// Worst-case device memory that one rank's receive buffers need for a layer at a given rank count:
+/// the buffers Dispatch writes (tokens, routing weights, routing indices). Computed by <see cref="EpMemoryPlanner"/>,
+/// shown by the generated <c>PlanMemory</c>, and checked against <c>MemoryBudgetGiB</c> by warning EP0013.
+/// </summary>
+public sealed record EpMemoryPlan
+{
+    /// <summary>Rank count the plan is for.</summary>
+    public int Ranks { get; init; }
+    /// <summary>Experts per rank.</summary>
+    public int LocalExperts { get; init; }
+    /// <summary>Layout the plan is for.</summary>
+    public EpLayout Layout { get; init; }
+    /// <summary>Flat receive capacity: (source rank, token) rows.</summary>
+    public long RecvCapacityRows { get; init; }
+    /// <summary>Rows of the layout's receive buffer (Flat: the capacity; ExpertMajor: the capacity × min(K, L) plus padding).</summary>
+    public long ReceiveRows { get; init; }
+    /// <summary>Bytes of received token rows (rows × H × 2).</summary>
+    public long TokenBytes { get; init; }
+    /// <summary>Bytes of received routing weights (fp32; Flat: K per row, ExpertMajor: one per row).</summary>
+    public long WeightBytes { get; init; }
+    /// <summary>Bytes of routing indices (Flat: K int64 local expert ids per row; ExpertMajor: one int64 source slot per row).</summary>
+    public long IndexBytes { get; init; }
+
+    /// <summary>All receive bytes.</summary>
+    public long TotalBytes => TokenBytes + WeightBytes + IndexBytes;
+
+    /// <summary>All receive bytes in GiB.</summary>
+    public double TotalGiB => TotalBytes / (1024.0 * 1024.0 * 1024.0);
+
+    /// <summary>One line for logs and reports.</summary>
+    public override string ToString() => string.Format(
+        CultureInfo.InvariantCulture,
+        "{0} layout, {1} ranks, {2} local experts: {3:N0} rows, {4:F3} GiB per rank (tokens {5:N0} B, weights {6:N0} B, indices {7:N0} B)",
+        Layout, Ranks, LocalExperts, ReceiveRows, TotalGiB, TokenBytes, WeightBytes, IndexBytes);
+}
+
+/// <summary>Computes <see cref="EpMemoryPlan"/>s; the one formula the generator, the runtime and the tools share.</summary>
+public static class EpMemoryPlanner
+{
+    private const int PayloadBytes = 2; // bf16, the only payload NCCL EP moves.
+
+    /// <summary>Plans <paramref name="spec"/>'s own layout at <paramref name="ranks"/> ranks.</summary>
+    public static EpMemoryPlan Plan(EpLayerSpec spec, int ranks) => Plan(spec, ranks, spec.Layout);
+
+    /// <summary>Plans <paramref name="spec"/> as if it used <paramref name="layout"/>, to compare layouts.</summary>
+    public static EpMemoryPlan Plan(EpLayerSpec spec, int ranks, EpLayout layout)
+    {
+        if (spec is null)
+        {
+            throw new ArgumentNullException(nameof(spec));
+        }
+
+        if (ranks <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ranks), ranks, $"ranks must be positive; got {ranks}.");
+        }
+
+        long capacity = spec.RecvCapacity(ranks);
+        bool flat = layout == EpLayout.Flat;
+        long rows = flat ? capacity : spec.ExpertMajorCapacity(ranks);
+        return new EpMemoryPlan
+        {
+            Ranks = ranks,
+            LocalExperts = spec.LocalExperts(ranks),
+            Layout = layout,
+            RecvCapacityRows = capacity,
+            ReceiveRows = rows,
+            TokenBytes = rows * spec.HiddenSize * PayloadBytes,
+            WeightBytes = rows * (flat ? spec.TopK : 1) * sizeof(float),
+            IndexBytes = rows * (flat ? spec.TopK : 1) * sizeof(long),
+        };
+    }
+}

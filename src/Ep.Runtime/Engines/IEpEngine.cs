@@ -1,0 +1,43 @@
+namespace Ep;
+
+/// <summary>
+/// One engine instance per <see cref="EpGroup"/>: the seam between the engine-neutral runtime (state, shape
+/// checks, lifetimes) and an implementation (Reference on the CPU; Staged and NcclEp on GPUs).
+/// </summary>
+internal interface IEpEngine : System.IDisposable
+{
+    EpEngineKind Kind { get; }
+
+    /// <summary>Why this engine was chosen, logged once per group.</summary>
+    string Reason { get; }
+
+    /// <summary>Creates the per-layer state (buffers, handles). Collective: every rank creates its layers in the same order.</summary>
+    IEpLayerEngine CreateLayer(EpLayerSpec spec, string kernelSource, string layerName);
+
+    /// <summary>Collective: allocates a tensor at the same window offset on every rank.</summary>
+    SymmetricTensor<T> AllocateSymmetric<T>(int rows, int columns)
+        where T : unmanaged;
+}
+
+/// <summary>
+/// The eight operations of DESIGN.md section 3 for one layer instance. Callers have checked shapes and call order;
+/// engines check data (routing ids, capacity) and must leave outputs untouched when they throw.
+/// </summary>
+internal interface IEpLayerEngine : System.IDisposable
+{
+    EpDispatchResult Dispatch(long step, DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights);
+
+    EpPermutedBatch Permute(EpDispatchResult dispatched);
+
+    DeviceTensor<BFloat16> Unpermute(EpPermutedBatch batch, DeviceTensor<BFloat16> expertOutput);
+
+    DeviceTensor<BFloat16> Combine(DeviceTensor<BFloat16> combineInput);
+
+    DeviceTensor<BFloat16> CombineBackward(DeviceTensor<BFloat16> gradOutput);
+
+    EpUnpermuteGradients UnpermuteBackward(EpPermutedBatch batch, DeviceTensor<BFloat16> expertOutput, DeviceTensor<BFloat16> gradCombineInput);
+
+    DeviceTensor<BFloat16> PermuteBackward(EpPermutedBatch batch, DeviceTensor<BFloat16> gradPermuted);
+
+    EpDispatchGradients DispatchBackward(DeviceTensor<BFloat16> gradReceived, DeviceTensor<float>? gradReceivedWeights);
+}

@@ -1,0 +1,117 @@
+using System.Collections.Generic;
+
+namespace Ep;
+
+/// <summary>
+/// What Dispatch delivered to this rank. The tensors are views of buffers the layer owns: they stay valid
+/// until the next Dispatch on the same layer instance (use one instance per in-flight micro-batch).
+/// </summary>
+public sealed class EpDispatchResult
+{
+    internal EpDispatchResult(long step, EpLayout layout, DeviceTensor<BFloat16> tokens, DeviceTensor<long>? topkIdx,
+        DeviceTensor<float> topkWeights, int[] expertCounts, int[] expertOffsets, int tokenCount)
+    {
+        Step = step;
+        Layout = layout;
+        Tokens = tokens;
+        TopkIdx = topkIdx;
+        TopkWeights = topkWeights;
+        ExpertCounts = expertCounts;
+        ExpertOffsets = expertOffsets;
+        TokenCount = tokenCount;
+    }
+
+    /// <summary>The layout of <see cref="Tokens"/>.</summary>
+    public EpLayout Layout { get; }
+
+    /// <summary>
+    /// Received rows [N, H]. Flat: one row per (source rank, token) with an expert here, by source rank then token.
+    /// ExpertMajor: one row per (token, local expert), grouped by local expert, groups padded with zero rows.
+    /// </summary>
+    public DeviceTensor<BFloat16> Tokens { get; }
+
+    /// <summary>Flat: [N, K] local expert ids of each row, ascending, padded with −1. ExpertMajor: null (the group gives the expert).</summary>
+    public DeviceTensor<long>? TopkIdx { get; }
+
+    /// <summary>Flat: [N, K] routing weights matching <see cref="TopkIdx"/> (0 for padding). ExpertMajor: [N], one per row (0 for padding rows).</summary>
+    public DeviceTensor<float> TopkWeights { get; }
+
+    /// <summary>(token, expert) pairs per local expert, without padding.</summary>
+    public IReadOnlyList<int> ExpertCounts { get; }
+
+    /// <summary>
+    /// Row where each local expert's group starts in the expert-major order (ExpertMajor: within <see cref="Tokens"/>,
+    /// padded; Flat: within what Permute will produce).
+    /// </summary>
+    public IReadOnlyList<int> ExpertOffsets { get; }
+
+    /// <summary>N, the rows of <see cref="Tokens"/>.</summary>
+    public int RowCount => Tokens.Rows;
+
+    /// <summary>T, the tokens this rank sent into the Dispatch that produced this result.</summary>
+    public int TokenCount { get; }
+
+    /// <summary>The layer step this result belongs to; results of older steps are refused.</summary>
+    internal long Step { get; }
+}
+
+/// <summary>Rows in expert-major order for a grouped GEMM, from Permute.</summary>
+public sealed class EpPermutedBatch
+{
+    internal EpPermutedBatch(long step, DeviceTensor<BFloat16> tokens, int[] expertCounts, int[] expertOffsets)
+    {
+        Step = step;
+        Tokens = tokens;
+        ExpertCounts = expertCounts;
+        ExpertOffsets = expertOffsets;
+    }
+
+    /// <summary>[M, H]: local expert e's rows are [ExpertOffsets[e], ExpertOffsets[e] + ExpertCounts[e]).</summary>
+    public DeviceTensor<BFloat16> Tokens { get; }
+
+    /// <summary>Real rows per local expert (padding excluded).</summary>
+    public IReadOnlyList<int> ExpertCounts { get; }
+
+    /// <summary>First row of each local expert's group.</summary>
+    public IReadOnlyList<int> ExpertOffsets { get; }
+
+    /// <summary>M, the rows of <see cref="Tokens"/>: Flat sums the real counts; ExpertMajor includes padding.</summary>
+    public int RowCount => Tokens.Rows;
+
+    internal long Step { get; }
+}
+
+/// <summary>Gradients from UnpermuteBackward.</summary>
+public sealed class EpUnpermuteGradients
+{
+    internal EpUnpermuteGradients(DeviceTensor<BFloat16> gradExpertOutput, DeviceTensor<float>? gradWeights)
+    {
+        GradExpertOutput = gradExpertOutput;
+        GradWeights = gradWeights;
+    }
+
+    /// <summary>[M, H]: gradient of the expert outputs, in the permuted order.</summary>
+    public DeviceTensor<BFloat16> GradExpertOutput { get; }
+
+    /// <summary>
+    /// Gradient of the received routing weights, shaped like <see cref="EpDispatchResult.TopkWeights"/>;
+    /// null when the layer does not apply weights (<c>ApplyWeightsInCombine = false</c>).
+    /// </summary>
+    public DeviceTensor<float>? GradWeights { get; }
+}
+
+/// <summary>Gradients from DispatchBackward, back on the ranks that sent the tokens.</summary>
+public sealed class EpDispatchGradients
+{
+    internal EpDispatchGradients(DeviceTensor<BFloat16> gradTokens, DeviceTensor<float>? gradTopkWeights)
+    {
+        GradTokens = gradTokens;
+        GradTopkWeights = gradTopkWeights;
+    }
+
+    /// <summary>[T, H]: for each token, the sum over every rank that received it.</summary>
+    public DeviceTensor<BFloat16> GradTokens { get; }
+
+    /// <summary>[T, K] in the caller's original top-k order (0 where topkIdx was −1); null when no weight gradient was passed.</summary>
+    public DeviceTensor<float>? GradTopkWeights { get; }
+}
