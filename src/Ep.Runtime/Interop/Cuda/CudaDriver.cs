@@ -1,0 +1,123 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace Ep.Interop.Cuda;
+
+/// <summary>
+/// The CUDA driver API functions Ep uses, bound by their exact exported symbols (the <c>_v2</c> names are what
+/// cuda.h's macros select). Device pointers are <c>CUdeviceptr</c> = unsigned 64-bit.
+/// </summary>
+internal static unsafe partial class CudaDriver
+{
+    private const string Library = "cuda";
+
+    [LibraryImport(Library, EntryPoint = "cuInit")]
+    internal static partial CudaResult Init(uint flags);
+
+    [LibraryImport(Library, EntryPoint = "cuDriverGetVersion")]
+    internal static partial CudaResult DriverGetVersion(out int version);
+
+    [LibraryImport(Library, EntryPoint = "cuDeviceGetCount")]
+    internal static partial CudaResult DeviceGetCount(out int count);
+
+    [LibraryImport(Library, EntryPoint = "cuDeviceGet")]
+    internal static partial CudaResult DeviceGet(out int device, int ordinal);
+
+    [LibraryImport(Library, EntryPoint = "cuDeviceGetName")]
+    internal static partial CudaResult DeviceGetName(byte* name, int length, int device);
+
+    [LibraryImport(Library, EntryPoint = "cuDeviceGetAttribute")]
+    internal static partial CudaResult DeviceGetAttribute(out int value, CudaDeviceAttribute attribute, int device);
+
+    [LibraryImport(Library, EntryPoint = "cuDeviceTotalMem_v2")]
+    internal static partial CudaResult DeviceTotalMem(out nuint bytes, int device);
+
+    [LibraryImport(Library, EntryPoint = "cuDevicePrimaryCtxRetain")]
+    internal static partial CudaResult DevicePrimaryCtxRetain(out IntPtr context, int device);
+
+    [LibraryImport(Library, EntryPoint = "cuDevicePrimaryCtxRelease_v2")]
+    internal static partial CudaResult DevicePrimaryCtxRelease(int device);
+
+    [LibraryImport(Library, EntryPoint = "cuCtxSetCurrent")]
+    internal static partial CudaResult CtxSetCurrent(IntPtr context);
+
+    [LibraryImport(Library, EntryPoint = "cuCtxSynchronize")]
+    internal static partial CudaResult CtxSynchronize();
+
+    [LibraryImport(Library, EntryPoint = "cuStreamCreate")]
+    internal static partial CudaResult StreamCreate(out IntPtr stream, uint flags);
+
+    [LibraryImport(Library, EntryPoint = "cuStreamDestroy_v2")]
+    internal static partial CudaResult StreamDestroy(IntPtr stream);
+
+    [LibraryImport(Library, EntryPoint = "cuStreamSynchronize")]
+    internal static partial CudaResult StreamSynchronize(IntPtr stream);
+
+    [LibraryImport(Library, EntryPoint = "cuStreamWaitEvent")]
+    internal static partial CudaResult StreamWaitEvent(IntPtr stream, IntPtr cudaEvent, uint flags);
+
+    [LibraryImport(Library, EntryPoint = "cuEventCreate")]
+    internal static partial CudaResult EventCreate(out IntPtr cudaEvent, uint flags);
+
+    [LibraryImport(Library, EntryPoint = "cuEventDestroy_v2")]
+    internal static partial CudaResult EventDestroy(IntPtr cudaEvent);
+
+    [LibraryImport(Library, EntryPoint = "cuEventRecord")]
+    internal static partial CudaResult EventRecord(IntPtr cudaEvent, IntPtr stream);
+
+    [LibraryImport(Library, EntryPoint = "cuEventSynchronize")]
+    internal static partial CudaResult EventSynchronize(IntPtr cudaEvent);
+
+    [LibraryImport(Library, EntryPoint = "cuEventElapsedTime")]
+    internal static partial CudaResult EventElapsedTime(out float milliseconds, IntPtr start, IntPtr end);
+
+    [LibraryImport(Library, EntryPoint = "cuMemAlloc_v2")]
+    internal static partial CudaResult MemAlloc(out ulong devicePointer, nuint bytes);
+
+    [LibraryImport(Library, EntryPoint = "cuMemFree_v2")]
+    internal static partial CudaResult MemFree(ulong devicePointer);
+
+    [LibraryImport(Library, EntryPoint = "cuMemGetInfo_v2")]
+    internal static partial CudaResult MemGetInfo(out nuint free, out nuint total);
+
+    [LibraryImport(Library, EntryPoint = "cuMemcpyHtoDAsync_v2")]
+    internal static partial CudaResult MemcpyHtoDAsync(ulong destination, void* source, nuint bytes, IntPtr stream);
+
+    [LibraryImport(Library, EntryPoint = "cuMemcpyDtoHAsync_v2")]
+    internal static partial CudaResult MemcpyDtoHAsync(void* destination, ulong source, nuint bytes, IntPtr stream);
+
+    [LibraryImport(Library, EntryPoint = "cuMemcpyDtoDAsync_v2")]
+    internal static partial CudaResult MemcpyDtoDAsync(ulong destination, ulong source, nuint bytes, IntPtr stream);
+
+    [LibraryImport(Library, EntryPoint = "cuMemsetD8Async")]
+    internal static partial CudaResult MemsetD8Async(ulong destination, byte value, nuint count, IntPtr stream);
+
+    [LibraryImport(Library, EntryPoint = "cuMemsetD32Async")]
+    internal static partial CudaResult MemsetD32Async(ulong destination, uint value, nuint count, IntPtr stream);
+
+    [LibraryImport(Library, EntryPoint = "cuModuleLoadData")]
+    internal static partial CudaResult ModuleLoadData(out IntPtr module, void* image);
+
+    [LibraryImport(Library, EntryPoint = "cuModuleUnload")]
+    internal static partial CudaResult ModuleUnload(IntPtr module);
+
+    [LibraryImport(Library, EntryPoint = "cuModuleGetFunction", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial CudaResult ModuleGetFunction(out IntPtr function, IntPtr module, string name);
+
+    [LibraryImport(Library, EntryPoint = "cuFuncSetAttribute")]
+    internal static partial CudaResult FuncSetAttribute(IntPtr function, CudaFunctionAttribute attribute, int value);
+
+    [LibraryImport(Library, EntryPoint = "cuLaunchKernel")]
+    internal static partial CudaResult LaunchKernel(IntPtr function,
+        uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
+        uint sharedMemBytes, IntPtr stream, void** kernelParams, void** extra);
+
+    [LibraryImport(Library, EntryPoint = "cuOccupancyMaxActiveBlocksPerMultiprocessor")]
+    internal static partial CudaResult OccupancyMaxActiveBlocksPerMultiprocessor(out int blocks, IntPtr function, int blockSize, nuint dynamicSharedMemBytes);
+
+    [LibraryImport(Library, EntryPoint = "cuGetErrorName")]
+    internal static partial CudaResult GetErrorName(CudaResult error, out IntPtr name);
+
+    [LibraryImport(Library, EntryPoint = "cuGetErrorString")]
+    internal static partial CudaResult GetErrorString(CudaResult error, out IntPtr text);
+}

@@ -1,0 +1,35 @@
+namespace Ep.Interop.Cuda;
+
+/// <summary><c>CUresult</c>; only the values Ep tests for are named, the rest come back through cuGetErrorName.</summary>
+internal enum CudaResult
+{
+    Success = 0,
+    InvalidValue = 1,
+    OutOfMemory = 2,
+    NotInitialized = 3,
+    NoDevice = 100,
+    InvalidDevice = 101,
+    InvalidImage = 200,
+    NotFound = 500,
+    NotReady = 600,
+    IllegalAddress = 700,
+    LaunchFailed = 719,
+}
+
+/// <summary><c>CUdevice_attribute</c> values Ep reads (numbers from cuda.h).</summary>
+internal enum CudaDeviceAttribute
+{
+    MaxThreadsPerBlock = 1,
+    MaxSharedMemoryPerBlock = 8,
+    WarpSize = 10,
+    MultiprocessorCount = 16,
+    ComputeCapabilityMajor = 75,
+    ComputeCapabilityMinor = 76,
+    MaxSharedMemoryPerBlockOptin = 97,
+}
+
+/// <summary><c>CUfunction_attribute</c> values Ep sets.</summary>
+internal enum CudaFunctionAttribute
+{
+    MaxDynamicSharedSizeBytes = 8,
+}
