@@ -113,17 +113,17 @@ public class DeviceTensor<T> : IDisposable
     }
 
     /// <summary>Copies all elements to <paramref name="destination"/>.</summary>
-    public virtual void CopyTo(Span<T> destination)
+    public void CopyTo(Span<T> destination)
     {
         RequireLength(destination.Length, nameof(destination));
-        AsSpan().CopyTo(destination);
+        Storage.CopyToHost(Offset, destination);
     }
 
     /// <summary>Copies <paramref name="source"/> over all elements.</summary>
-    public virtual void CopyFrom(ReadOnlySpan<T> source)
+    public void CopyFrom(ReadOnlySpan<T> source)
     {
         RequireLength(source.Length, nameof(source));
-        source.CopyTo(AsSpan());
+        Storage.CopyFromHost(Offset, source);
     }
 
     /// <summary>A host copy of the elements.</summary>
@@ -155,12 +155,7 @@ public class DeviceTensor<T> : IDisposable
 
     private static TensorStorage<T> CreateStorage(EpDevice device, long length)
     {
-        if (device.IsCpu)
-        {
-            return new HostStorage<T>(new T[length]);
-        }
-
-        throw new PlatformNotSupportedException($"Tensors on {device} need a GPU engine, which this build of Ep.Runtime does not include yet.");
+        return device.IsCpu ? new HostStorage<T>(new T[length]) : DeviceStorage<T>.Allocate(device, length);
     }
 
     private static void RequireShape(int rows, int columns)

@@ -25,6 +25,12 @@ internal abstract class TensorStorage<T> : IDisposable
     /// <summary>Host view of elements [start, start + count); only host storage has one.</summary>
     public abstract Span<T> HostSpan(long start, int count);
 
+    /// <summary>Copies elements [start, start + destination.Length) to host memory, after pending device work.</summary>
+    public virtual void CopyToHost(long start, Span<T> destination) => HostSpan(start, destination.Length).CopyTo(destination);
+
+    /// <summary>Copies host elements over [start, start + source.Length).</summary>
+    public virtual void CopyFromHost(long start, ReadOnlySpan<T> source) => source.CopyTo(HostSpan(start, source.Length));
+
     public void Dispose()
     {
         if (!IsDisposed)

@@ -84,6 +84,19 @@ internal sealed class CudaDevice : IDisposable
         return new CudaDevice(ordinal, device, context);
     }
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, Lazy<CudaDevice>> Shared = new();
+
+    /// <summary>
+    /// The process-wide handle of device <paramref name="ordinal"/>, made current on the calling thread. Its primary
+    /// context stays retained for the life of the process, as the CUDA runtime's does.
+    /// </summary>
+    public static CudaDevice Current(int ordinal)
+    {
+        CudaDevice device = Shared.GetOrAdd(ordinal, o => new Lazy<CudaDevice>(() => Open(o))).Value;
+        device.MakeCurrent();
+        return device;
+    }
+
     /// <summary>Makes this device's context current on the calling thread (each simulated rank is its own thread).</summary>
     public void MakeCurrent() => CudaException.ThrowIfFailed(CudaDriver.CtxSetCurrent(_context));
 
