@@ -1,3 +1,4 @@
+using System.Linq;
 using Ep.Generators.Tests.Support;
 using Xunit;
 
@@ -27,6 +28,20 @@ public sealed class LayerSnapshotTests
 
     [Fact]
     public void Low_latency_layer_in_the_global_namespace() => Verify(LayerSources.LowLatencyGlobal, "DecodeMoe", "LowLatencyGlobalLayer");
+
+    [Fact]
+    public void Kernels_file_wraps_the_cuda_text_in_one_verbatim_constant()
+    {
+        // The wrapper only, around a fixed text: the real CUDA text is covered by the .cu snapshots, and repeating it
+        // here would make every kernel edit re-accept a second file.
+        GeneratorRun run = GeneratorHarness.Run(LayerSources.Nested);
+        var model = (Ep.Generators.Model.LayerModel)run.Result.TrackedSteps[ExpertParallelLayerGenerator.ModelStep]
+            .SelectMany(step => step.Outputs).Single().Value;
+
+        string generated = Ep.Generators.Emit.KernelSourceWriter.Write(model, "// kernels\n#define GREETING \"hi\"\n");
+
+        Snapshot.Match(generated, "NestedLayer.Kernels", "cs");
+    }
 
     private static void Verify(string userSource, string fullName, string snapshotName)
     {
