@@ -13,7 +13,10 @@ internal sealed class SourceWriter
     private readonly StringBuilder _text = new();
     private int _depth;
 
-    /// <summary>Writes one line at the current indentation; an empty line gets no trailing spaces.</summary>
+    /// <summary>
+    /// Writes one line at the current indentation; an empty line gets no trailing spaces. Line breaks inside
+    /// <paramref name="line"/> are kept as they are, so a multi-line verbatim string's value is not re-indented.
+    /// </summary>
     public SourceWriter Line(string line = "")
     {
         if (line.Length > 0)
@@ -30,13 +33,6 @@ internal sealed class SourceWriter
         return this;
     }
 
-    /// <summary>Writes text exactly as given (no indentation added), e.g. the body of a verbatim string.</summary>
-    public SourceWriter Raw(string text)
-    {
-        _text.Append(text);
-        return this;
-    }
-
     /// <summary>Writes <paramref name="header"/> and an opening brace, and indents what follows.</summary>
     public SourceWriter Open(string header)
     {
@@ -47,7 +43,7 @@ internal sealed class SourceWriter
     }
 
     /// <summary>Closes the innermost <see cref="Open"/>; a blank line left after its last member is dropped.</summary>
-    public SourceWriter Close(string suffix = "")
+    public SourceWriter Close()
     {
         _depth--;
         if (_text.Length >= 2 && _text[_text.Length - 1] == '\n' && _text[_text.Length - 2] == '\n')
@@ -55,7 +51,7 @@ internal sealed class SourceWriter
             _text.Length--;
         }
 
-        return Line("}" + suffix);
+        return Line("}");
     }
 
     /// <summary>Writes an XML doc <c>&lt;summary&gt;</c> on one line.</summary>
