@@ -47,6 +47,27 @@ public sealed class GeneratedCodeCompilesTests
         AssertNoWarningsOrErrors(run.Output);
     }
 
+    [Theory]
+    [InlineData("public partial struct Outer { LAYER }")]
+    [InlineData("public partial record struct Outer { LAYER }")]
+    [InlineData("public partial record Outer(int X) { LAYER }")]
+    [InlineData("public partial interface IOuter { LAYER }")]
+    [InlineData("public static partial class Outer { public partial class Middle { LAYER } }")]
+    [InlineData("namespace @event.@class { LAYER }")]
+    public void Layers_in_every_kind_of_containing_type_compile(string container)
+    {
+        string source = "using Ep;\n" + container.Replace("LAYER",
+            "[ExpertParallelLayer(Experts = 8, TopK = 2, HiddenSize = 64, MaxTokensPerRank = 32)] public partial class @operator { }",
+            System.StringComparison.Ordinal);
+        GeneratorRun run = GeneratorHarness.Run(source);
+
+        Assert.Null(run.Result.Exception);
+        Assert.Empty(run.GeneratorDiagnostics);
+        AssertNoWarningsOrErrors(run.Input);
+        Assert.Equal(2, run.Result.GeneratedSources.Length);
+        AssertNoWarningsOrErrors(run.Output);
+    }
+
     [Fact]
     public void A_plain_buffer_does_not_compile_where_a_zero_copy_layer_needs_symmetric_memory()
     {
