@@ -9,6 +9,11 @@ namespace Ep.Generators.Parsing;
 /// <summary>Turns an annotated class into a <see cref="LayerModel"/>, or null when the analyzer will report an error instead.</summary>
 internal static class LayerModelBuilder
 {
+    /// <summary>Dotted namespace names without <c>@</c> escapes (the model holds names, emitters escape them), e.g. <c>event.Models</c>.</summary>
+    private static readonly SymbolDisplayFormat NamespaceFormat = new(
+        globalNamespaceStyle: SymbolDisplayGlobalNamespaceStyle.Omitted,
+        typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces);
+
     public static LayerModel? Build(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         if (context.TargetSymbol is not INamedTypeSymbol type || context.Attributes.Length == 0)
@@ -28,7 +33,7 @@ internal static class LayerModelBuilder
         }
 
         return new LayerModel(
-            type.ContainingNamespace.IsGlobalNamespace ? string.Empty : type.ContainingNamespace.ToDisplayString(),
+            type.ContainingNamespace.IsGlobalNamespace ? string.Empty : type.ContainingNamespace.ToDisplayString(NamespaceFormat),
             ContainingTypes(type),
             type.Name,
             AccessibilityKeyword(type.DeclaredAccessibility),
