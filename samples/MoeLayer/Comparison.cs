@@ -33,7 +33,7 @@ internal static class Comparison
     }
 
     // Each expert lives on exactly one rank; the others contribute zeros, so the sum is that rank's gradient.
-    private static IEnumerable<double> SumOverRanks(RankResult[] ep, int expert)
+    private static double[] SumOverRanks(RankResult[] ep, int expert)
     {
         int length = ep[0].GradExpertWeights[expert].Length;
         var sum = new double[length];

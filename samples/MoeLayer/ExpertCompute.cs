@@ -1,4 +1,4 @@
-using System;
+using System.Collections.Generic;
 using Ep;
 
 namespace MoeLayer;
@@ -13,68 +13,68 @@ internal static class ExpertCompute
     public static BFloat16[] Forward(BFloat16[] x, EpPermutedBatch batch, int firstExpert, float[][] weights, int h)
     {
         var y = new BFloat16[x.Length];
-        Span<float> row = stackalloc float[h];
-        ForEachRow(batch, (row0, expert) =>
+        var accumulator = new float[h];
+        foreach ((int row, int expert) in Rows(batch))
         {
             float[] w = weights[firstExpert + expert];
-            row.Clear();
+            System.Array.Clear(accumulator);
             for (int i = 0; i < h; i++)
             {
-                float xi = x[row0 * h + i];
+                float xi = x[row * h + i];
                 for (int j = 0; j < h; j++)
                 {
-                    row[j] += xi * w[i * h + j];
+                    accumulator[j] += xi * w[i * h + j];
                 }
             }
 
             for (int j = 0; j < h; j++)
             {
-                y[row0 * h + j] = (BFloat16)row[j];
+                y[row * h + j] = (BFloat16)accumulator[j];
             }
-        });
+        }
+
         return y;
     }
 
-    /// <summary>dx = dy · Wᵀ per row, and dW += xᵀ · dy accumulated into <paramref name="gradWeights"/> (fp32).</summary>
+    /// <summary>dx = dy · Wᵀ per row, and dW += xᵀ · dy accumulated into <paramref name="gradWeights"/>.</summary>
     public static BFloat16[] Backward(BFloat16[] x, BFloat16[] dy, EpPermutedBatch batch, int firstExpert, float[][] weights,
         double[][] gradWeights, int h)
     {
         var dx = new BFloat16[x.Length];
-        Span<float> row = stackalloc float[h];
-        ForEachRow(batch, (row0, expert) =>
+        var accumulator = new float[h];
+        foreach ((int row, int expert) in Rows(batch))
         {
             float[] w = weights[firstExpert + expert];
             double[] dw = gradWeights[firstExpert + expert];
-            row.Clear();
+            System.Array.Clear(accumulator);
             for (int i = 0; i < h; i++)
             {
-                float xi = x[row0 * h + i];
+                float xi = x[row * h + i];
                 for (int j = 0; j < h; j++)
                 {
-                    float g = dy[row0 * h + j];
-                    row[i] += g * w[i * h + j];
+                    float g = dy[row * h + j];
+                    accumulator[i] += g * w[i * h + j];
                     dw[i * h + j] += xi * g;
                 }
             }
 
             for (int i = 0; i < h; i++)
             {
-                dx[row0 * h + i] = (BFloat16)row[i];
+                dx[row * h + i] = (BFloat16)accumulator[i];
             }
-        });
+        }
+
         return dx;
     }
 
-    private delegate void RowAction(int row, int localExpert);
-
-    private static void ForEachRow(EpPermutedBatch batch, RowAction action)
+    /// <summary>(row, local expert) for every real row; padding rows past a group's count are zeros and stay zeros.</summary>
+    private static IEnumerable<(int Row, int LocalExpert)> Rows(EpPermutedBatch batch)
     {
         for (int e = 0; e < batch.ExpertCounts.Count; e++)
         {
-            // Padding rows past the count are zeros and stay zeros through a bias-free linear map.
             for (int r = 0; r < batch.ExpertCounts[e]; r++)
             {
-                action(batch.ExpertOffsets[e] + r, e);
+                yield return (batch.ExpertOffsets[e] + r, e);
             }
         }
     }

@@ -63,11 +63,10 @@ static int Option(string[] args, string name, int fallback)
         return fallback;
     }
 
-    if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value <= 0)
+    if (i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value > 0)
     {
-        Console.Error.WriteLine($"{name} needs a positive integer.");
-        Environment.Exit(2);
+        return value;
     }
 
-    return value;
+    throw new ArgumentException($"{name} needs a positive integer.", nameof(args));
 }
