@@ -10,6 +10,8 @@ namespace Ep.Generators.Emit;
 /// ZeroCopy layers differ in two signatures: <c>Combine</c> takes a <c>SymmetricTensor</c> (peers read it in place,
 /// so a plain buffer must not compile) and <c>Unpermute</c> returns one, so its result can be passed straight on.
 /// Backward takes ordinary buffers in every layer: the runtime stages gradients itself.
+/// LowLatency layers get no backward methods: NCCL EP's LL mode is inference-only, so training code against such a
+/// layer does not compile rather than failing at run time.
 /// </remarks>
 internal static class LayerOperationsWriter
 {
@@ -27,6 +29,11 @@ internal static class LayerOperationsWriter
         WritePermute(writer);
         WriteUnpermute(writer, layer, dims);
         WriteCombine(writer, layer, dims);
+        if (layer.Spec.Algorithm == EpAlgorithm.LowLatency)
+        {
+            return;
+        }
+
         WriteCombineBackward(writer, dims);
         WriteUnpermuteBackward(writer, dims);
         WritePermuteBackward(writer, dims);
