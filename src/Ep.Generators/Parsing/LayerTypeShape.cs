@@ -40,7 +40,7 @@ internal static class LayerTypeShape
 
         for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
         {
-            if (current.IsGenericType)
+            if (current.TypeParameters.Length > 0) // not IsGenericType, which is also true inside a generic type
             {
                 Location genericLocation = current.Locations.FirstOrDefault() ?? nameLocation;
                 problems.Add(new LayerTypeProblem(EpRules.GenericLayer, genericLocation, new[] { type.Name }));
