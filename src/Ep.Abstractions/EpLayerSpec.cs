@@ -65,6 +65,12 @@ public sealed record EpLayerSpec
         return RecvCapacity(ranks) * Math.Min(TopK, localExperts) + (long)localExperts * (EffectiveAlignment - 1);
     }
 
+    /// <summary>
+    /// Rows of the LowLatency receive buffer, always the worst case: NCCL EP LL's expert-major output is
+    /// [L, R × MaxTokensPerRank, H], one zone per local expert that can hold every token of every rank.
+    /// </summary>
+    public long LowLatencyCapacity(int ranks) => (long)LocalExperts(ranks) * ranks * MaxTokensPerRank;
+
     private static void RequirePositive(int value, string name)
     {
         if (value <= 0)

@@ -16,15 +16,20 @@ public sealed record EpMemoryPlan
     public int LocalExperts { get; init; }
     /// <summary>Layout the plan is for.</summary>
     public EpLayout Layout { get; init; }
+    /// <summary>Kernel family the plan is for: LowLatency sizes its expert-major buffer differently from HighThroughput.</summary>
+    public EpAlgorithm Algorithm { get; init; }
     /// <summary>Flat receive capacity: (source rank, token) rows.</summary>
     public long RecvCapacityRows { get; init; }
-    /// <summary>Rows of the layout's receive buffer (Flat: the capacity; ExpertMajor: the capacity × min(K, L) plus padding).</summary>
+    /// <summary>
+    /// Rows of the layout's receive buffer: Flat, the capacity; HighThroughput ExpertMajor, the capacity × min(K, L)
+    /// plus padding; LowLatency, L × R × MaxTokensPerRank (NCCL EP LL's fixed [L, R·MaxTokensPerRank, H] output).
+    /// </summary>
     public long ReceiveRows { get; init; }
     /// <summary>Bytes of received token rows (rows × H × 2).</summary>
     public long TokenBytes { get; init; }
-    /// <summary>Bytes of received routing weights (fp32; Flat: K per row, ExpertMajor: one per row).</summary>
+    /// <summary>Bytes of received routing weights (fp32; Flat: K per row, ExpertMajor and LowLatency: one per row).</summary>
     public long WeightBytes { get; init; }
-    /// <summary>Bytes of routing indices (Flat: K int64 local expert ids per row; ExpertMajor: one int64 source slot per row).</summary>
+    /// <summary>Bytes of routing indices (Flat: K int64 local expert ids per row; ExpertMajor and LowLatency: one int64 source slot per row).</summary>
     public long IndexBytes { get; init; }
 
     /// <summary>All receive bytes.</summary>
@@ -36,8 +41,8 @@ public sealed record EpMemoryPlan
     /// <summary>One line for logs and reports.</summary>
     public override string ToString() => string.Format(
         CultureInfo.InvariantCulture,
-        "{0} layout, {1} ranks, {2} local experts: {3:N0} rows, {4:F3} GiB per rank (tokens {5:N0} B, weights {6:N0} B, indices {7:N0} B)",
-        Layout, Ranks, LocalExperts, ReceiveRows, TotalGiB, TokenBytes, WeightBytes, IndexBytes);
+        "{8} {0} layout, {1} ranks, {2} local experts: {3:N0} rows, {4:F3} GiB per rank (tokens {5:N0} B, weights {6:N0} B, indices {7:N0} B)",
+        Layout, Ranks, LocalExperts, ReceiveRows, TotalGiB, TokenBytes, WeightBytes, IndexBytes, Algorithm);
 }
 
 /// <summary>Computes <see cref="EpMemoryPlan"/>s; the one formula the generator, the runtime and the tools share.</summary>
@@ -48,7 +53,11 @@ public static class EpMemoryPlanner
     /// <summary>Plans <paramref name="spec"/>'s own layout at <paramref name="ranks"/> ranks.</summary>
     public static EpMemoryPlan Plan(EpLayerSpec spec, int ranks) => Plan(spec, ranks, spec.Layout);
 
-    /// <summary>Plans <paramref name="spec"/> as if it used <paramref name="layout"/>, to compare layouts.</summary>
+    /// <summary>
+    /// Plans <paramref name="spec"/> as if it used <paramref name="layout"/>, to compare layouts. A LowLatency spec
+    /// planned as ExpertMajor gets LowLatency's L × R × MaxTokensPerRank rows; any spec planned as Flat gets the
+    /// Flat capacity (LowLatency has no Flat layout, so that plan is the HighThroughput alternative's).
+    /// </summary>
     public static EpMemoryPlan Plan(EpLayerSpec spec, int ranks, EpLayout layout)
     {
         if (spec is null)
@@ -63,12 +72,14 @@ public static class EpMemoryPlanner
 
         long capacity = spec.RecvCapacity(ranks);
         bool flat = layout == EpLayout.Flat;
-        long rows = flat ? capacity : spec.ExpertMajorCapacity(ranks);
+        bool lowLatency = !flat && spec.Algorithm == EpAlgorithm.LowLatency;
+        long rows = flat ? capacity : lowLatency ? spec.LowLatencyCapacity(ranks) : spec.ExpertMajorCapacity(ranks);
         return new EpMemoryPlan
         {
             Ranks = ranks,
             LocalExperts = spec.LocalExperts(ranks),
             Layout = layout,
+            Algorithm = lowLatency ? EpAlgorithm.LowLatency : EpAlgorithm.HighThroughput,
             RecvCapacityRows = capacity,
             ReceiveRows = rows,
             TokenBytes = rows * spec.HiddenSize * PayloadBytes,

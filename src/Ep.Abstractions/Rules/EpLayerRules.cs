@@ -13,7 +13,7 @@ public static class EpLayerRules
 {
     /// <summary>
     /// Every rule <paramref name="spec"/> breaks at <paramref name="ranks"/> ranks (0 = unknown: the rank-dependent
-    /// rules are skipped). Class-shape rules (EP0001–EP0003) need syntax and are checked by the analyzer alone.
+    /// rules are skipped). Class-shape rules (EP0001–EP0003, EP0022–EP0025) need syntax and are checked by the analyzer alone.
     /// </summary>
     public static IReadOnlyList<EpRuleViolation> Check(EpLayerSpec spec, int ranks)
     {
@@ -143,7 +143,8 @@ public static class EpLayerRules
 
         if (spec.Experts % ranks != 0)
         {
-            found.Add(new EpRuleViolation(EpRules.ExpertsNotDivisible, nameof(spec.Experts), spec.Experts, ranks));
+            // Blame Ranks: Experts alone is fine (it passed EP0004); the rank count is what it does not divide.
+            found.Add(new EpRuleViolation(EpRules.ExpertsNotDivisible, nameof(spec.Ranks), spec.Experts, ranks));
             return;
         }
 
@@ -168,6 +169,11 @@ public static class EpLayerRules
         }
     }
 
+    /// <remarks>
+    /// Where EP0013 points: at the argument that makes the buffers big when there is one, i.e. <c>Layout</c>
+    /// (HighThroughput ExpertMajor) or <c>Algorithm</c> (LowLatency) when the Flat layout would fit the budget;
+    /// otherwise at <c>MemoryBudgetGiB</c>, because no layout fits and the budget or the sizes must change.
+    /// </remarks>
     private static void CheckMemory(EpLayerSpec spec, int ranks, List<EpRuleViolation> found)
     {
         EpMemoryPlan plan = EpMemoryPlanner.Plan(spec, ranks);
@@ -176,23 +182,31 @@ public static class EpLayerRules
             return;
         }
 
+        bool lowLatency = plan.Algorithm == EpAlgorithm.LowLatency;
+        string layoutName = lowLatency ? "LowLatency ExpertMajor" : plan.Layout.ToString();
+        string property = nameof(spec.MemoryBudgetGiB);
         string advice;
-        string property;
-        if (spec.Layout == EpLayout.ExpertMajor)
+        if (plan.Layout == EpLayout.Flat)
         {
-            EpMemoryPlan flat = EpMemoryPlanner.Plan(spec, ranks, EpLayout.Flat);
-            advice = string.Format(CultureInfo.InvariantCulture,
-                "EpLayout.Flat would need {0:F2} GiB and Permute sizes expert-major rows by the actual counts", flat.TotalGiB);
-            property = nameof(spec.Layout);
+            advice = "Flat is already the smallest layout, so lower RecvCapacityPerRank (a step that needs more rows throws before writing anything) or MaxTokensPerRank, or raise the budget";
         }
         else
         {
-            advice = "lower RecvCapacityPerRank (a step that needs more rows throws before writing anything) or MaxTokensPerRank";
-            property = spec.RecvCapacityPerRank > 0 ? nameof(spec.RecvCapacityPerRank) : nameof(spec.MaxTokensPerRank);
+            EpMemoryPlan flat = EpMemoryPlanner.Plan(spec with { Algorithm = EpAlgorithm.HighThroughput }, ranks, EpLayout.Flat);
+            if (flat.TotalGiB <= spec.MemoryBudgetGiB)
+            {
+                property = lowLatency ? nameof(spec.Algorithm) : nameof(spec.Layout);
+            }
+
+            advice = string.Format(CultureInfo.InvariantCulture,
+                lowLatency
+                    ? "LowLatency reserves L × R × MaxTokensPerRank rows; HighThroughput with EpLayout.Flat would need {0:F2} GiB"
+                    : "EpLayout.Flat would need {0:F2} GiB, and Permute sizes expert-major rows by the actual counts",
+                flat.TotalGiB);
         }
 
         found.Add(new EpRuleViolation(EpRules.MemoryAboveBudget, property,
-            plan.Layout, plan.TotalGiB, plan.ReceiveRows, ranks, spec.MemoryBudgetGiB, advice));
+            layoutName, plan.TotalGiB, plan.ReceiveRows, ranks, spec.MemoryBudgetGiB, advice));
     }
 
     private static void RequirePositive(string property, int value, List<EpRuleViolation> found)

@@ -1,7 +1,7 @@
 namespace Ep;
 
 /// <summary>
-/// The catalog of layer rules, EP0001…EP0021. IDs are never reused; retired rules stay reserved.
+/// The catalog of layer rules, EP0001…EP0025. IDs are never reused; retired rules stay reserved.
 /// Limits quoted here are NCCL EP v0.1's (contrib/nccl_ep in NVIDIA/nccl), which aborts the process
 /// when they are broken, so Ep refuses them up front.
 /// </summary>
@@ -131,6 +131,26 @@ public static class EpRules
         "MaxTokensPerRank × local experts is {0} × {1} = {2}, not a multiple of 4 as NCCL EP LowLatency requires",
         EpRuleSeverity.Error);
 
+    /// <summary>EP0022: the layer class is static.</summary>
+    public static readonly EpRule StaticLayer = new("EP0022", "Layer class must not be static",
+        "Layer '{0}' is static; a layer is an instance bound to a group (constructor, Dispose, operations), so remove 'static'",
+        EpRuleSeverity.Error);
+
+    /// <summary>EP0023: the layer is a record.</summary>
+    public static readonly EpRule RecordLayer = new("EP0023", "Layer must be a class, not a record",
+        "Layer '{0}' is a record; a record's copy constructor and value equality would share one layer's buffers between copies, so declare it 'partial class'",
+        EpRuleSeverity.Error);
+
+    /// <summary>EP0024: the layer class has a primary constructor.</summary>
+    public static readonly EpRule PrimaryConstructorLayer = new("EP0024", "Layer class must not have a primary constructor",
+        "Layer '{0}' has a primary constructor; the generated constructor '{0}(EpGroup)' cannot chain to it, so move the parameters into fields or a separate class",
+        EpRuleSeverity.Error);
+
+    /// <summary>EP0025: the layer class is file-local.</summary>
+    public static readonly EpRule FileLocalLayer = new("EP0025", "Layer class must not be file-local",
+        "Layer '{0}' is declared 'file'; the generated members live in another file and cannot extend a file-local class, so use 'internal' or 'private' instead",
+        EpRuleSeverity.Error);
+
     /// <summary>Every rule, in ID order.</summary>
     public static EpRule[] All => new[]
     {
@@ -138,5 +158,6 @@ public static class EpRules
         HiddenSizeNotAligned, UnsupportedPayload, RecvCapacityTooSmall, ExpertsNotDivisible, RanksOutOfRange,
         TooManyLocalExperts, MemoryAboveBudget, TooManyTokensForNcclEp, LowLatencyHiddenSize, AlignmentNotPowerOfTwo,
         LowLatencyNeedsExpertMajor, ZeroCopyWithLowLatency, AlignmentIgnored, NegativeMemoryBudget, LowLatencyTokenMultiple,
+        StaticLayer, RecordLayer, PrimaryConstructorLayer, FileLocalLayer,
     };
 }
