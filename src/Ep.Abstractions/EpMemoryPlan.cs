@@ -41,8 +41,18 @@ public sealed record EpMemoryPlan
     /// <summary>One line for logs and reports.</summary>
     public override string ToString() => string.Format(
         CultureInfo.InvariantCulture,
-        "{8} {0} layout, {1} ranks, {2} local experts: {3:N0} rows, {4:F3} GiB per rank (tokens {5:N0} B, weights {6:N0} B, indices {7:N0} B)",
-        Layout, Ranks, LocalExperts, ReceiveRows, TotalGiB, TokenBytes, WeightBytes, IndexBytes, Algorithm);
+        "{8} {0} layout, {1} ranks, {2} local experts: {3:N0} rows, {4} per rank (tokens {5}, weights {6}, indices {7})",
+        Layout, Ranks, LocalExperts, ReceiveRows, Readable(TotalBytes), Readable(TokenBytes), Readable(WeightBytes), Readable(IndexBytes), Algorithm);
+
+    /// <summary>Bytes in the largest binary unit that keeps at least one whole unit, e.g. "1.50 GiB" or "48.0 KiB".</summary>
+    public static string Readable(long bytes)
+    {
+        const double KiB = 1024.0, MiB = KiB * 1024, GiB = MiB * 1024;
+        return bytes >= GiB ? (bytes / GiB).ToString("F2", CultureInfo.InvariantCulture) + " GiB"
+            : bytes >= MiB ? (bytes / MiB).ToString("F2", CultureInfo.InvariantCulture) + " MiB"
+            : bytes >= KiB ? (bytes / KiB).ToString("F1", CultureInfo.InvariantCulture) + " KiB"
+            : bytes.ToString(CultureInfo.InvariantCulture) + " B";
+    }
 }
 
 /// <summary>Computes <see cref="EpMemoryPlan"/>s; the one formula the generator, the runtime and the tools share.</summary>
