@@ -133,6 +133,7 @@ public sealed class EpLayerRuntime : IDisposable
     /// <summary>Sends each gradient row of the combined output to every rank that received its token.</summary>
     public DeviceTensor<BFloat16> CombineBackward(DeviceTensor<BFloat16> gradOutput)
     {
+        RequireTrainable(nameof(CombineBackward));
         RequireCombined(nameof(CombineBackward));
         RequireDevice(gradOutput, nameof(gradOutput));
         return _engine.CombineBackward(gradOutput);
@@ -141,6 +142,7 @@ public sealed class EpLayerRuntime : IDisposable
     /// <summary>Gradients of Unpermute: of the expert outputs and, when weighted, of the received weights.</summary>
     public EpUnpermuteGradients UnpermuteBackward(EpPermutedBatch batch, DeviceTensor<BFloat16> expertOutput, DeviceTensor<BFloat16> gradCombineInput)
     {
+        RequireTrainable(nameof(UnpermuteBackward));
         RequireCurrent(batch, nameof(UnpermuteBackward));
         if (!_unpermuted)
         {
@@ -155,6 +157,7 @@ public sealed class EpLayerRuntime : IDisposable
     /// <summary>Gradient of Permute: sums each expert-major gradient row back into its received row.</summary>
     public DeviceTensor<BFloat16> PermuteBackward(EpPermutedBatch batch, DeviceTensor<BFloat16> gradPermuted)
     {
+        RequireTrainable(nameof(PermuteBackward));
         RequireCurrent(batch, nameof(PermuteBackward));
         RequireDevice(gradPermuted, nameof(gradPermuted));
         return _engine.PermuteBackward(batch, gradPermuted);
@@ -163,6 +166,7 @@ public sealed class EpLayerRuntime : IDisposable
     /// <summary>Gradient of Dispatch: returns received-row gradients to the source ranks and sums them per token.</summary>
     public EpDispatchGradients DispatchBackward(DeviceTensor<BFloat16> gradReceived, DeviceTensor<float>? gradReceivedWeights)
     {
+        RequireTrainable(nameof(DispatchBackward));
         RequireCombined(nameof(DispatchBackward));
         RequireDevice(gradReceived, nameof(gradReceived));
         if (gradReceivedWeights is not null)
@@ -184,6 +188,17 @@ public sealed class EpLayerRuntime : IDisposable
         _disposed = true;
         _engine.Dispose();
         Group.Detach(this);
+    }
+
+    /// <summary>LowLatency layers are inference-only (as NCCL EP LL is): refuse backward before any engine work.</summary>
+    private void RequireTrainable(string operation)
+    {
+        ThrowIfDisposed();
+        if (Spec.Algorithm == EpAlgorithm.LowLatency)
+        {
+            throw new NotSupportedException(
+                $"{LayerName}.{operation}: LowLatency layers are inference-only; declare Algorithm = EpAlgorithm.HighThroughput to run backward.");
+        }
     }
 
     private void RequireCombined(string operation)

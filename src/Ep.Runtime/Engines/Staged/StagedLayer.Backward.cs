@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 
 namespace Ep.Engines.Staged;
@@ -91,6 +92,13 @@ internal sealed partial class StagedLayer
         _device.MakeCurrent();
         StagedLayerBuffers b = _buffers;
         bool withWeights = gradReceivedWeights is not null;
+        if (Array.Exists(_world.AllGather(_rank, withWeights, "DispatchBackward"), other => other != withWeights))
+        {
+            throw new ArgumentException(
+                "DispatchBackward is collective: either every rank passes gradReceivedWeights or none does; the ranks disagree.",
+                nameof(gradReceivedWeights));
+        }
+
         ulong units = Address(gradReceived), unitWeights = Address(gradReceivedWeights);
         if (_expertMajor)
         {

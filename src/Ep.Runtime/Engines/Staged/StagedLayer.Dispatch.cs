@@ -15,6 +15,12 @@ internal sealed partial class StagedLayer
     {
         _device.MakeCurrent();
         int tokenCount = tokens.Rows;
+        if (tokenCount > _spec.MaxTokensPerRank)
+        {
+            // A local shape error (generated layers check it first): the buffers hold MaxTokensPerRank rows. Peers see a peer failure.
+            throw new EpShapeException(nameof(tokens), "at most rows (MaxTokensPerRank)", _spec.MaxTokensPerRank, tokenCount);
+        }
+
         int spare = 1 - _generation;
         StagedRouteSummary summary = Summarize(topkIdx, tokenCount, spare);
         var plan = new StagedRoutePlan(_spec, _world.AllGather(_rank, summary, "Dispatch"));

@@ -18,7 +18,8 @@ internal sealed class StagedLayerBuffers : IDisposable
         int localExperts = spec.LocalExperts(ranks);
         bool lowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
         bool expertMajor = lowLatency || spec.Layout == EpLayout.ExpertMajor;
-        int capacity = checked((int)spec.RecvCapacity(ranks));
+        // LowLatency checks only its fixed groups, so its Flat staging rows take the most any step can bring: R × MaxTokensPerRank.
+        int capacity = checked((int)(lowLatency ? Math.Max(spec.RecvCapacity(ranks), (long)ranks * maxTokens) : spec.RecvCapacity(ranks)));
         int sentRows = checked(maxTokens * Math.Min(k, ranks));
         int pairRows = checked(capacity * Math.Min(k, localExperts));
         int layoutRows = lowLatency

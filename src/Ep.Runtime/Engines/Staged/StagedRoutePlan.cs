@@ -105,6 +105,21 @@ internal sealed class StagedRoutePlan
         long flatCapacity = _spec.RecvCapacity(Ranks);
         for (int d = 0; d < Ranks; d++)
         {
+            int[] counts = ExpertCounts(d);
+            if (LowLatency)
+            {
+                // LowLatency's groups are fixed: only a group can overflow (as in the Reference engine).
+                foreach (int count in counts)
+                {
+                    if (count > LowLatencyGroupRows)
+                    {
+                        throw new EpCapacityException(d, count, LowLatencyGroupRows, "LowLatency rows per local expert (Ranks × MaxTokensPerRank)");
+                    }
+                }
+
+                continue;
+            }
+
             long rows = 0;
             for (int s = 0; s < Ranks; s++)
             {
@@ -116,18 +131,7 @@ internal sealed class StagedRoutePlan
                 throw new EpCapacityException(d, rows, flatCapacity, "RecvCapacityPerRank");
             }
 
-            int[] counts = ExpertCounts(d);
-            if (LowLatency)
-            {
-                foreach (int count in counts)
-                {
-                    if (count > LowLatencyGroupRows)
-                    {
-                        throw new EpCapacityException(d, count, LowLatencyGroupRows, "LowLatency rows per expert (Ranks × MaxTokensPerRank)");
-                    }
-                }
-            }
-            else if (ExpertMajor)
+            if (ExpertMajor)
             {
                 long padded = 0;
                 foreach (int count in counts)
