@@ -1,3 +1,4 @@
+using System.Globalization;
 using Ep.Engines.Staged;
 
 namespace Ep;
@@ -12,6 +13,13 @@ public static partial class EpWorld
         if (device.IsCpu)
         {
             return new ReferenceEngine(world, rank);
+        }
+
+        int gpus = EpDevice.GpuCount;
+        if (device.Ordinal >= gpus)
+        {
+            throw new EpConfigurationException(string.Create(CultureInfo.InvariantCulture,
+                $"Simulated ranks on {device} run the Staged engine, which needs that GPU, but this machine has {gpus} usable CUDA device(s) (world of {world.Ranks}, rank {rank}); run the simulation on EpDevice.Cpu (the Reference engine)."));
         }
 
         return new StagedEngine(world, rank, device);
