@@ -14,10 +14,12 @@ int seed = Option(args, "--seed", 7);
 
 MoeProblem problem = MoeProblem.Create(ranks, SampleMoe.MaxTokensPerRank, seed);
 var dense = new DenseMoe(problem);
+// The first GPU when this machine has one (the Staged engine), else the CPU (the Reference engine).
+EpDevice device = EpDevice.GpuCount > 0 ? EpDevice.Gpu(0) : EpDevice.Cpu;
 string engine = "?";
 var stepTimes = new double[steps];
 
-RankResult[] results = EpWorld.RunSimulated(ranks, group =>
+RankResult[] results = EpWorld.RunSimulated(ranks, device, group =>
 {
     using var moe = new SampleMoe(group);
     RankResult result = null!;

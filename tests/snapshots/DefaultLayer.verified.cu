@@ -9,3 +9,749 @@
 #define EP_APPLY_WEIGHTS 0
 #define EP_LOW_LATENCY 0
 #define EP_ZERO_COPY 0
+
+// ---- 00_common.cuh ----
+// Shared helpers of every Ep kernel. Self-contained on purpose: NVRTC compiles this text with no include paths, and
+// CI compiles it with clang and no CUDA headers, so only language features and compiler builtins are used here
+// (no <cuda_bf16.h>, no warp intrinsics, no atomics: integer results come from shared-memory scans, which are
+// deterministic by construction).
+//
+// Layer constants arrive as the EP_* #defines the generator writes above this file; run-time sizes (tokens, rows,
+// ranks) are kernel arguments. Every kernel runs with EP_THREADS threads per block.
+
+#define EP_THREADS 256
+#define EP_ROW_VECTORS (EP_HIDDEN / 8)
+#define EP_NO_ERROR 0x7FFFFFFFFFFFFFFFLL
+
+typedef unsigned short ep_bf16;
+typedef long long ep_i64;
+
+// Eight bf16 values: one 16-byte load or store (H is a multiple of 8, and rows start 16-byte aligned).
+struct alignas(16) ep_vec8
+{
+    unsigned int w[4];
+};
+
+__device__ __forceinline__ float ep_bits_to_float(unsigned int bits)
+{
+    union { unsigned int u; float f; } pun;
+    pun.u = bits;
+    return pun.f;
+}
+
+__device__ __forceinline__ unsigned int ep_float_to_bits(float value)
+{
+    union { unsigned int u; float f; } pun;
+    pun.f = value;
+    return pun.u;
+}
+
+__device__ __forceinline__ float ep_bf16_to_float(ep_bf16 value)
+{
+    return ep_bits_to_float(((unsigned int)value) << 16);
+}
+
+// Round to nearest, ties to even; NaN stays NaN with the quiet bit set. The same formula as Ep.BFloat16.
+__device__ __forceinline__ ep_bf16 ep_float_to_bf16(float value)
+{
+    unsigned int bits = ep_float_to_bits(value);
+    if ((bits & 0x7F800000u) == 0x7F800000u && (bits & 0x007FFFFFu) != 0u)
+    {
+        return (ep_bf16)((bits >> 16) | 0x40u);
+    }
+
+    return (ep_bf16)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+}
+
+__device__ __forceinline__ const ep_vec8* ep_row(const ep_bf16* rows, ep_i64 row)
+{
+    return (const ep_vec8*)(rows + row * EP_HIDDEN);
+}
+
+__device__ __forceinline__ ep_vec8* ep_row_out(ep_bf16* rows, ep_i64 row)
+{
+    return (ep_vec8*)(rows + row * EP_HIDDEN);
+}
+
+__device__ __forceinline__ ep_vec8 ep_zero_vec8()
+{
+    ep_vec8 zero;
+    zero.w[0] = 0u;
+    zero.w[1] = 0u;
+    zero.w[2] = 0u;
+    zero.w[3] = 0u;
+    return zero;
+}
+
+// acc[i] += scale * value[i]: a product rounded to fp32, then a separately rounded add (NVRTC runs with
+// --fmad=false), the order the C# Reference engine uses.
+__device__ __forceinline__ void ep_accumulate(float* acc, ep_vec8 value, float scale)
+{
+    for (int i = 0; i < 4; i++)
+    {
+        acc[2 * i] += scale * ep_bits_to_float(value.w[i] << 16);
+        acc[2 * i + 1] += scale * ep_bits_to_float(value.w[i] & 0xFFFF0000u);
+    }
+}
+
+// acc[i] += value[i], unweighted.
+__device__ __forceinline__ void ep_accumulate_plain(float* acc, ep_vec8 value)
+{
+    for (int i = 0; i < 4; i++)
+    {
+        acc[2 * i] += ep_bits_to_float(value.w[i] << 16);
+        acc[2 * i + 1] += ep_bits_to_float(value.w[i] & 0xFFFF0000u);
+    }
+}
+
+__device__ __forceinline__ ep_vec8 ep_round_vec8(const float* acc)
+{
+    ep_vec8 out;
+    for (int i = 0; i < 4; i++)
+    {
+        out.w[i] = (unsigned int)ep_float_to_bf16(acc[2 * i]) | ((unsigned int)ep_float_to_bf16(acc[2 * i + 1]) << 16);
+    }
+
+    return out;
+}
+
+// scale · value, rounded once per element.
+__device__ __forceinline__ ep_vec8 ep_scale_vec8(ep_vec8 value, float scale)
+{
+    float acc[8];
+    for (int i = 0; i < 8; i++)
+    {
+        acc[i] = 0.0f;
+    }
+
+    ep_accumulate(acc, value, scale);
+    return ep_round_vec8(acc);
+}
+
+// Copies one row with 16-byte vectors; every thread of the block takes part.
+__device__ __forceinline__ void ep_copy_row(ep_vec8* destination, const ep_vec8* source)
+{
+    for (int c = threadIdx.x; c < EP_ROW_VECTORS; c += EP_THREADS)
+    {
+        destination[c] = source[c];
+    }
+}
+
+__device__ __forceinline__ void ep_zero_row(ep_vec8* destination)
+{
+    for (int c = threadIdx.x; c < EP_ROW_VECTORS; c += EP_THREADS)
+    {
+        destination[c] = ep_zero_vec8();
+    }
+}
+
+// Block-wide exclusive prefix sum of one value per thread (Hillis-Steele in shared memory). Returns this thread's
+// exclusive prefix and stores the block total in *total. Every thread of the block must call it.
+__device__ __forceinline__ unsigned long long ep_block_exclusive_scan(unsigned long long value, unsigned long long* total,
+    unsigned long long* scratch)
+{
+    int tid = threadIdx.x;
+    scratch[tid] = value;
+    __syncthreads();
+    for (int offset = 1; offset < EP_THREADS; offset <<= 1)
+    {
+        unsigned long long add = tid >= offset ? scratch[tid - offset] : 0ull;
+        __syncthreads();
+        scratch[tid] += add;
+        __syncthreads();
+    }
+
+    unsigned long long inclusive = scratch[tid];
+    *total = scratch[EP_THREADS - 1];
+    __syncthreads();
+    return inclusive - value;
+}
+
+// Block-wide sum of one value per thread; every thread gets the result.
+__device__ __forceinline__ unsigned long long ep_block_sum(unsigned long long value, unsigned long long* scratch)
+{
+    unsigned long long total;
+    ep_block_exclusive_scan(value, &total, scratch);
+    return total;
+}
+
+// A token's valid routes (id in [0, EP_EXPERTS)) sorted by expert id, with their weights and original top-k slots.
+// Sorting by global id groups them by destination rank (id / L) and, within a rank, by local id: the order rows are
+// laid out in on the receiving rank. Run by one thread; K is at most 32.
+__device__ __forceinline__ int ep_sorted_routes(const ep_i64* idx, const float* weights, ep_i64* ids, float* sortedWeights, int* slots)
+{
+    int count = 0;
+    for (int k = 0; k < EP_TOPK; k++)
+    {
+        ep_i64 id = idx[k];
+        if (id < 0 || id >= EP_EXPERTS)
+        {
+            continue;
+        }
+
+        float weight = weights != 0 ? weights[k] : 0.0f;
+        int at = count;
+        while (at > 0 && ids[at - 1] > id)
+        {
+            ids[at] = ids[at - 1];
+            sortedWeights[at] = sortedWeights[at - 1];
+            slots[at] = slots[at - 1];
+            at--;
+        }
+
+        ids[at] = id;
+        sortedWeights[at] = weight;
+        slots[at] = k;
+        count++;
+    }
+
+    return count;
+}
+
+// End of the run of sorted routes [begin, count) that go to the same rank as routes[begin].
+__device__ __forceinline__ int ep_rank_group_end(const ep_i64* ids, int begin, int count, int localExperts)
+{
+    ep_i64 rank = ids[begin] / localExperts;
+    int end = begin + 1;
+    while (end < count && ids[end] / localExperts == rank)
+    {
+        end++;
+    }
+
+    return end;
+}
+
+// ---- 10_routing.cuh ----
+// Routing: validation, per-destination positions, per-expert counts. Runs on the source rank before anything is
+// exchanged, so the host can check errors and capacities (on every rank) before a byte is written.
+
+// One block. error[0] = the lowest (token, slot) key of a bad entry, encoded (token · K + slot) · 2 + kind with kind 0 =
+// id outside [-1, E), 1 = an expert named a second time in the row (slot = the second occurrence); EP_NO_ERROR if none.
+// A block-wide min, so the record is deterministic without atomics.
+extern "C" __global__ void ep_validate_routing(const ep_i64* topkIdx, int tokens, ep_i64* error)
+{
+    __shared__ unsigned long long scratch[EP_THREADS];
+    ep_i64 best = EP_NO_ERROR;
+    ep_i64 entries = (ep_i64)tokens * EP_TOPK;
+    for (ep_i64 i = threadIdx.x; i < entries; i += EP_THREADS)
+    {
+        ep_i64 id = topkIdx[i];
+        int slot = (int)(i % EP_TOPK);
+        ep_i64 rowStart = i - slot;
+        int kind = -1;
+        if (id < -1 || id >= EP_EXPERTS)
+        {
+            kind = 0;
+        }
+        else if (id >= 0)
+        {
+            for (int j = 0; j < slot; j++)
+            {
+                if (topkIdx[rowStart + j] == id)
+                {
+                    kind = 1;
+                    break;
+                }
+            }
+        }
+
+        if (kind >= 0 && i * 2 + kind < best)
+        {
+            best = i * 2 + kind;
+        }
+    }
+
+    scratch[threadIdx.x] = (unsigned long long)best;
+    __syncthreads();
+    for (int half = EP_THREADS / 2; half > 0; half >>= 1)
+    {
+        if (threadIdx.x < half && scratch[threadIdx.x + half] < scratch[threadIdx.x])
+        {
+            scratch[threadIdx.x] = scratch[threadIdx.x + half];
+        }
+
+        __syncthreads();
+    }
+
+    if (threadIdx.x == 0)
+    {
+        error[0] = (ep_i64)scratch[0];
+    }
+}
+
+// One block per destination rank d (grid = ranks). For every token t:
+//   position[d·T + t]     = row of t within the segment this rank sends to d (−1 when t has no expert on d);
+//   pairPosition[d·T + t] = first (token, expert) pair of t within the pairs this rank exchanges with d;
+// and counts[d] = rows sent to d, counts[ranks + d] = pairs sent to d. Ids outside [0, E) count as no expert (the
+// host reports them from ep_validate_routing before using anything written here).
+extern "C" __global__ void ep_scan_destinations(const ep_i64* topkIdx, int tokens, int ranks, int localExperts,
+    int* position, int* pairPosition, int* counts)
+{
+    __shared__ unsigned long long scratch[EP_THREADS];
+    int d = blockIdx.x;
+    unsigned long long running = 0ull; // low 32 bits: rows, high 32 bits: pairs
+    for (int base = 0; base < tokens; base += EP_THREADS)
+    {
+        int t = base + threadIdx.x;
+        unsigned long long experts = 0ull;
+        if (t < tokens)
+        {
+            for (int k = 0; k < EP_TOPK; k++)
+            {
+                ep_i64 id = topkIdx[(ep_i64)t * EP_TOPK + k];
+                if (id >= 0 && id < EP_EXPERTS && id / localExperts == d)
+                {
+                    experts++;
+                }
+            }
+        }
+
+        unsigned long long packed = (experts << 32) | (experts > 0ull ? 1ull : 0ull);
+        unsigned long long total;
+        unsigned long long before = running + ep_block_exclusive_scan(packed, &total, scratch);
+        if (t < tokens)
+        {
+            position[(ep_i64)d * tokens + t] = experts > 0ull ? (int)(before & 0xFFFFFFFFull) : -1;
+            pairPosition[(ep_i64)d * tokens + t] = (int)(before >> 32);
+        }
+
+        running += total;
+    }
+
+    if (threadIdx.x == 0)
+    {
+        counts[d] = (int)(running & 0xFFFFFFFFull);
+        counts[ranks + d] = (int)(running >> 32);
+    }
+}
+
+// One block per global expert e (grid = E): expertCounts[e] = tokens of this rank routed to e.
+extern "C" __global__ void ep_count_experts(const ep_i64* topkIdx, int tokens, int* expertCounts)
+{
+    __shared__ unsigned long long scratch[EP_THREADS];
+    ep_i64 e = blockIdx.x;
+    ep_i64 entries = (ep_i64)tokens * EP_TOPK;
+    unsigned long long mine = 0ull;
+    for (ep_i64 i = threadIdx.x; i < entries; i += EP_THREADS)
+    {
+        if (topkIdx[i] == e)
+        {
+            mine++;
+        }
+    }
+
+    unsigned long long total = ep_block_sum(mine, scratch);
+    if (threadIdx.x == 0)
+    {
+        expertCounts[e] = (int)total;
+    }
+}
+
+// ---- 20_pack.cuh ----
+// Packing on the source rank: each token row goes to the send segment of every rank that owns one of its experts.
+
+// One block per token (grid = tokens). Segment d starts at sendOffset[d] (rows); token t's row in it is
+// position[d·T + t]. With sendIdx/sendWeights non-null (Dispatch), also writes the row's local expert ids ascending,
+// padded with −1, and their weights (0 for padding); CombineBackward packs the gradient rows alone (both null).
+extern "C" __global__ void ep_pack_rows(const ep_bf16* rows, const ep_i64* topkIdx, const float* topkWeights, int tokens,
+    int localExperts, const int* position, const int* sendOffset, ep_bf16* sendRows, ep_i64* sendIdx, float* sendWeights)
+{
+    __shared__ ep_i64 ids[EP_TOPK];
+    __shared__ float weights[EP_TOPK];
+    __shared__ int slots[EP_TOPK];
+    __shared__ int count;
+    int t = blockIdx.x;
+    if (threadIdx.x == 0)
+    {
+        count = ep_sorted_routes(topkIdx + (ep_i64)t * EP_TOPK, topkWeights != 0 ? topkWeights + (ep_i64)t * EP_TOPK : 0,
+            ids, weights, slots);
+    }
+
+    __syncthreads();
+    int begin = 0;
+    while (begin < count)
+    {
+        int end = ep_rank_group_end(ids, begin, count, localExperts);
+        int d = (int)(ids[begin] / localExperts);
+        ep_i64 row = (ep_i64)sendOffset[d] + position[(ep_i64)d * tokens + t];
+        ep_copy_row(ep_row_out(sendRows, row), ep_row(rows, t));
+        if (sendIdx != 0 && threadIdx.x < EP_TOPK)
+        {
+            int j = threadIdx.x;
+            bool used = j < end - begin;
+            sendIdx[row * EP_TOPK + j] = used ? ids[begin + j] % localExperts : -1;
+            sendWeights[row * EP_TOPK + j] = used ? weights[begin + j] : 0.0f;
+        }
+
+        begin = end;
+    }
+}
+
+// ---- 30_layout.cuh ----
+// Layout on the receiving rank, after the exchange: where each (received row, slot) goes in the expert-major order.
+// The host already knows every count (gathered before the exchange), so these kernels only place rows.
+
+// One block per local expert e (grid = L). rankInExpert[n·K + j] = how many earlier received rows name e, for the slot
+// j of row n that names e (rows name an expert at most once). Slots naming other experts are left as they are.
+extern "C" __global__ void ep_rank_in_expert(const ep_i64* recvIdx, int rows, int* rankInExpert)
+{
+    __shared__ unsigned long long scratch[EP_THREADS];
+    ep_i64 e = blockIdx.x;
+    unsigned long long running = 0ull;
+    for (int base = 0; base < rows; base += EP_THREADS)
+    {
+        int n = base + threadIdx.x;
+        int slot = -1;
+        if (n < rows)
+        {
+            for (int j = 0; j < EP_TOPK; j++)
+            {
+                if (recvIdx[(ep_i64)n * EP_TOPK + j] == e)
+                {
+                    slot = j;
+                    break;
+                }
+            }
+        }
+
+        unsigned long long total;
+        unsigned long long before = running + ep_block_exclusive_scan(slot >= 0 ? 1ull : 0ull, &total, scratch);
+        if (slot >= 0)
+        {
+            rankInExpert[(ep_i64)n * EP_TOPK + slot] = (int)before;
+        }
+
+        running += total;
+    }
+}
+
+// One block. pairStart[n] = Σ_{n' < n} (valid slots of row n'): where row n's (row, expert) pairs start in the
+// pair order (by row, then ascending local expert) that Combine and DispatchBackward return rows in.
+extern "C" __global__ void ep_scan_pairs(const ep_i64* recvIdx, int rows, int* pairStart)
+{
+    __shared__ unsigned long long scratch[EP_THREADS];
+    unsigned long long running = 0ull;
+    for (int base = 0; base < rows; base += EP_THREADS)
+    {
+        int n = base + threadIdx.x;
+        unsigned long long valid = 0ull;
+        if (n < rows)
+        {
+            for (int j = 0; j < EP_TOPK; j++)
+            {
+                if (recvIdx[(ep_i64)n * EP_TOPK + j] >= 0)
+                {
+                    valid++;
+                }
+            }
+        }
+
+        unsigned long long total;
+        unsigned long long before = running + ep_block_exclusive_scan(valid, &total, scratch);
+        if (n < rows)
+        {
+            pairStart[n] = (int)before;
+        }
+
+        running += total;
+    }
+}
+
+// One thread per (row, slot). permutedRow[n·K + j] = expertOffset[e] + rankInExpert (−1 for padding slots): m(n, j).
+// For the expert-major layouts (rowSource non-null) also records, per permuted row, its received row and slot; the
+// host fills rowSource with −1 first, so padding rows stay −1.
+extern "C" __global__ void ep_finish_rows(const ep_i64* recvIdx, const int* rankInExpert, const int* expertOffset, int rows,
+    int* permutedRow, int* rowSource, int* rowSlot)
+{
+    ep_i64 i = (ep_i64)blockIdx.x * EP_THREADS + threadIdx.x;
+    if (i >= (ep_i64)rows * EP_TOPK)
+    {
+        return;
+    }
+
+    ep_i64 e = recvIdx[i];
+    if (e < 0)
+    {
+        permutedRow[i] = -1;
+        return;
+    }
+
+    int m = expertOffset[e] + rankInExpert[i];
+    permutedRow[i] = m;
+    if (rowSource != 0)
+    {
+        rowSource[m] = (int)(i / EP_TOPK);
+        rowSlot[m] = (int)(i % EP_TOPK);
+    }
+}
+
+// ---- 40_permute.cuh ----
+// Row movement on one rank: permute, unpermute and their gradients, for the Flat and expert-major layouts.
+
+// One block per received row n (grid = rows). destination[m(n, j)] = source[n] for every valid slot j: a bit copy, or
+// weight(n, j) · source[n] rounded once when weights is non-null (UnpermuteBackward, weighted).
+extern "C" __global__ void ep_permute_rows(const ep_bf16* source, const int* permutedRow, const float* weights, int rows,
+    ep_bf16* destination)
+{
+    ep_i64 n = blockIdx.x;
+    const ep_vec8* from = ep_row(source, n);
+    for (int j = 0; j < EP_TOPK; j++)
+    {
+        int m = permutedRow[n * EP_TOPK + j];
+        if (m < 0)
+        {
+            continue;
+        }
+
+        ep_vec8* to = ep_row_out(destination, m);
+        if (weights == 0)
+        {
+            ep_copy_row(to, from);
+        }
+        else
+        {
+            float weight = weights[n * EP_TOPK + j];
+            for (int c = threadIdx.x; c < EP_ROW_VECTORS; c += EP_THREADS)
+            {
+                to[c] = ep_scale_vec8(from[c], weight);
+            }
+        }
+    }
+}
+
+// One block per received row n. destination[n] = Σ_j c(n, j) · source[m(n, j)] over valid j ascending, fp32, rounded
+// once; c = weights[n·K + j] when weights is non-null, else 1 (Unpermute Flat; PermuteBackward Flat).
+extern "C" __global__ void ep_gather_sum_rows(const ep_bf16* source, const int* permutedRow, const float* weights, int rows,
+    ep_bf16* destination)
+{
+    ep_i64 n = blockIdx.x;
+    for (int c = threadIdx.x; c < EP_ROW_VECTORS; c += EP_THREADS)
+    {
+        float acc[8];
+        for (int i = 0; i < 8; i++)
+        {
+            acc[i] = 0.0f;
+        }
+
+        for (int j = 0; j < EP_TOPK; j++)
+        {
+            int m = permutedRow[n * EP_TOPK + j];
+            if (m < 0)
+            {
+                continue;
+            }
+
+            if (weights == 0)
+            {
+                ep_accumulate_plain(acc, ep_row(source, m)[c]);
+            }
+            else
+            {
+                ep_accumulate(acc, ep_row(source, m)[c], weights[n * EP_TOPK + j]);
+            }
+        }
+
+        ep_row_out(destination, n)[c] = ep_round_vec8(acc);
+    }
+}
+
+// One block per expert-major row r (grid = M). destination[r] = flatRows[rowSource[r]] (zero for padding), and
+// destinationWeights[r] = flatWeights[rowSource[r]·K + rowSlot[r]] (0 for padding) when both are non-null.
+// Builds the ExpertMajor / LowLatency dispatch layout and CombineBackward's expert-major gradient.
+extern "C" __global__ void ep_expand_rows(const ep_bf16* flatRows, const float* flatWeights, const int* rowSource,
+    const int* rowSlot, int rows, ep_bf16* destination, float* destinationWeights)
+{
+    ep_i64 r = blockIdx.x;
+    int n = rowSource[r];
+    if (n < 0)
+    {
+        ep_zero_row(ep_row_out(destination, r));
+    }
+    else
+    {
+        ep_copy_row(ep_row_out(destination, r), ep_row(flatRows, n));
+    }
+
+    if (destinationWeights != 0 && threadIdx.x == 0)
+    {
+        destinationWeights[r] = n < 0 ? 0.0f : flatWeights[(ep_i64)n * EP_TOPK + rowSlot[r]];
+    }
+}
+
+// One block per expert-major row r. destination[r] = c(r) · source[r] rounded once (a bit copy when weights is null),
+// zero for padding rows (rowSource[r] < 0). Unpermute, UnpermuteBackward and PermuteBackward in ExpertMajor.
+extern "C" __global__ void ep_scale_rows(const ep_bf16* source, const int* rowSource, const float* weights, int rows,
+    ep_bf16* destination)
+{
+    ep_i64 r = blockIdx.x;
+    ep_vec8* to = ep_row_out(destination, r);
+    if (rowSource[r] < 0)
+    {
+        ep_zero_row(to);
+    }
+    else if (weights == 0)
+    {
+        ep_copy_row(to, ep_row(source, r));
+    }
+    else
+    {
+        float weight = weights[r];
+        const ep_vec8* from = ep_row(source, r);
+        for (int c = threadIdx.x; c < EP_ROW_VECTORS; c += EP_THREADS)
+        {
+            to[c] = ep_scale_vec8(from[c], weight);
+        }
+    }
+}
+
+// One block per expert-major row r. Puts real rows in pair order (by received row, then slot) for the return trip:
+// destination[pairStart[n] + j] = source[r] with (n, j) = (rowSource[r], rowSlot[r]); weights likewise when non-null.
+extern "C" __global__ void ep_rows_to_pairs(const ep_bf16* source, const float* sourceWeights, const int* rowSource,
+    const int* rowSlot, const int* pairStart, int rows, ep_bf16* destination, float* destinationWeights)
+{
+    ep_i64 r = blockIdx.x;
+    int n = rowSource[r];
+    if (n < 0)
+    {
+        return;
+    }
+
+    ep_i64 pair = (ep_i64)pairStart[n] + rowSlot[r];
+    ep_copy_row(ep_row_out(destination, pair), ep_row(source, r));
+    if (sourceWeights != 0 && threadIdx.x == 0)
+    {
+        destinationWeights[pair] = sourceWeights[r];
+    }
+}
+
+// ---- 50_combine.cuh ----
+// The return trip's reduction on the source rank: Combine and DispatchBackward.
+
+// One block per token t (grid = tokens). The rows returned for t are summed in ascending destination rank d and, within
+// d, ascending local expert (= ascending row there), in fp32, rounded once; tokens with no expert get zeros.
+// perPair = 0 (Flat): one returned row per (d, t), at unitOffset[d] + position[d·T + t].
+// perPair = 1 (expert-major): one returned row per (d, t, expert), at unitOffset[d] + pairPosition[d·T + t] + i.
+// weighted (LowLatency Combine) multiplies each row by its routing weight first.
+// With gradWeights non-null (DispatchBackward), also maps the returned weight gradients back to the caller's top-k
+// slots: Flat rows carry K of them (slot i of the row's ascending local ids), pairs one each; 0 for unused slots.
+extern "C" __global__ void ep_combine_tokens(const ep_i64* topkIdx, const float* topkWeights, int tokens, int localExperts,
+    const int* position, const int* pairPosition, const int* unitOffset, int perPair, int weighted,
+    const ep_bf16* units, const float* unitWeights, ep_bf16* output, float* gradWeights)
+{
+    __shared__ ep_i64 ids[EP_TOPK];
+    __shared__ float weights[EP_TOPK];
+    __shared__ int slots[EP_TOPK];
+    __shared__ int count;
+    ep_i64 t = blockIdx.x;
+    if (threadIdx.x == 0)
+    {
+        count = ep_sorted_routes(topkIdx + t * EP_TOPK, topkWeights + t * EP_TOPK, ids, weights, slots);
+    }
+
+    __syncthreads();
+    for (int c = threadIdx.x; c < EP_ROW_VECTORS; c += EP_THREADS)
+    {
+        float acc[8];
+        for (int i = 0; i < 8; i++)
+        {
+            acc[i] = 0.0f;
+        }
+
+        int begin = 0;
+        while (begin < count)
+        {
+            int end = ep_rank_group_end(ids, begin, count, localExperts);
+            ep_i64 d = ids[begin] / localExperts;
+            if (perPair == 0)
+            {
+                ep_i64 unit = (ep_i64)unitOffset[d] + position[d * tokens + t];
+                ep_accumulate_plain(acc, ep_row(units, unit)[c]);
+            }
+            else
+            {
+                ep_i64 first = (ep_i64)unitOffset[d] + pairPosition[d * tokens + t];
+                for (int i = begin; i < end; i++)
+                {
+                    if (weighted != 0)
+                    {
+                        ep_accumulate(acc, ep_row(units, first + (i - begin))[c], weights[i]);
+                    }
+                    else
+                    {
+                        ep_accumulate_plain(acc, ep_row(units, first + (i - begin))[c]);
+                    }
+                }
+            }
+
+            begin = end;
+        }
+
+        ep_row_out(output, t)[c] = ep_round_vec8(acc);
+    }
+
+    if (gradWeights != 0 && threadIdx.x == 0)
+    {
+        for (int k = 0; k < EP_TOPK; k++)
+        {
+            gradWeights[t * EP_TOPK + k] = 0.0f;
+        }
+
+        int begin = 0;
+        while (begin < count)
+        {
+            int end = ep_rank_group_end(ids, begin, count, localExperts);
+            ep_i64 d = ids[begin] / localExperts;
+            for (int i = begin; i < end; i++)
+            {
+                float value = perPair == 0
+                    ? unitWeights[((ep_i64)unitOffset[d] + position[d * tokens + t]) * EP_TOPK + (i - begin)]
+                    : unitWeights[(ep_i64)unitOffset[d] + pairPosition[d * tokens + t] + (i - begin)];
+                gradWeights[t * EP_TOPK + slots[i]] = value;
+            }
+
+            begin = end;
+        }
+    }
+}
+
+// ---- 60_gradients.cuh ----
+// Routing-weight gradients: dot products of two bf16 rows, summed in fp32 in ascending h by one thread each, the
+// order docs/semantics.md fixes, so the result matches the Reference engine bit for bit.
+
+__device__ __forceinline__ float ep_row_dot(const ep_bf16* a, const ep_bf16* b)
+{
+    float acc = 0.0f;
+    for (int h = 0; h < EP_HIDDEN; h++)
+    {
+        acc += ep_bf16_to_float(a[h]) * ep_bf16_to_float(b[h]);
+    }
+
+    return acc;
+}
+
+// One thread per (received row n, slot j): gradWeights[n·K + j] = ⟨gradRows[n], expertOutput[m(n, j)]⟩ (0 at padding).
+extern "C" __global__ void ep_weight_grads_flat(const ep_bf16* gradRows, const ep_bf16* expertOutput, const int* permutedRow,
+    int rows, float* gradWeights)
+{
+    ep_i64 i = (ep_i64)blockIdx.x * EP_THREADS + threadIdx.x;
+    if (i >= (ep_i64)rows * EP_TOPK)
+    {
+        return;
+    }
+
+    int m = permutedRow[i];
+    gradWeights[i] = m < 0 ? 0.0f : ep_row_dot(gradRows + (i / EP_TOPK) * EP_HIDDEN, expertOutput + (ep_i64)m * EP_HIDDEN);
+}
+
+// One thread per expert-major row r: gradWeights[r] = ⟨gradRows[r], expertOutput[r]⟩ (0 for padding rows).
+extern "C" __global__ void ep_weight_grads_rows(const ep_bf16* gradRows, const ep_bf16* expertOutput, const int* rowSource,
+    int rows, float* gradWeights)
+{
+    ep_i64 r = (ep_i64)blockIdx.x * EP_THREADS + threadIdx.x;
+    if (r >= rows)
+    {
+        return;
+    }
+
+    gradWeights[r] = rowSource[r] < 0 ? 0.0f : ep_row_dot(gradRows + r * EP_HIDDEN, expertOutput + r * EP_HIDDEN);
+}

@@ -37,6 +37,9 @@ public readonly record struct EpDevice
         return new EpDevice(EpDeviceKind.Gpu, ordinal);
     }
 
+    /// <summary>Number of CUDA GPUs this process can use; 0 when there is no CUDA driver or no device (never throws).</summary>
+    public static int GpuCount => Ep.Interop.Cuda.CudaDevice.Count();
+
     /// <summary>True for the CPU.</summary>
     public bool IsCpu => Kind == EpDeviceKind.Cpu;
 

@@ -1,0 +1,96 @@
+// Layout on the receiving rank, after the exchange: where each (received row, slot) goes in the expert-major order.
+// The host already knows every count (gathered before the exchange), so these kernels only place rows.
+
+// One block per local expert e (grid = L). rankInExpert[n·K + j] = how many earlier received rows name e, for the slot
+// j of row n that names e (rows name an expert at most once). Slots naming other experts are left as they are.
+extern "C" __global__ void ep_rank_in_expert(const ep_i64* recvIdx, int rows, int* rankInExpert)
+{
+    __shared__ unsigned long long scratch[EP_THREADS];
+    ep_i64 e = blockIdx.x;
+    unsigned long long running = 0ull;
+    for (int base = 0; base < rows; base += EP_THREADS)
+    {
+        int n = base + threadIdx.x;
+        int slot = -1;
+        if (n < rows)
+        {
+            for (int j = 0; j < EP_TOPK; j++)
+            {
+                if (recvIdx[(ep_i64)n * EP_TOPK + j] == e)
+                {
+                    slot = j;
+                    break;
+                }
+            }
+        }
+
+        unsigned long long total;
+        unsigned long long before = running + ep_block_exclusive_scan(slot >= 0 ? 1ull : 0ull, &total, scratch);
+        if (slot >= 0)
+        {
+            rankInExpert[(ep_i64)n * EP_TOPK + slot] = (int)before;
+        }
+
+        running += total;
+    }
+}
+
+// One block. pairStart[n] = Σ_{n' < n} (valid slots of row n'): where row n's (row, expert) pairs start in the
+// pair order (by row, then ascending local expert) that Combine and DispatchBackward return rows in.
+extern "C" __global__ void ep_scan_pairs(const ep_i64* recvIdx, int rows, int* pairStart)
+{
+    __shared__ unsigned long long scratch[EP_THREADS];
+    unsigned long long running = 0ull;
+    for (int base = 0; base < rows; base += EP_THREADS)
+    {
+        int n = base + threadIdx.x;
+        unsigned long long valid = 0ull;
+        if (n < rows)
+        {
+            for (int j = 0; j < EP_TOPK; j++)
+            {
+                if (recvIdx[(ep_i64)n * EP_TOPK + j] >= 0)
+                {
+                    valid++;
+                }
+            }
+        }
+
+        unsigned long long total;
+        unsigned long long before = running + ep_block_exclusive_scan(valid, &total, scratch);
+        if (n < rows)
+        {
+            pairStart[n] = (int)before;
+        }
+
+        running += total;
+    }
+}
+
+// One thread per (row, slot). permutedRow[n·K + j] = expertOffset[e] + rankInExpert (−1 for padding slots): m(n, j).
+// For the expert-major layouts (rowSource non-null) also records, per permuted row, its received row and slot; the
+// host fills rowSource with −1 first, so padding rows stay −1.
+extern "C" __global__ void ep_finish_rows(const ep_i64* recvIdx, const int* rankInExpert, const int* expertOffset, int rows,
+    int* permutedRow, int* rowSource, int* rowSlot)
+{
+    ep_i64 i = (ep_i64)blockIdx.x * EP_THREADS + threadIdx.x;
+    if (i >= (ep_i64)rows * EP_TOPK)
+    {
+        return;
+    }
+
+    ep_i64 e = recvIdx[i];
+    if (e < 0)
+    {
+        permutedRow[i] = -1;
+        return;
+    }
+
+    int m = expertOffset[e] + rankInExpert[i];
+    permutedRow[i] = m;
+    if (rowSource != 0)
+    {
+        rowSource[m] = (int)(i / EP_TOPK);
+        rowSlot[m] = (int)(i % EP_TOPK);
+    }
+}

@@ -1,0 +1,79 @@
+using System;
+using System.Collections.Generic;
+using Ep.Interop.Cuda;
+
+namespace Ep.Engines.Staged;
+
+/// <summary>One device-to-device copy a rank pushes into a peer's buffer.</summary>
+internal readonly record struct StagedCopy(ulong Destination, ulong Source, long Bytes);
+
+/// <summary>
+/// The token exchange between ranks simulated on one GPU: every rank pushes its segments into its peers' receive
+/// buffers with <c>cuMemcpyDtoDAsync</c> on its own stream. Ordering across ranks uses two events per rank whose
+/// handles are exchanged once through <see cref="SimulatedWorld.AllGather{T}"/>: a peer's buffer is written only after
+/// that peer's earlier work (<c>ready</c>), and a rank reads what it received only after every peer's copies (<c>sent</c>).
+/// </summary>
+/// <remarks>
+/// Every copy reads the issuing rank's own memory, so a rank's later writes to its own buffers are ordered by its
+/// stream alone. The host barriers make each wait name the record of this round: a rank records again only after the
+/// next barrier, which every peer reaches after its waits.
+/// </remarks>
+internal sealed class StagedExchange : IDisposable
+{
+    private readonly SimulatedWorld _world;
+    private readonly int _rank;
+    private readonly CudaStreamHandle _stream;
+    private readonly CudaEventHandle _ready;
+    private readonly CudaEventHandle _sent;
+    private readonly IntPtr[] _peerReady;
+    private readonly IntPtr[] _peerSent;
+
+    /// <summary>Collective: creates this rank's events and learns every peer's.</summary>
+    public StagedExchange(SimulatedWorld world, int rank, CudaStreamHandle stream)
+    {
+        _world = world;
+        _rank = rank;
+        _stream = stream;
+        _ready = CudaEventHandle.Create(timing: false);
+        _sent = CudaEventHandle.Create(timing: false);
+        (IntPtr Ready, IntPtr Sent)[] events = world.AllGather(rank, (_ready.DangerousGetHandle(), _sent.DangerousGetHandle()), "StagedEngine events");
+        _peerReady = Array.ConvertAll(events, e => e.Ready);
+        _peerSent = Array.ConvertAll(events, e => e.Sent);
+    }
+
+    /// <summary>Collective: pushes <paramref name="copies"/> into peers' memory; afterwards this rank's stream has every peer's copies.</summary>
+    public void Run(string operation, IReadOnlyList<StagedCopy> copies)
+    {
+        _ready.Record(_stream);
+        _world.Barrier(_rank, operation);
+        IntPtr stream = _stream.DangerousGetHandle();
+        for (int peer = 0; peer < _peerReady.Length; peer++)
+        {
+            if (peer != _rank)
+            {
+                CudaException.ThrowIfFailed(CudaDriver.StreamWaitEvent(stream, _peerReady[peer], 0));
+            }
+        }
+
+        foreach (StagedCopy copy in copies)
+        {
+            StagedMemory.Copy(copy.Destination, copy.Source, copy.Bytes, _stream);
+        }
+
+        _sent.Record(_stream);
+        _world.Barrier(_rank, operation);
+        for (int peer = 0; peer < _peerSent.Length; peer++)
+        {
+            if (peer != _rank)
+            {
+                CudaException.ThrowIfFailed(CudaDriver.StreamWaitEvent(stream, _peerSent[peer], 0));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _ready.Dispose();
+        _sent.Dispose();
+    }
+}

@@ -1,0 +1,128 @@
+using System;
+using System.Collections.Generic;
+
+namespace Ep.Engines.Staged;
+
+internal sealed partial class StagedLayer
+{
+    /// <summary>Sends each gradient row to every rank that received its token: Dispatch's path without ids and weights.</summary>
+    public DeviceTensor<BFloat16> CombineBackward(DeviceTensor<BFloat16> gradOutput)
+    {
+        _device.MakeCurrent();
+        StagedLayerBuffers b = _buffers;
+        StagedRoutePlan plan = Plan;
+        Poison(b.SendRows);
+        _kernels.PackRows(Address(gradOutput), Address(b.SourceIdx), 0, _tokens, _localExperts, Address(Positions), Address(b.SendOffsets),
+            Address(b.SendRows), 0, 0);
+        Poison(b.GradFlat);
+        var copies = new List<StagedCopy>(Ranks);
+        for (int d = 0; d < Ranks; d++)
+        {
+            long rows = plan.RowsSent(_rank, d);
+            if (rows > 0)
+            {
+                copies.Add(new StagedCopy(_peers[d].GradFlat + (ulong)(plan.ReceiveOffset(d, _rank) * RowBytes), Row(b.SendRows, plan.SendOffset(_rank, d)),
+                    rows * RowBytes));
+            }
+        }
+
+        _exchange.Run("CombineBackward", copies);
+        if (!_expertMajor)
+        {
+            return b.GradFlat.SliceRows(0, _receivedRows);
+        }
+
+        Poison(b.GradLayout);
+        _kernels.ExpandRows(Address(b.GradFlat), 0, Address(b.RowSource), Address(b.RowSlot), _layoutRows, Address(b.GradLayout), 0);
+        return b.GradLayout.SliceRows(0, _layoutRows);
+    }
+
+    /// <summary>dExpertOut = c · dz scattered to the permuted rows; dWeights = ⟨dz, expertOut⟩ per (row, slot) when weighted.</summary>
+    public EpUnpermuteGradients UnpermuteBackward(EpPermutedBatch batch, DeviceTensor<BFloat16> expertOutput, DeviceTensor<BFloat16> gradCombineInput)
+    {
+        _device.MakeCurrent();
+        StagedLayerBuffers b = _buffers;
+        bool weighted = _spec.ApplyWeightsInCombine;
+        ulong dz = Address(gradCombineInput), output = Address(expertOutput);
+        Poison(b.GradExpertOutput);
+        if (weighted)
+        {
+            Poison(b.GradWeights);
+        }
+
+        if (!_expertMajor)
+        {
+            _kernels.PermuteRows(dz, Address(b.PermutedRow), weighted ? Address(b.RecvWeights) : 0, _receivedRows, Address(b.GradExpertOutput));
+            if (weighted)
+            {
+                _kernels.WeightGradsFlat(dz, output, Address(b.PermutedRow), _receivedRows, TopK, Address(b.GradWeights));
+            }
+
+            return new EpUnpermuteGradients(b.GradExpertOutput.SliceRows(0, _layoutRows), weighted ? b.GradWeights.SliceRows(0, _receivedRows) : null);
+        }
+
+        _kernels.ScaleRows(dz, Address(b.RowSource), weighted ? Address(b.LayoutWeights) : 0, _layoutRows, Address(b.GradExpertOutput));
+        if (weighted)
+        {
+            _kernels.WeightGradsRows(dz, output, Address(b.RowSource), _layoutRows, Address(b.GradWeights));
+        }
+
+        return new EpUnpermuteGradients(b.GradExpertOutput.SliceRows(0, _layoutRows), weighted ? b.GradWeights.SliceRows(0, _layoutRows) : null);
+    }
+
+    /// <summary>Flat: sums each received row's permuted gradients. ExpertMajor: a copy with padding rows zeroed.</summary>
+    public DeviceTensor<BFloat16> PermuteBackward(EpPermutedBatch batch, DeviceTensor<BFloat16> gradPermuted)
+    {
+        _device.MakeCurrent();
+        StagedLayerBuffers b = _buffers;
+        Poison(b.GradReceived);
+        if (!_expertMajor)
+        {
+            _kernels.GatherSumRows(Address(gradPermuted), Address(b.PermutedRow), 0, _receivedRows, Address(b.GradReceived));
+            return b.GradReceived.SliceRows(0, _receivedRows);
+        }
+
+        _kernels.ScaleRows(Address(gradPermuted), Address(b.RowSource), 0, _layoutRows, Address(b.GradReceived));
+        return b.GradReceived.SliceRows(0, _layoutRows);
+    }
+
+    /// <summary>Returns received-row gradients (and weight gradients) to their source ranks, which sum them per token.</summary>
+    public EpDispatchGradients DispatchBackward(DeviceTensor<BFloat16> gradReceived, DeviceTensor<float>? gradReceivedWeights)
+    {
+        _device.MakeCurrent();
+        StagedLayerBuffers b = _buffers;
+        bool withWeights = gradReceivedWeights is not null;
+        if (Array.Exists(_world.AllGather(_rank, withWeights, "DispatchBackward"), other => other != withWeights))
+        {
+            throw new ArgumentException(
+                "DispatchBackward is collective: either every rank passes gradReceivedWeights or none does; the ranks disagree.",
+                nameof(gradReceivedWeights));
+        }
+
+        ulong units = Address(gradReceived), unitWeights = Address(gradReceivedWeights);
+        if (_expertMajor)
+        {
+            Poison(b.PairRows);
+            Poison(b.PairWeights);
+            _kernels.RowsToPairs(units, unitWeights, Address(b.RowSource), Address(b.RowSlot), Address(b.PairStart), _layoutRows,
+                Address(b.PairRows), withWeights ? Address(b.PairWeights) : 0);
+            units = Address(b.PairRows);
+            unitWeights = Address(b.PairWeights);
+        }
+
+        Poison(b.ReturnRows);
+        Poison(b.ReturnWeights);
+        List<StagedCopy> copies = ReturnCopies(units, RowBytes, _expertMajor, peer => peer.ReturnRows);
+        if (withWeights)
+        {
+            long weightBytes = _expertMajor ? sizeof(float) : (long)TopK * sizeof(float);
+            copies.AddRange(ReturnCopies(unitWeights, weightBytes, _expertMajor, peer => peer.ReturnWeights));
+        }
+
+        _exchange.Run("DispatchBackward", copies);
+        Poison(b.GradTokens);
+        Poison(b.GradTopkWeights);
+        ReduceReturned(weighted: false, Address(b.GradTokens), withWeights ? Address(b.ReturnWeights) : 0, withWeights ? Address(b.GradTopkWeights) : 0);
+        return new EpDispatchGradients(b.GradTokens.SliceRows(0, _tokens), withWeights ? b.GradTopkWeights.SliceRows(0, _tokens) : null);
+    }
+}

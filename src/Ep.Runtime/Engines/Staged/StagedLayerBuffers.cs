@@ -1,0 +1,184 @@
+using System;
+using System.Collections.Generic;
+
+namespace Ep.Engines.Staged;
+
+/// <summary>
+/// Every device buffer of one layer instance on one rank, allocated once at the worst case the layer's constants allow
+/// (so a step never allocates, and results are views of these). Source-side buffers hold what this rank sends and gets
+/// back; receive-side buffers hold what it received and the layouts built from it.
+/// </summary>
+internal sealed class StagedLayerBuffers : IDisposable
+{
+    private readonly List<IDisposable> _owned = new();
+
+    public StagedLayerBuffers(EpLayerSpec spec, int ranks, EpDevice device, Func<int, int, SymmetricTensor<BFloat16>>? symmetric)
+    {
+        int h = spec.HiddenSize, k = spec.TopK, maxTokens = spec.MaxTokensPerRank, experts = spec.Experts;
+        int localExperts = spec.LocalExperts(ranks);
+        bool lowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
+        bool expertMajor = lowLatency || spec.Layout == EpLayout.ExpertMajor;
+        // LowLatency checks only its fixed groups, so its Flat staging rows take the most any step can bring: R × MaxTokensPerRank.
+        int capacity = checked((int)(lowLatency ? Math.Max(spec.RecvCapacity(ranks), (long)ranks * maxTokens) : spec.RecvCapacity(ranks)));
+        int sentRows = checked(maxTokens * Math.Min(k, ranks));
+        int pairRows = checked(capacity * Math.Min(k, localExperts));
+        int layoutRows = lowLatency
+            ? checked(localExperts * ranks * maxTokens)
+            : expertMajor ? checked((int)spec.ExpertMajorCapacity(ranks)) : pairRows;
+
+        // Source side.
+        SourceIdx = Own(DeviceTensor<long>.Allocate(device, maxTokens, k));
+        SourceWeights = Own(DeviceTensor<float>.Allocate(device, maxTokens, k));
+        Positions = [Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens))), Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)))];
+        PairPositions = [Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens))), Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)))];
+        Error = Own(DeviceTensor<long>.Allocate(device, 1));
+        Counts = Own(DeviceTensor<int>.Allocate(device, 2 * ranks + experts));
+        SendOffsets = Own(DeviceTensor<int>.Allocate(device, 2 * ranks));
+        SendRows = Own(DeviceTensor<BFloat16>.Allocate(device, sentRows, h));
+        SendIdx = Own(DeviceTensor<long>.Allocate(device, sentRows, k));
+        SendWeights = Own(DeviceTensor<float>.Allocate(device, sentRows, k));
+        ReturnRows = Own(DeviceTensor<BFloat16>.Allocate(device, checked(maxTokens * k), h));
+        ReturnWeights = Own(DeviceTensor<float>.Allocate(device, checked(Math.Max(sentRows * k, maxTokens * k))));
+        CombineOutput = Own(DeviceTensor<BFloat16>.Allocate(device, maxTokens, h));
+        GradTokens = Own(DeviceTensor<BFloat16>.Allocate(device, maxTokens, h));
+        GradTopkWeights = Own(DeviceTensor<float>.Allocate(device, maxTokens, k));
+
+        // Receive side: the Flat rows (the result in Flat, the staging area in ExpertMajor) and their permutation.
+        RecvRows = Own(DeviceTensor<BFloat16>.Allocate(device, capacity, h));
+        RecvIdx = Own(DeviceTensor<long>.Allocate(device, capacity, k));
+        RecvWeights = Own(DeviceTensor<float>.Allocate(device, capacity, k));
+        RankInExpert = Own(DeviceTensor<int>.Allocate(device, checked(capacity * k)));
+        PermutedRow = Own(DeviceTensor<int>.Allocate(device, checked(capacity * k)));
+        ExpertOffsets = Own(DeviceTensor<int>.Allocate(device, localExperts));
+        GradFlat = Own(DeviceTensor<BFloat16>.Allocate(device, capacity, h));
+
+        // Rows of the layout the operations return: Flat [N] rows for Unpermute/PermuteBackward, M rows otherwise.
+        int rowsPerReceived = expertMajor ? layoutRows : capacity;
+        Permuted = Own(DeviceTensor<BFloat16>.Allocate(device, expertMajor ? 0 : pairRows, h));
+        Unpermuted = symmetric is not null ? Own(symmetric(rowsPerReceived, h)) : Own(DeviceTensor<BFloat16>.Allocate(device, rowsPerReceived, h));
+        GradExpertOutput = Own(DeviceTensor<BFloat16>.Allocate(device, layoutRows, h));
+        GradReceived = Own(DeviceTensor<BFloat16>.Allocate(device, rowsPerReceived, h));
+        GradWeights = expertMajor
+            ? Own(DeviceTensor<float>.Allocate(device, layoutRows))
+            : Own(DeviceTensor<float>.Allocate(device, capacity, k));
+
+        // Expert-major layout (ExpertMajor and LowLatency only).
+        int layout = expertMajor ? layoutRows : 0;
+        int pairs = expertMajor ? pairRows : 0;
+        PairStart = Own(DeviceTensor<int>.Allocate(device, expertMajor ? capacity : 0));
+        RowSource = Own(DeviceTensor<int>.Allocate(device, layout));
+        RowSlot = Own(DeviceTensor<int>.Allocate(device, layout));
+        LayoutRows = Own(DeviceTensor<BFloat16>.Allocate(device, layout, h));
+        LayoutWeights = Own(DeviceTensor<float>.Allocate(device, layout));
+        GradLayout = Own(DeviceTensor<BFloat16>.Allocate(device, layout, h));
+        PairRows = Own(DeviceTensor<BFloat16>.Allocate(device, pairs, h));
+        PairWeights = Own(DeviceTensor<float>.Allocate(device, pairs));
+    }
+
+    /// <summary>A copy of the step's topkIdx [T, K]: Combine and the backward pass need it after the caller's may be gone.</summary>
+    public DeviceTensor<long> SourceIdx { get; }
+
+    /// <summary>A copy of the step's topkWeights [T, K].</summary>
+    public DeviceTensor<float> SourceWeights { get; }
+
+    /// <summary>Two generations of [R × T] row positions per destination: a failing Dispatch fills the spare one, so the step it leaves in place keeps its own.</summary>
+    public DeviceTensor<int>[] Positions { get; }
+
+    /// <summary>Two generations of [R × T] first-pair positions per destination.</summary>
+    public DeviceTensor<int>[] PairPositions { get; }
+
+    /// <summary>The routing error record (one encoded key).</summary>
+    public DeviceTensor<long> Error { get; }
+
+    /// <summary>[2R + E]: rows sent per rank, pairs sent per rank, tokens per global expert.</summary>
+    public DeviceTensor<int> Counts { get; }
+
+    /// <summary>[2R]: this rank's send offsets per destination in rows, then in pairs.</summary>
+    public DeviceTensor<int> SendOffsets { get; }
+
+    public DeviceTensor<BFloat16> SendRows { get; }
+
+    public DeviceTensor<long> SendIdx { get; }
+
+    public DeviceTensor<float> SendWeights { get; }
+
+    /// <summary>Rows peers return to this rank (Combine, DispatchBackward): one per (rank, token) in Flat, one per pair otherwise.</summary>
+    public DeviceTensor<BFloat16> ReturnRows { get; }
+
+    /// <summary>Weight gradients peers return with DispatchBackward (K per row in Flat, one per pair otherwise).</summary>
+    public DeviceTensor<float> ReturnWeights { get; }
+
+    public DeviceTensor<BFloat16> CombineOutput { get; }
+
+    public DeviceTensor<BFloat16> GradTokens { get; }
+
+    public DeviceTensor<float> GradTopkWeights { get; }
+
+    public DeviceTensor<BFloat16> RecvRows { get; }
+
+    public DeviceTensor<long> RecvIdx { get; }
+
+    public DeviceTensor<float> RecvWeights { get; }
+
+    public DeviceTensor<int> RankInExpert { get; }
+
+    /// <summary>[N × K]: m(n, j), the expert-major row of each received (row, slot); −1 for padding slots.</summary>
+    public DeviceTensor<int> PermutedRow { get; }
+
+    /// <summary>[L]: first row of each local expert's group.</summary>
+    public DeviceTensor<int> ExpertOffsets { get; }
+
+    /// <summary>CombineBackward's received gradient rows, in the Flat order.</summary>
+    public DeviceTensor<BFloat16> GradFlat { get; }
+
+    /// <summary>Flat Permute's result.</summary>
+    public DeviceTensor<BFloat16> Permuted { get; }
+
+    /// <summary>Unpermute's result (symmetric memory for ZeroCopy layers).</summary>
+    public DeviceTensor<BFloat16> Unpermuted { get; }
+
+    public DeviceTensor<BFloat16> GradExpertOutput { get; }
+
+    public DeviceTensor<BFloat16> GradReceived { get; }
+
+    public DeviceTensor<float> GradWeights { get; }
+
+    /// <summary>[N]: first pair of each received row in the pair order.</summary>
+    public DeviceTensor<int> PairStart { get; }
+
+    /// <summary>[M]: the received row behind each expert-major row, −1 for padding.</summary>
+    public DeviceTensor<int> RowSource { get; }
+
+    /// <summary>[M]: the slot of that row.</summary>
+    public DeviceTensor<int> RowSlot { get; }
+
+    /// <summary>The ExpertMajor / LowLatency dispatch rows.</summary>
+    public DeviceTensor<BFloat16> LayoutRows { get; }
+
+    public DeviceTensor<float> LayoutWeights { get; }
+
+    /// <summary>CombineBackward's result in the expert-major layout.</summary>
+    public DeviceTensor<BFloat16> GradLayout { get; }
+
+    /// <summary>Rows in pair order for the return trip.</summary>
+    public DeviceTensor<BFloat16> PairRows { get; }
+
+    public DeviceTensor<float> PairWeights { get; }
+
+    public void Dispose()
+    {
+        foreach (IDisposable buffer in _owned)
+        {
+            buffer.Dispose();
+        }
+
+        _owned.Clear();
+    }
+
+    private T Own<T>(T buffer)
+        where T : IDisposable
+    {
+        _owned.Add(buffer);
+        return buffer;
+    }
+}

@@ -1,0 +1,177 @@
+using System;
+using System.Globalization;
+
+namespace Ep.Engines.Staged;
+
+/// <summary>
+/// Every rank's routing counts for one step, identical on all ranks: the sizes and offsets of every exchanged segment,
+/// each rank's received layout, and the checks (routing errors, capacities) that must pass before anything is written.
+/// </summary>
+internal sealed class StagedRoutePlan
+{
+    private readonly StagedRouteSummary[] _ranks;
+    private readonly EpLayerSpec _spec;
+
+    public StagedRoutePlan(EpLayerSpec spec, StagedRouteSummary[] ranks)
+    {
+        _spec = spec;
+        _ranks = ranks;
+        Ranks = ranks.Length;
+        LocalExperts = spec.LocalExperts(Ranks);
+        LowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
+        ExpertMajor = LowLatency || spec.Layout == EpLayout.ExpertMajor;
+    }
+
+    public int Ranks { get; }
+
+    public int LocalExperts { get; }
+
+    /// <summary>True for the ExpertMajor layout, which LowLatency implies.</summary>
+    public bool ExpertMajor { get; }
+
+    public bool LowLatency { get; }
+
+    /// <summary>Rows of the fixed LowLatency group of each local expert: R × MaxTokensPerRank.</summary>
+    public int LowLatencyGroupRows => checked(Ranks * _spec.MaxTokensPerRank);
+
+    public int RowsSent(int source, int destination) => _ranks[source].RowsTo[destination];
+
+    public int PairsSent(int source, int destination) => _ranks[source].PairsTo[destination];
+
+    /// <summary>Rows rank <paramref name="destination"/> receives (N, Flat layout).</summary>
+    public int RowsReceived(int destination)
+    {
+        int rows = 0;
+        for (int s = 0; s < Ranks; s++)
+        {
+            rows = checked(rows + RowsSent(s, destination));
+        }
+
+        return rows;
+    }
+
+    /// <summary>First received row, on <paramref name="destination"/>, of the segment from <paramref name="source"/>.</summary>
+    public long ReceiveOffset(int destination, int source) => Sum(s => RowsSent(s, destination), source);
+
+    /// <summary>First pair, in <paramref name="destination"/>'s pair order, of the pairs from <paramref name="source"/>.</summary>
+    public long PairReceiveOffset(int destination, int source) => Sum(s => PairsSent(s, destination), source);
+
+    /// <summary>First row of <paramref name="source"/>'s send segment for <paramref name="destination"/>.</summary>
+    public long SendOffset(int source, int destination) => Sum(d => RowsSent(source, d), destination);
+
+    /// <summary>First pair of <paramref name="source"/>'s pairs exchanged with <paramref name="destination"/>.</summary>
+    public long PairSendOffset(int source, int destination) => Sum(d => PairsSent(source, d), destination);
+
+    /// <summary>Real rows per local expert of <paramref name="rank"/> (padding excluded).</summary>
+    public int[] ExpertCounts(int rank)
+    {
+        var counts = new int[LocalExperts];
+        for (int e = 0; e < LocalExperts; e++)
+        {
+            foreach (StagedRouteSummary source in _ranks)
+            {
+                counts[e] = checked(counts[e] + source.ExpertCounts[rank * LocalExperts + e]);
+            }
+        }
+
+        return counts;
+    }
+
+    /// <summary>First row of each local expert's group in the expert-major order of the layout, and the total rows M.</summary>
+    public (int[] Offsets, int Rows) ExpertOffsets(int[] counts)
+    {
+        var offsets = new int[counts.Length];
+        long next = 0;
+        for (int e = 0; e < counts.Length; e++)
+        {
+            offsets[e] = checked((int)next);
+            next += LowLatency ? LowLatencyGroupRows : Padded(counts[e]);
+        }
+
+        return (offsets, checked((int)next));
+    }
+
+    /// <summary>Throws, identically on every rank, the lowest (rank, token, slot) routing error, then the lowest rank's capacity overflow.</summary>
+    public void ThrowIfInvalid()
+    {
+        for (int rank = 0; rank < Ranks; rank++)
+        {
+            if (_ranks[rank].Error is { } error)
+            {
+                throw RoutingException(rank, error);
+            }
+        }
+
+        long flatCapacity = _spec.RecvCapacity(Ranks);
+        for (int d = 0; d < Ranks; d++)
+        {
+            int[] counts = ExpertCounts(d);
+            if (LowLatency)
+            {
+                // LowLatency's groups are fixed: only a group can overflow (as in the Reference engine).
+                foreach (int count in counts)
+                {
+                    if (count > LowLatencyGroupRows)
+                    {
+                        throw new EpCapacityException(d, count, LowLatencyGroupRows, "LowLatency rows per local expert (Ranks × MaxTokensPerRank)");
+                    }
+                }
+
+                continue;
+            }
+
+            long rows = 0;
+            for (int s = 0; s < Ranks; s++)
+            {
+                rows += RowsSent(s, d);
+            }
+
+            if (rows > flatCapacity)
+            {
+                throw new EpCapacityException(d, rows, flatCapacity, "RecvCapacityPerRank");
+            }
+
+            if (ExpertMajor)
+            {
+                long padded = 0;
+                foreach (int count in counts)
+                {
+                    padded += Padded(count);
+                }
+
+                long capacity = _spec.ExpertMajorCapacity(Ranks);
+                if (padded > capacity)
+                {
+                    throw new EpCapacityException(d, padded, capacity, "ExpertMajor capacity");
+                }
+            }
+        }
+    }
+
+    private long Padded(int count)
+    {
+        int alignment = _spec.EffectiveAlignment;
+        return (count + (long)alignment - 1) / alignment * alignment;
+    }
+
+    private EpRoutingException RoutingException(int rank, StagedRoutingError error)
+    {
+        string message = error.FirstSlot < 0
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"Rank {rank}: topkIdx[{error.Token}, {error.Slot}] = {error.Value} is outside [-1, {_spec.Experts}).")
+            : string.Create(CultureInfo.InvariantCulture,
+                $"Rank {rank}: topkIdx[{error.Token}, {error.Slot}] = {error.Value} names the expert that slot {error.FirstSlot} of the same token already names; a token must name each expert at most once.");
+        return new EpRoutingException(message, rank, error.Token, error.Slot, error.Value);
+    }
+
+    private static long Sum(Func<int, int> value, int count)
+    {
+        long total = 0;
+        for (int i = 0; i < count; i++)
+        {
+            total += value(i);
+        }
+
+        return total;
+    }
+}

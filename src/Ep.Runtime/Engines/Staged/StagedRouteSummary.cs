@@ -1,0 +1,18 @@
+namespace Ep.Engines.Staged;
+
+/// <summary>
+/// What one rank learned from its routing before anything moved, shared with every peer by AllGather so that all ranks
+/// make the same decision (throw, or go on) and know every segment's size.
+/// </summary>
+/// <param name="Error">The rank's lowest bad routing entry, or null.</param>
+/// <param name="RowsTo">[R] rows this rank sends to each rank (tokens with an expert there).</param>
+/// <param name="PairsTo">[R] (token, expert) pairs this rank sends to each rank.</param>
+/// <param name="ExpertCounts">[E] tokens of this rank routed to each global expert.</param>
+internal sealed record StagedRouteSummary(StagedRoutingError? Error, int[] RowsTo, int[] PairsTo, int[] ExpertCounts);
+
+/// <summary>A bad routing entry read back from the device's error record.</summary>
+/// <param name="Token">Row of topkIdx.</param>
+/// <param name="Slot">Column of topkIdx (for a repeated expert, the second occurrence).</param>
+/// <param name="Value">The id found there.</param>
+/// <param name="FirstSlot">For a repeated expert, the slot that named it first; −1 for an id out of range.</param>
+internal sealed record StagedRoutingError(int Token, int Slot, long Value, int FirstSlot);

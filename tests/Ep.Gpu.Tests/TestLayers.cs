@@ -1,0 +1,41 @@
+using System.Collections.Generic;
+
+namespace Ep.Gpu.Tests;
+
+// Small layers that cover every layout and weighting. E = 16 divides every tested world (1, 2, 4, 8 ranks).
+[ExpertParallelLayer(Experts = 16, TopK = 4, HiddenSize = 64, MaxTokensPerRank = 40)]
+internal sealed partial class FlatMoe;
+
+[ExpertParallelLayer(Experts = 16, TopK = 4, HiddenSize = 64, MaxTokensPerRank = 40, ApplyWeightsInCombine = true)]
+internal sealed partial class FlatWeightedMoe;
+
+[ExpertParallelLayer(Experts = 16, TopK = 3, HiddenSize = 72, MaxTokensPerRank = 40, Layout = EpLayout.ExpertMajor, ExpertAlignment = 8, ApplyWeightsInCombine = true)]
+internal sealed partial class ExpertMajorWeightedMoe;
+
+[ExpertParallelLayer(Experts = 16, TopK = 5, HiddenSize = 64, MaxTokensPerRank = 40, Layout = EpLayout.ExpertMajor, ExpertAlignment = 4)]
+internal sealed partial class ExpertMajorMoe;
+
+[ExpertParallelLayer(Experts = 16, TopK = 4, HiddenSize = 2048, MaxTokensPerRank = 24, Algorithm = EpAlgorithm.LowLatency, Layout = EpLayout.ExpertMajor)]
+internal sealed partial class LowLatencyMoe;
+
+[ExpertParallelLayer(Experts = 16, TopK = 2, HiddenSize = 64, MaxTokensPerRank = 40, ZeroCopy = true, ApplyWeightsInCombine = true)]
+internal sealed partial class ZeroCopyMoe;
+
+// Receive capacity equal to one rank's tokens: two ranks sending everything to rank 0 overflow it.
+[ExpertParallelLayer(Experts = 16, TopK = 2, HiddenSize = 64, MaxTokensPerRank = 40, RecvCapacityPerRank = 40)]
+internal sealed partial class TightCapacityMoe;
+
+/// <summary>The test layers by name, with the generator's spec and CUDA source.</summary>
+internal static class TestLayers
+{
+    public static readonly IReadOnlyDictionary<string, (EpLayerSpec Spec, string Source)> All = new Dictionary<string, (EpLayerSpec, string)>
+    {
+        [nameof(FlatMoe)] = (FlatMoe.Spec, FlatMoe.KernelSource),
+        [nameof(FlatWeightedMoe)] = (FlatWeightedMoe.Spec, FlatWeightedMoe.KernelSource),
+        [nameof(ExpertMajorWeightedMoe)] = (ExpertMajorWeightedMoe.Spec, ExpertMajorWeightedMoe.KernelSource),
+        [nameof(ExpertMajorMoe)] = (ExpertMajorMoe.Spec, ExpertMajorMoe.KernelSource),
+        [nameof(LowLatencyMoe)] = (LowLatencyMoe.Spec, LowLatencyMoe.KernelSource),
+        [nameof(ZeroCopyMoe)] = (ZeroCopyMoe.Spec, ZeroCopyMoe.KernelSource),
+        [nameof(TightCapacityMoe)] = (TightCapacityMoe.Spec, TightCapacityMoe.KernelSource),
+    };
+}

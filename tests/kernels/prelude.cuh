@@ -1,0 +1,15 @@
+// CI-only prelude: lets clang compile Ep's self-contained kernels to PTX with no CUDA toolkit
+// (clang -x cuda --cuda-device-only -nocudainc -nocudalib -include prelude.cuh). NVRTC never sees this file: it
+// defines these keywords itself. Only what the kernels use is declared here.
+#pragma once
+
+#define __global__ __attribute__((global))
+#define __device__ __attribute__((device))
+#define __host__ __attribute__((host))
+#define __shared__ __attribute__((shared))
+#define __constant__ __attribute__((constant))
+#define __forceinline__ __inline__ __attribute__((always_inline))
+#define __launch_bounds__(...) __attribute__((launch_bounds(__VA_ARGS__)))
+
+// threadIdx, blockIdx, blockDim, gridDim.
+#include <__clang_cuda_builtin_vars.h>
