@@ -10,27 +10,41 @@ namespace Ep;
 internal sealed unsafe class DeviceStorage<T> : TensorStorage<T>
     where T : unmanaged
 {
-    private readonly DeviceMemoryHandle _memory;
+    private readonly ulong _pointer;
+    private readonly IDisposable _owner;
 
-    private DeviceStorage(EpDevice device, long length, DeviceMemoryHandle memory)
-        : base(device, length) => _memory = memory;
+    private DeviceStorage(EpDevice device, long length, ulong pointer, IDisposable owner)
+        : base(device, length)
+    {
+        _pointer = pointer;
+        _owner = owner;
+    }
 
     /// <summary>Allocates zeroed memory on <paramref name="device"/> (making its context current on this thread).</summary>
     public static DeviceStorage<T> Allocate(EpDevice device, long length)
     {
         CudaDevice.Current(device.Ordinal);
         DeviceMemoryHandle memory = DeviceMemoryHandle.Allocate(length * sizeof(T));
-        if (memory.Bytes > 0)
+        return Adopt(device, length, memory.Pointer, memory);
+    }
+
+    /// <summary>
+    /// Takes over <paramref name="length"/> elements at <paramref name="pointer"/>, allocated by someone else (e.g.
+    /// <c>ncclMemAlloc</c> for symmetric memory), zero-fills them, and releases <paramref name="owner"/> on dispose.
+    /// </summary>
+    public static DeviceStorage<T> Adopt(EpDevice device, long length, ulong pointer, IDisposable owner)
+    {
+        if (length > 0)
         {
-            CudaException.ThrowIfFailed(CudaDriver.MemsetD8Async(memory.Pointer, 0, (nuint)memory.Bytes, IntPtr.Zero));
+            CudaException.ThrowIfFailed(CudaDriver.MemsetD8Async(pointer, 0, (nuint)(length * sizeof(T)), IntPtr.Zero));
             CudaException.ThrowIfFailed(CudaDriver.CtxSynchronize());
         }
 
-        return new DeviceStorage<T>(device, length, memory);
+        return new DeviceStorage<T>(device, length, pointer, owner);
     }
 
     /// <summary>Device address of element <paramref name="elementOffset"/>.</summary>
-    public ulong Address(long elementOffset) => _memory.Pointer + (ulong)(elementOffset * sizeof(T));
+    public ulong Address(long elementOffset) => _pointer + (ulong)(elementOffset * sizeof(T));
 
     public override Span<T> HostSpan(long start, int count) =>
         throw new InvalidOperationException($"A {Device} tensor has no host view; copy it with CopyTo or ToArray.");
@@ -61,7 +75,7 @@ internal sealed unsafe class DeviceStorage<T> : TensorStorage<T>
         CudaException.ThrowIfFailed(CudaDriver.CtxSynchronize());
     }
 
-    protected override void Release() => _memory.Dispose();
+    protected override void Release() => _owner.Dispose();
 
     private void RequireRange(long start, int count)
     {

@@ -67,6 +67,9 @@ internal sealed class StagedKernels
         Launch("ep_finish_rows", Blocks((long)rows * topK), (long)recvIdx, (long)rankInExpert, (long)expertOffset, rows,
             (long)permutedRow, (long)rowSource, (long)rowSlot);
 
+    public void MarkRows(ulong expertOffset, ulong expertCount, int localExperts, int rows, ulong rowSource) =>
+        Launch("ep_mark_rows", localExperts, (long)expertOffset, (long)expertCount, localExperts, rows, (long)rowSource);
+
     public void PermuteRows(ulong source, ulong permutedRow, ulong weights, int rows, ulong destination) =>
         Launch("ep_permute_rows", rows, (long)source, (long)permutedRow, (long)weights, rows, (long)destination);
 

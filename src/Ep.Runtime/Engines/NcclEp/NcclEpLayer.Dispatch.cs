@@ -1,0 +1,139 @@
+using System;
+using Ep.Engines.Staged;
+using Ep.Interop.Nccl;
+using Ep.Interop.NcclEp;
+
+namespace Ep.Engines.NcclEp;
+
+internal sealed unsafe partial class NcclEpLayer
+{
+    private const long NoError = long.MaxValue;
+
+    /// <summary>
+    /// Validates and counts on the device, agrees with every rank (routing and capacity errors are thrown identically
+    /// everywhere, before NCCL EP — which aborts on bad ids — is called), then updates the handle and dispatches.
+    /// </summary>
+    public EpDispatchResult Dispatch(long step, DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
+    {
+        _device.MakeCurrent();
+        int tokenCount = tokens.Rows;
+        if (tokenCount > _spec.MaxTokensPerRank)
+        {
+            throw new EpShapeException(nameof(tokens), "at most rows (MaxTokensPerRank)", _spec.MaxTokensPerRank, tokenCount);
+        }
+
+        StagedRouteSummary mine = Summarize(topkIdx, tokenCount);
+        var plan = new StagedRoutePlan(_spec, NcclRouteSummaryExchange.AllGather(mine, _rank, Ranks, _spec.Experts, _buffers.Summaries,
+            _communicator, _stream));
+        plan.ThrowIfInvalid();
+
+        // Committed: from here on this step replaces the previous one. LowLatency keeps the topk_idx pointer until
+        // Combine and reads the weights there, so both are the layer's own copies.
+        _plan = plan;
+        _tokens = tokenCount;
+        NcclEpLayerBuffers b = _buffers;
+        StagedMemory.Copy(Address(b.SourceIdx), Address(topkIdx), (long)tokenCount * TopK * sizeof(long), _stream);
+        StagedMemory.Copy(Address(b.SourceWeights), Address(topkWeights), (long)tokenCount * TopK * sizeof(float), _stream);
+        NcclException.ThrowIfFailed(NcclEpNative.UpdateHandle(_handle.DangerousGetHandle(),
+            _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [tokenCount, TopK]), null, Stream));
+
+        Poison(b.RecvRows);
+        Poison(b.RecvWeights);
+        NcclEpDispatchInputs inputs = NcclEpDispatchInputs.Create();
+        inputs.Tokens = _descriptors.InTokens.Describe(Address(tokens), [tokenCount, Hidden]);
+        NcclEpDispatchOutputs outputs = NcclEpDispatchOutputs.Create();
+        NcclEpLayoutInfo layout = NcclEpLayoutInfo.Create();
+        NcclEpLayoutInfo* layoutInfo = null;
+        if (_shape.LowLatency)
+        {
+            // LL: expert-major [L, R·MaxTokensPerRank, H]; ids and weights stay with the source (Combine applies them).
+            outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.RecvRows), [_shape.LocalExperts, _shape.LowLatencyGroupRows, Hidden]);
+            layout.ExpertCounters = _descriptors.ExpertCounters.Describe(Address(b.ExpertCounters), [_shape.LocalExperts]);
+            layoutInfo = &layout;
+        }
+        else
+        {
+            inputs.TopkWeights = _descriptors.InWeights.Describe(Address(b.SourceWeights), [tokenCount, TopK]);
+            outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.RecvRows), [_shape.ReceiveSlots, Hidden]);
+            if (_shape.ExpertMajor)
+            {
+                outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.RecvWeights), [_shape.ReceiveSlots]);
+            }
+            else
+            {
+                Poison(b.RecvIdx);
+                outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.RecvWeights), [_shape.ReceiveSlots, TopK]);
+                outputs.TopkIdx = _descriptors.OutIdx.Describe(Address(b.RecvIdx), [_shape.ReceiveSlots, TopK]);
+            }
+        }
+
+        NcclEpDispatchConfig config = NcclEpDispatchConfig.Create(NcclEpPassDirection.Forward);
+        NcclException.ThrowIfFailed(NcclEpNative.Dispatch(_handle.DangerousGetHandle(), &inputs, &outputs, layoutInfo, &config, Stream));
+        return LayOutReceived(step, plan);
+    }
+
+    /// <summary>Runs validation and counting on the device and reads the results back (the step's one host wait before NCCL EP).</summary>
+    private StagedRouteSummary Summarize(DeviceTensor<long> topkIdx, int tokenCount)
+    {
+        NcclEpLayerBuffers b = _buffers;
+        ulong idx = Address(topkIdx);
+        _kernels.ValidateRouting(idx, tokenCount, Address(b.Error));
+        _kernels.ScanDestinations(idx, tokenCount, Ranks, _shape.LocalExperts, Address(b.Positions), Address(b.PairPositions), Address(b.Counts));
+        _kernels.CountExperts(idx, tokenCount, _spec.Experts, StagedMemory.Address(b.Counts, 2L * Ranks));
+        int[] counts = StagedMemory.Download<int>(Address(b.Counts), 2 * Ranks + _spec.Experts, _stream);
+        long key = StagedMemory.Download<long>(Address(b.Error), 1, _stream)[0];
+        StagedRoutingError? error = null;
+        if (key != NoError)
+        {
+            long entry = key / 2;
+            int token = (int)(entry / TopK), slot = (int)(entry % TopK);
+            long[] row = StagedMemory.Download<long>(StagedMemory.Address(topkIdx, (long)token * TopK), TopK, _stream);
+            error = new StagedRoutingError(token, slot, row[slot], key % 2 == 0 ? -1 : Array.IndexOf(row, row[slot]));
+        }
+
+        return new StagedRouteSummary(error, counts.AsSpan(0, Ranks).ToArray(), counts.AsSpan(Ranks, Ranks).ToArray(),
+            counts.AsSpan(2 * Ranks).ToArray());
+    }
+
+    /// <summary>Flat: m(n, j) for Permute. Expert-major: marks padding rows, and zeroes LowLatency's unused rows (NCCL EP leaves them).</summary>
+    private EpDispatchResult LayOutReceived(long step, StagedRoutePlan plan)
+    {
+        NcclEpLayerBuffers b = _buffers;
+        int[] counts = plan.ExpertCounts(_rank);
+        (int[] offsets, int layoutRows) = plan.ExpertOffsets(counts);
+        int rows = plan.RowsReceived(_rank);
+        StagedMemory.Upload<int>(offsets, Address(b.ExpertOffsets), _stream);
+        StagedMemory.Upload<int>(counts, Address(b.ExpertCounts), _stream);
+        _expertCounts = counts;
+        _expertOffsets = offsets;
+        if (!_shape.ExpertMajor)
+        {
+            layoutRows = 0;
+            foreach (int count in counts)
+            {
+                layoutRows += count;
+            }
+
+            _receivedRows = rows;
+            _layoutRows = layoutRows;
+            _kernels.RankInExpert(Address(b.RecvIdx), rows, _shape.LocalExperts, Address(b.RankInExpert));
+            _kernels.FinishRows(Address(b.RecvIdx), Address(b.RankInExpert), Address(b.ExpertOffsets), rows, TopK, Address(b.PermutedRow), 0, 0);
+            return new EpDispatchResult(step, EpLayout.Flat, b.RecvRows.SliceRows(0, rows), b.RecvIdx.SliceRows(0, rows),
+                b.RecvWeights.SliceRows(0, rows), (int[])counts.Clone(), (int[])offsets.Clone(), _tokens);
+        }
+
+        _receivedRows = rows;
+        _layoutRows = layoutRows;
+        _kernels.MarkRows(Address(b.ExpertOffsets), Address(b.ExpertCounts), _shape.LocalExperts, layoutRows, Address(b.RowSource));
+        if (_shape.LowLatency)
+        {
+            // NCCL EP LL writes each expert's rows from the start of its group and leaves the rest; it delivers no
+            // per-row weights (its Combine applies the source's), so the result's weights are zero.
+            _kernels.ScaleRows(Address(b.RecvRows), Address(b.RowSource), 0, layoutRows, Address(b.RecvRows));
+            StagedMemory.Fill(Address(b.RecvWeights), 0u, layoutRows, _stream);
+        }
+
+        return new EpDispatchResult(step, EpLayout.ExpertMajor, b.RecvRows.SliceRows(0, layoutRows), null,
+            b.RecvWeights.SliceRows(0, layoutRows), (int[])counts.Clone(), (int[])offsets.Clone(), _tokens);
+    }
+}

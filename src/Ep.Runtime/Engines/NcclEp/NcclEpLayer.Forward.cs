@@ -1,0 +1,64 @@
+using Ep.Engines.Staged;
+using Ep.Interop.Nccl;
+using Ep.Interop.NcclEp;
+
+namespace Ep.Engines.NcclEp;
+
+internal sealed unsafe partial class NcclEpLayer
+{
+    /// <summary>Flat: copies each received row to its experts' groups. Expert-major layouts are already permuted: a view.</summary>
+    public EpPermutedBatch Permute(EpDispatchResult dispatched)
+    {
+        _device.MakeCurrent();
+        NcclEpLayerBuffers b = _buffers;
+        if (_shape.ExpertMajor)
+        {
+            return new EpPermutedBatch(dispatched.Step, dispatched.Tokens, (int[])_expertCounts.Clone(), (int[])_expertOffsets.Clone());
+        }
+
+        Poison(b.Permuted);
+        _kernels.PermuteRows(Address(b.RecvRows), Address(b.PermutedRow), 0, _receivedRows, Address(b.Permuted));
+        return new EpPermutedBatch(dispatched.Step, b.Permuted.SliceRows(0, _layoutRows), (int[])_expertCounts.Clone(), (int[])_expertOffsets.Clone());
+    }
+
+    /// <summary>As in the Staged engine: Flat sums a row's expert outputs (weighted when asked); expert-major scales or copies.</summary>
+    public DeviceTensor<BFloat16> Unpermute(EpPermutedBatch batch, DeviceTensor<BFloat16> expertOutput)
+    {
+        _device.MakeCurrent();
+        NcclEpLayerBuffers b = _buffers;
+        Poison(b.Unpermuted);
+        if (!_shape.ExpertMajor)
+        {
+            _kernels.GatherSumRows(Address(expertOutput), Address(b.PermutedRow), _spec.ApplyWeightsInCombine ? Address(b.RecvWeights) : 0,
+                _receivedRows, Address(b.Unpermuted));
+            return b.Unpermuted.SliceRows(0, _receivedRows);
+        }
+
+        bool weighted = _spec.ApplyWeightsInCombine && !_shape.LowLatency;
+        _kernels.ScaleRows(Address(expertOutput), Address(b.RowSource), weighted ? Address(b.RecvWeights) : 0, _layoutRows, Address(b.Unpermuted));
+        return b.Unpermuted.SliceRows(0, _layoutRows);
+    }
+
+    /// <summary>NCCL EP's combine: an unweighted sum of each token's rows (HT), or weighted by the source's routing weights (LL).</summary>
+    public DeviceTensor<BFloat16> Combine(DeviceTensor<BFloat16> combineInput)
+    {
+        _device.MakeCurrent();
+        NcclEpLayerBuffers b = _buffers;
+        ulong input = InSlots(combineInput, b.Unpermuted);
+        Poison(b.CombineOutput);
+        NcclEpCombineInputs inputs = NcclEpCombineInputs.Create();
+        inputs.Tokens = _shape.LowLatency
+            ? _descriptors.InTokens.Describe(input, [_shape.LocalExperts, _shape.LowLatencyGroupRows, Hidden])
+            : _descriptors.InTokens.Describe(input, [_shape.ReceiveSlots, Hidden]);
+        NcclEpCombineOutputs outputs = NcclEpCombineOutputs.Create();
+        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.CombineOutput), [_tokens, Hidden]);
+        if (_shape.LowLatency)
+        {
+            outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.SourceWeights), [_tokens, TopK]);
+        }
+
+        NcclEpCombineConfig config = NcclEpCombineConfig.Create(NcclEpPassDirection.Forward);
+        NcclException.ThrowIfFailed(NcclEpNative.Combine(_handle.DangerousGetHandle(), &inputs, &outputs, &config, Stream));
+        return b.CombineOutput.SliceRows(0, _tokens);
+    }
+}

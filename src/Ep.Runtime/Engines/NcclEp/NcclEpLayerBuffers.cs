@@ -1,0 +1,103 @@
+using System;
+using System.Collections.Generic;
+
+namespace Ep.Engines.NcclEp;
+
+/// <summary>
+/// Every device buffer of one NcclEp layer instance on one rank, allocated once at the worst case (NCCL EP's output
+/// tensors must hold its slot counts, and a step never allocates). Results are row views of these.
+/// </summary>
+internal sealed class NcclEpLayerBuffers : IDisposable
+{
+    private readonly List<IDisposable> _owned = new();
+
+    public NcclEpLayerBuffers(EpLayerSpec spec, NcclEpLayerShape shape, EpDevice device)
+    {
+        int h = spec.HiddenSize, k = spec.TopK, maxTokens = spec.MaxTokensPerRank, ranks = shape.Ranks;
+        int slots = shape.ReceiveSlots, permutedRows = shape.PermutedRows;
+
+        // Routing checks before any NCCL EP call, as in the Staged engine (one summary row per rank, gathered).
+        Error = Own(DeviceTensor<long>.Allocate(device, 1));
+        Counts = Own(DeviceTensor<int>.Allocate(device, 2 * ranks + spec.Experts));
+        Positions = Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)));
+        PairPositions = Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)));
+        Summaries = Own(DeviceTensor<long>.Allocate(device, checked(ranks * NcclRouteSummaryExchange.Width(ranks, spec.Experts))));
+
+        // Source side. LowLatency keeps the topk_idx pointer until Combine and reads the weights in Combine: own copies.
+        SourceIdx = Own(DeviceTensor<long>.Allocate(device, maxTokens, k));
+        SourceWeights = Own(DeviceTensor<float>.Allocate(device, maxTokens, k));
+        CombineOutput = Own(DeviceTensor<BFloat16>.Allocate(device, maxTokens, h));
+        GradTokens = Own(DeviceTensor<BFloat16>.Allocate(device, maxTokens, h));
+        GradTopkWeights = Own(DeviceTensor<float>.Allocate(device, maxTokens, k));
+
+        // NCCL EP's dispatch outputs: Flat [slots, H] + [slots, K] ids and weights; expert-major [slots, H] + [slots] weights.
+        RecvRows = Own(DeviceTensor<BFloat16>.Allocate(device, slots, h));
+        RecvIdx = Own(DeviceTensor<long>.Allocate(device, shape.ExpertMajor ? 0 : slots, k));
+        RecvWeights = Own(Weights(device, slots, shape.ExpertMajor, k));
+        ZeroWeights = Own(Weights(device, slots, shape.ExpertMajor, k));
+        ExpertCounters = Own(DeviceTensor<int>.Allocate(device, shape.LocalExperts));
+
+        // The expert-major order: Flat m(n, j) from the received ids; expert-major rows marked real or padding.
+        RankInExpert = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? 0 : checked(slots * k)));
+        PermutedRow = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? 0 : checked(slots * k)));
+        RowSource = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? slots : 0));
+        ExpertOffsets = Own(DeviceTensor<int>.Allocate(device, shape.LocalExperts));
+        ExpertCounts = Own(DeviceTensor<int>.Allocate(device, shape.LocalExperts));
+        Permuted = Own(DeviceTensor<BFloat16>.Allocate(device, shape.ExpertMajor ? 0 : permutedRows, h));
+
+        // Combine's input must have NCCL EP's slot count: Unpermute writes here, other inputs are staged here.
+        Unpermuted = Own(DeviceTensor<BFloat16>.Allocate(device, slots, h));
+        GradReceived = Own(DeviceTensor<BFloat16>.Allocate(device, slots, h));
+        GradExpertOutput = Own(DeviceTensor<BFloat16>.Allocate(device, permutedRows, h));
+        GradWeights = Own(Weights(device, slots, shape.ExpertMajor, k));
+        GradFlat = Own(DeviceTensor<BFloat16>.Allocate(device, slots, h));
+        GradReceivedWeights = Own(Weights(device, slots, shape.ExpertMajor, k));
+    }
+
+    public DeviceTensor<long> Error { get; }
+    public DeviceTensor<int> Counts { get; }
+    public DeviceTensor<int> Positions { get; }
+    public DeviceTensor<int> PairPositions { get; }
+    public DeviceTensor<long> Summaries { get; }
+    public DeviceTensor<long> SourceIdx { get; }
+    public DeviceTensor<float> SourceWeights { get; }
+    public DeviceTensor<BFloat16> CombineOutput { get; }
+    public DeviceTensor<BFloat16> GradTokens { get; }
+    public DeviceTensor<float> GradTopkWeights { get; }
+    public DeviceTensor<BFloat16> RecvRows { get; }
+    public DeviceTensor<long> RecvIdx { get; }
+    public DeviceTensor<float> RecvWeights { get; }
+    public DeviceTensor<float> ZeroWeights { get; }
+    public DeviceTensor<int> ExpertCounters { get; }
+    public DeviceTensor<int> RankInExpert { get; }
+    public DeviceTensor<int> PermutedRow { get; }
+    public DeviceTensor<int> RowSource { get; }
+    public DeviceTensor<int> ExpertOffsets { get; }
+    public DeviceTensor<int> ExpertCounts { get; }
+    public DeviceTensor<BFloat16> Permuted { get; }
+    public DeviceTensor<BFloat16> Unpermuted { get; }
+    public DeviceTensor<BFloat16> GradReceived { get; }
+    public DeviceTensor<BFloat16> GradExpertOutput { get; }
+    public DeviceTensor<float> GradWeights { get; }
+    public DeviceTensor<BFloat16> GradFlat { get; }
+    public DeviceTensor<float> GradReceivedWeights { get; }
+
+    public void Dispose()
+    {
+        for (int i = _owned.Count - 1; i >= 0; i--)
+        {
+            _owned[i].Dispose();
+        }
+    }
+
+    /// <summary>Routing weights of received rows: expert-major one per row ([slots]), Flat one per slot of each row ([slots, K]).</summary>
+    private static DeviceTensor<float> Weights(EpDevice device, int slots, bool expertMajor, int topK) =>
+        expertMajor ? DeviceTensor<float>.Allocate(device, slots) : DeviceTensor<float>.Allocate(device, slots, topK);
+
+    private T Own<T>(T buffer)
+        where T : IDisposable
+    {
+        _owned.Add(buffer);
+        return buffer;
+    }
+}
