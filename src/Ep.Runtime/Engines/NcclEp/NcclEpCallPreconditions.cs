@@ -202,7 +202,7 @@ internal sealed class NcclEpCallPreconditions
         RequireType(tensor, NcclDataType.BFloat16, "NCCL EP v0.1 moves bf16 only (asserted)");
         RequireDimensions(tensor, 2, "Ep passes LowLatency's [L, R·maxTok, H] buffer as L × R·maxTok rows");
         RequireColumns(tensor, _settings.HiddenSize, "HiddenSize", "NCCL EP asserts sizes[2] == hidden");
-        RequireRows(tensor, _settings.LowLatencyOutputRows, "rows (local experts × ranks × MaxTokensPerRank)",
+        RequireRows(tensor, _settings.LowLatencyOutputRows, "local experts × ranks × MaxTokensPerRank",
             Text($"NCCL EP LowLatency asserts the exact shape [L, R·maxTok, H] = [{_settings.LocalExperts}, {_settings.WorldSize * (long)_settings.MaxDispatchTokensPerRank}, {_settings.HiddenSize}]"));
     }
 
