@@ -20,9 +20,9 @@ internal static class EpEngineSelector
         return input.Preference switch
         {
             EpEnginePreference.Auto => SelectAuto(input),
-            EpEnginePreference.Reference => Require(EpEngineKind.Reference, WhyNotReference(input), "Reference: " + ReferenceReason(input)),
-            EpEnginePreference.Staged => Require(EpEngineKind.Staged, WhyNotStaged(input), "Staged: requested"),
-            EpEnginePreference.NcclEp => Require(EpEngineKind.NcclEp, WhyNotNcclEp(input), NcclEpReason(input)),
+            EpEnginePreference.Reference => Require(EpEngineKind.Reference, WhyNotReference(input), () => "Reference: " + ReferenceReason(input)),
+            EpEnginePreference.Staged => Require(EpEngineKind.Staged, WhyNotStaged(input), () => "Staged: requested"),
+            EpEnginePreference.NcclEp => Require(EpEngineKind.NcclEp, WhyNotNcclEp(input), () => NcclEpReason(input)),
             _ => throw new ArgumentOutOfRangeException(nameof(input), input.Preference, "Unknown engine preference."),
         };
     }
@@ -114,9 +114,10 @@ internal static class EpEngineSelector
             $"NcclEp: NCCL EP {NcclEpVersions.Format(versions.NcclEpCode)} on NCCL {NcclEpVersions.Format(versions.NcclCode)}, {input.Gpu!.Value.Architecture}, {input.LayerMode} fits");
     }
 
-    private static EpEngineSelection Require(EpEngineKind kind, string? problem, string reason) =>
+    /// <summary>The reason is built only when the engine can run (it reads the versions, which are absent otherwise).</summary>
+    private static EpEngineSelection Require(EpEngineKind kind, string? problem, Func<string> reason) =>
         problem is null
-            ? new EpEngineSelection(kind, reason)
+            ? new EpEngineSelection(kind, reason())
             : throw new EpConfigurationException(string.Create(CultureInfo.InvariantCulture,
                 $"The {kind} engine was requested (EpGroupOptions.Engine or {EpEnginePreferenceParser.EnvironmentVariable}) but cannot run: {problem}."));
 
