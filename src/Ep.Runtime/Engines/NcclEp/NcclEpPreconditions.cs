@@ -143,7 +143,7 @@ internal static class NcclEpPreconditions
 
         if (spec.MaxTokensPerRank > EpRules.MaxNcclEpTokensPerRank)
         {
-            found.Add(Text($"MaxTokensPerRank = {spec.MaxTokensPerRank} is above NCCL EP's MAX_SUPPORTED_TOKENS_PER_RANK = {EpRules.MaxNcclEpTokensPerRank} (asserted in ncclEpCreateGroup) (EP0014)."));
+            found.Add(Text($"MaxTokensPerRank = {spec.MaxTokensPerRank} is above NCCL EP's MAX_SUPPORTED_TOKENS_PER_RANK = {EpRules.MaxNcclEpTokensPerRank} (asserted in ncclEpCreateGroup) ({EpRules.TooManyTokensForNcclEp.Id})."));
         }
 
         bool lowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
