@@ -17,6 +17,18 @@ public sealed class EpShapeException : ArgumentException
         Actual = actual;
     }
 
+    /// <summary>
+    /// Creates the exception with <paramref name="reason"/>: the limit the expected value protects, e.g. the NCCL EP
+    /// assertion a wrong shape would trip.
+    /// </summary>
+    public EpShapeException(string paramName, string what, long expected, long actual, string reason)
+        : base(string.Create(CultureInfo.InvariantCulture, $"{paramName}: expected {what} {expected}, got {actual}; {reason}."), paramName)
+    {
+        What = what;
+        Expected = expected;
+        Actual = actual;
+    }
+
     /// <summary>The quantity that is wrong, e.g. "columns (HiddenSize)".</summary>
     public string What { get; }
     /// <summary>The value required.</summary>
