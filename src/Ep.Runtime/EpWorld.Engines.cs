@@ -22,7 +22,7 @@ public static partial class EpWorld
                 $"Simulated ranks on {device} run the Staged engine, which needs that GPU, but this machine has {gpus} usable CUDA device(s) (world of {world.Ranks}, rank {rank}); run the simulation on EpDevice.Cpu (the Reference engine)."));
         }
 
-        return new StagedEngine(world, rank, device);
+        return StagedEngine.ForSimulatedRank(world, rank, device);
     }
 #pragma warning restore CA1859
 }

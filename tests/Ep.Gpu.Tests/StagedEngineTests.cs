@@ -40,13 +40,13 @@ public sealed class StagedEngineTests
         (EpLayerSpec spec, string source) = TestLayers.All[layerName];
         var problem = new StepProblem(spec, ranks, seed: 100 * ranks + layerName.Length, noTokens: false);
 
-        StepRecord[] reference = RunWorld(EpDevice.Cpu, spec, source, problem, steps: 1).Select(r => r[0]).ToArray();
-        StepRecord[][] staged = RunWorld(EpDevice.Gpu(0), spec, source, problem, steps: 2);
+        StepRecord[] reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1).Select(r => r[0]).ToArray();
+        StepRecord[][] staged = StagedStep.RunSimulatedWorld(EpDevice.Gpu(0), spec, source, problem, steps: 2);
 
         for (int rank = 0; rank < ranks; rank++)
         {
-            AssertMatches(reference[rank], staged[rank][0], $"{layerName}, {ranks} ranks, rank {rank}");
-            AssertIdentical(staged[rank][0], staged[rank][1], $"{layerName}, {ranks} ranks, rank {rank}, second step");
+            StepAssert.Matches(reference[rank], staged[rank][0], $"{layerName}, {ranks} ranks, rank {rank}");
+            StepAssert.Identical(staged[rank][0], staged[rank][1], $"{layerName}, {ranks} ranks, rank {rank}, second step");
         }
     }
 
@@ -59,11 +59,11 @@ public sealed class StagedEngineTests
         (EpLayerSpec spec, string source) = TestLayers.All[layerName];
         var problem = new StepProblem(spec, ranks, seed: 5, noTokens: true);
 
-        StepRecord[] reference = RunWorld(EpDevice.Cpu, spec, source, problem, steps: 1).Select(r => r[0]).ToArray();
-        StepRecord[] staged = RunWorld(EpDevice.Gpu(0), spec, source, problem, steps: 1).Select(r => r[0]).ToArray();
+        StepRecord[] reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1).Select(r => r[0]).ToArray();
+        StepRecord[] staged = StagedStep.RunSimulatedWorld(EpDevice.Gpu(0), spec, source, problem, steps: 1).Select(r => r[0]).ToArray();
         for (int rank = 0; rank < ranks; rank++)
         {
-            AssertMatches(reference[rank], staged[rank], $"{layerName}, no tokens, rank {rank}");
+            StepAssert.Matches(reference[rank], staged[rank], $"{layerName}, no tokens, rank {rank}");
         }
     }
 
@@ -145,63 +145,6 @@ public sealed class StagedEngineTests
         {
             byte[] cubin = NvrtcCompiler.Compile(source, name + ".cu", architecture);
             Assert.NotEmpty(cubin);
-        }
-    }
-
-    private static StepRecord[][] RunWorld(EpDevice device, EpLayerSpec spec, string source, StepProblem problem, int steps) =>
-        EpWorld.RunSimulated(problem.TokenCounts.Length, device, group =>
-        {
-            using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
-            return StagedStep.Run(group, layer, problem, steps);
-        });
-
-    // Copies (dispatch, permute, CombineBackward, ExpertMajor PermuteBackward) and integers must be identical; sums may
-    // differ by one bf16 ulp (docs/semantics.md), and fp32 weight gradients by rounding of the same order.
-    private static void AssertMatches(StepRecord expected, StepRecord actual, string where)
-    {
-        Assert.Equal(expected.Rows.Keys.Order(), actual.Rows.Keys.Order());
-        foreach ((string name, long[] values) in expected.Integers)
-        {
-            Assert.True(values.SequenceEqual(actual.Integers[name]), $"{where}: {name} differs.");
-        }
-
-        foreach ((string name, ushort[] values) in expected.Rows)
-        {
-            ushort[] got = actual.Rows[name];
-            Assert.True(values.Length == got.Length, $"{where}: {name} has {got.Length} elements, Reference {values.Length}.");
-            bool exact = name.StartsWith("dispatch.", StringComparison.Ordinal) || name.StartsWith("permute.", StringComparison.Ordinal)
-                || name == "combineBackward";
-            int allowed = exact ? 0 : 1;
-            for (int i = 0; i < values.Length; i++)
-            {
-                int distance = StepRecord.UlpDistance(values[i], got[i]);
-                Assert.True(distance <= allowed, $"{where}: {name}[{i}] is 0x{got[i]:X4}, Reference 0x{values[i]:X4} ({distance} ulp, {allowed} allowed).");
-            }
-        }
-
-        foreach ((string name, float[] values) in expected.Floats)
-        {
-            float[] got = actual.Floats[name];
-            Assert.True(values.Length == got.Length, $"{where}: {name} has {got.Length} elements, Reference {values.Length}.");
-            for (int i = 0; i < values.Length; i++)
-            {
-                float tolerance = name.StartsWith("dispatch.", StringComparison.Ordinal) ? 0f : 1e-5f * Math.Max(1f, Math.Abs(values[i]));
-                Assert.True(Math.Abs(values[i] - got[i]) <= tolerance && !float.IsNaN(got[i]), $"{where}: {name}[{i}] is {got[i]}, Reference {values[i]}.");
-            }
-        }
-    }
-
-    private static void AssertIdentical(StepRecord first, StepRecord second, string where)
-    {
-        foreach ((string name, ushort[] values) in first.Rows)
-        {
-            Assert.True(values.SequenceEqual(second.Rows[name]), $"{where}: {name} changed between identical steps.");
-        }
-
-        foreach ((string name, float[] values) in first.Floats)
-        {
-            Assert.True(values.Select(BitConverter.SingleToInt32Bits).SequenceEqual(second.Floats[name].Select(BitConverter.SingleToInt32Bits)),
-                $"{where}: {name} changed between identical steps.");
         }
     }
 }

@@ -17,6 +17,14 @@ internal static class StagedStep
         return records;
     }
 
+    /// <summary>Runs <paramref name="steps"/> identical steps on every rank of a simulated world on <paramref name="device"/>; [rank][step].</summary>
+    public static StepRecord[][] RunSimulatedWorld(EpDevice device, EpLayerSpec spec, string source, StepProblem problem, int steps) =>
+        EpWorld.RunSimulated(problem.TokenCounts.Length, device, group =>
+        {
+            using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
+            return Run(group, layer, problem, steps);
+        });
+
     private static StepRecord RunOnce(EpGroup group, EpLayerRuntime layer, StepProblem problem)
     {
         EpDevice device = group.Device;

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 
 namespace Ep.Engines.Staged;
 
@@ -10,23 +9,12 @@ internal sealed partial class StagedLayer
     {
         _device.MakeCurrent();
         StagedLayerBuffers b = _buffers;
-        StagedRoutePlan plan = Plan;
+        _ = Plan; // no step yet: throws before anything is written (the runtime checks this first)
         Poison(b.SendRows);
         _kernels.PackRows(Address(gradOutput), Address(b.SourceIdx), 0, _tokens, _localExperts, Address(Positions), Address(b.SendOffsets),
             Address(b.SendRows), 0, 0);
         Poison(b.GradFlat);
-        var copies = new List<StagedCopy>(Ranks);
-        for (int d = 0; d < Ranks; d++)
-        {
-            long rows = plan.RowsSent(_rank, d);
-            if (rows > 0)
-            {
-                copies.Add(new StagedCopy(_peers[d].GradFlat + (ulong)(plan.ReceiveOffset(d, _rank) * RowBytes), Row(b.SendRows, plan.SendOffset(_rank, d)),
-                    rows * RowBytes));
-            }
-        }
-
-        _exchange.Run("CombineBackward", copies);
+        _transport.Exchange("CombineBackward", [new StagedTransfer(StagedReceiveBuffer.GradFlat, Address(b.SendRows), RowBytes, _forwardSegments)]);
         if (!_expertMajor)
         {
             return b.GradFlat.SliceRows(0, _receivedRows);
@@ -92,11 +80,11 @@ internal sealed partial class StagedLayer
         _device.MakeCurrent();
         StagedLayerBuffers b = _buffers;
         bool withWeights = gradReceivedWeights is not null;
-        if (Array.Exists(_world.AllGather(_rank, withWeights, "DispatchBackward"), other => other != withWeights))
+        if (Array.Exists(_transport.AllGather(withWeights, "DispatchBackward"), other => other != withWeights))
         {
-            throw new ArgumentException(
+            throw StagedAgreedErrors.Mark(new ArgumentException(
                 "DispatchBackward is collective: either every rank passes gradReceivedWeights or none does; the ranks disagree.",
-                nameof(gradReceivedWeights));
+                nameof(gradReceivedWeights)));
         }
 
         ulong units = Address(gradReceived), unitWeights = Address(gradReceivedWeights);
@@ -112,14 +100,9 @@ internal sealed partial class StagedLayer
 
         Poison(b.ReturnRows);
         Poison(b.ReturnWeights);
-        List<StagedCopy> copies = ReturnCopies(units, RowBytes, _expertMajor, peer => peer.ReturnRows);
-        if (withWeights)
-        {
-            long weightBytes = _expertMajor ? sizeof(float) : (long)TopK * sizeof(float);
-            copies.AddRange(ReturnCopies(unitWeights, weightBytes, _expertMajor, peer => peer.ReturnWeights));
-        }
-
-        _exchange.Run("DispatchBackward", copies);
+        StagedTransfer rows = Return(StagedReceiveBuffer.ReturnRows, units, RowBytes);
+        long weightBytes = _expertMajor ? sizeof(float) : (long)TopK * sizeof(float);
+        _transport.Exchange("DispatchBackward", withWeights ? [rows, Return(StagedReceiveBuffer.ReturnWeights, unitWeights, weightBytes)] : [rows]);
         Poison(b.GradTokens);
         Poison(b.GradTopkWeights);
         ReduceReturned(weighted: false, Address(b.GradTokens), withWeights ? Address(b.ReturnWeights) : 0, withWeights ? Address(b.GradTopkWeights) : 0);

@@ -1,12 +1,9 @@
 using System;
-using System.Collections.Generic;
 
 namespace Ep.Engines.Staged;
 
 internal sealed partial class StagedLayer
 {
-    private const long NoError = long.MaxValue;
-
     /// <summary>
     /// Validates and counts on the device, reads the counts back once, agrees with every rank (errors and capacities
     /// checked before a byte moves), then packs, exchanges and lays out the received rows.
@@ -22,14 +19,15 @@ internal sealed partial class StagedLayer
         }
 
         int spare = 1 - _generation;
-        StagedRouteSummary summary = Summarize(topkIdx, tokenCount, spare);
-        var plan = new StagedRoutePlan(_spec, _world.AllGather(_rank, summary, "Dispatch"));
+        var plan = new StagedRoutePlan(_spec, Summarize(topkIdx, tokenCount, spare));
         plan.ThrowIfInvalid();
 
         // Committed: from here on this step replaces the previous one.
         _plan = plan;
         _generation = spare;
         _tokens = tokenCount;
+        _forwardSegments = plan.ForwardSegments(_rank);
+        _returnSegments = plan.ReturnSegments(_rank, perPair: _expertMajor);
         StagedLayerBuffers b = _buffers;
         StagedMemory.Copy(Address(b.SourceIdx), Address(topkIdx), (long)tokenCount * TopK * sizeof(long), _stream);
         StagedMemory.Copy(Address(b.SourceWeights), Address(topkWeights), (long)tokenCount * TopK * sizeof(float), _stream);
@@ -41,45 +39,36 @@ internal sealed partial class StagedLayer
         Poison(b.RecvRows);
         Poison(b.RecvIdx);
         Poison(b.RecvWeights);
-        var copies = new List<StagedCopy>(3 * Ranks);
-        for (int d = 0; d < Ranks; d++)
-        {
-            long rows = plan.RowsSent(_rank, d);
-            long from = plan.SendOffset(_rank, d), to = plan.ReceiveOffset(d, _rank);
-            if (rows > 0)
-            {
-                copies.Add(new StagedCopy(_peers[d].RecvRows + (ulong)(to * RowBytes), Row(b.SendRows, from), rows * RowBytes));
-                copies.Add(new StagedCopy(_peers[d].RecvIdx + (ulong)(to * TopK * sizeof(long)), StagedMemory.Address(b.SendIdx, from * TopK), rows * TopK * sizeof(long)));
-                copies.Add(new StagedCopy(_peers[d].RecvWeights + (ulong)(to * TopK * sizeof(float)), StagedMemory.Address(b.SendWeights, from * TopK), rows * TopK * sizeof(float)));
-            }
-        }
-
-        _exchange.Run("Dispatch", copies);
+        _transport.Exchange("Dispatch",
+        [
+            new StagedTransfer(StagedReceiveBuffer.RecvRows, Address(b.SendRows), RowBytes, _forwardSegments),
+            new StagedTransfer(StagedReceiveBuffer.RecvIdx, Address(b.SendIdx), (long)TopK * sizeof(long), _forwardSegments),
+            new StagedTransfer(StagedReceiveBuffer.RecvWeights, Address(b.SendWeights), (long)TopK * sizeof(float), _forwardSegments),
+        ]);
         return LayOutReceived(step, plan);
     }
 
-    /// <summary>Runs validation and counting on the device and reads the results back (the step's one host wait).</summary>
-    private StagedRouteSummary Summarize(DeviceTensor<long> topkIdx, int tokenCount, int generation)
+    /// <summary>
+    /// Runs validation and counting on the device, then gathers every rank's record through the transport (the step's
+    /// one host wait; a bad entry costs one more read, of its row).
+    /// </summary>
+    private StagedRouteSummary[] Summarize(DeviceTensor<long> topkIdx, int tokenCount, int generation)
     {
         StagedLayerBuffers b = _buffers;
         ulong idx = Address(topkIdx);
-        _kernels.ValidateRouting(idx, tokenCount, Address(b.Error));
+        _kernels.ValidateRouting(idx, tokenCount, b.ErrorAddress);
         _kernels.ScanDestinations(idx, tokenCount, Ranks, _localExperts, Address(b.Positions[generation]), Address(b.PairPositions[generation]),
-            Address(b.Counts));
-        _kernels.CountExperts(idx, tokenCount, _spec.Experts, StagedMemory.Address(b.Counts, 2L * Ranks));
-        int[] counts = StagedMemory.Download<int>(Address(b.Counts), 2 * Ranks + _spec.Experts, _stream);
-        long key = StagedMemory.Download<long>(Address(b.Error), 1, _stream)[0];
-        StagedRoutingError? error = null;
-        if (key != NoError)
-        {
-            long entry = key / 2;
-            int token = (int)(entry / TopK), slot = (int)(entry % TopK);
-            long[] row = StagedMemory.Download<long>(StagedMemory.Address(topkIdx, (long)token * TopK), TopK, _stream);
-            error = new StagedRoutingError(token, slot, row[slot], key % 2 == 0 ? -1 : Array.IndexOf(row, row[slot]));
-        }
+            b.CountsAddress);
+        _kernels.CountExperts(idx, tokenCount, _spec.Experts, b.CountsAddress + 2UL * (ulong)Ranks * sizeof(int));
+        return _transport.GatherRouting(key => DescribeRoutingError(topkIdx, key), "Dispatch");
+    }
 
-        return new StagedRouteSummary(error, counts.AsSpan(0, Ranks).ToArray(), counts.AsSpan(Ranks, Ranks).ToArray(),
-            counts.AsSpan(2 * Ranks).ToArray());
+    /// <summary>The full routing error behind <paramref name="key"/>: the id found, and for a repeat the slot that named it first.</summary>
+    private StagedRoutingError DescribeRoutingError(DeviceTensor<long> topkIdx, long key)
+    {
+        (int token, int slot, bool repeat) = StagedRouteRecord.Decode(key, TopK);
+        long[] row = StagedMemory.Download<long>(StagedMemory.Address(topkIdx, (long)token * TopK), TopK, _stream);
+        return new StagedRoutingError(token, slot, row[slot], repeat ? Array.IndexOf(row, row[slot]) : -1);
     }
 
     private void UploadSendOffsets(StagedRoutePlan plan)

@@ -52,7 +52,7 @@ internal sealed partial class StagedLayer
         }
 
         Poison(b.ReturnRows);
-        _exchange.Run("Combine", ReturnCopies(units, RowBytes, _expertMajor, peer => peer.ReturnRows));
+        _transport.Exchange("Combine", [Return(StagedReceiveBuffer.ReturnRows, units, RowBytes)]);
         Poison(b.CombineOutput);
         ReduceReturned(weighted: _lowLatency, Address(b.CombineOutput), 0, 0);
         return b.CombineOutput.SliceRows(0, _tokens);

@@ -5,8 +5,9 @@ using Ep.Interop.Cuda;
 namespace Ep.Engines.Staged;
 
 /// <summary>
-/// One layer instance on one simulated rank of the Staged engine: the eight operations of docs/semantics.md as kernel
-/// launches on the rank's stream plus device-to-device exchanges with the other ranks' instances.
+/// One layer instance on one rank of the Staged engine: the eight operations of docs/semantics.md as kernel launches on
+/// the rank's stream plus exchanges with the other ranks' instances through the rank's transport (device copies
+/// between simulated ranks, or NCCL between processes).
 /// </summary>
 /// <remarks>
 /// The host learns every count once per step (Dispatch's single read-back), so every later launch and copy is sized on
@@ -15,14 +16,13 @@ namespace Ep.Engines.Staged;
 internal sealed partial class StagedLayer : IEpLayerEngine
 {
     private readonly EpLayerSpec _spec;
-    private readonly SimulatedWorld _world;
+    private readonly IStagedLayerTransport _transport;
     private readonly int _rank;
+    private readonly int _ranks;
     private readonly CudaDevice _device;
     private readonly CudaStreamHandle _stream;
-    private readonly StagedExchange _exchange;
     private readonly StagedKernels _kernels;
     private readonly StagedLayerBuffers _buffers;
-    private readonly StagedPeerBuffers[] _peers;
     private readonly int _localExperts;
     private readonly bool _expertMajor;
     private readonly bool _lowLatency;
@@ -35,29 +35,38 @@ internal sealed partial class StagedLayer : IEpLayerEngine
     private int _layoutRows;
     private int[] _expertCounts = [];
     private int[] _expertOffsets = [];
+    private StagedPeerSegment[] _forwardSegments = [];
+    private StagedPeerSegment[] _returnSegments = [];
 
-    /// <summary>Collective: allocates this rank's buffers and learns every peer's receive addresses.</summary>
-    public StagedLayer(EpLayerSpec spec, SimulatedWorld world, int rank, CudaDevice device, CudaStreamHandle stream,
-        StagedExchange exchange, StagedKernels kernels, Func<int, int, SymmetricTensor<BFloat16>>? symmetric, EpDevice epDevice)
+    /// <summary>Collective: allocates this rank's buffers and connects them to the peers' through <paramref name="transport"/>.</summary>
+    public StagedLayer(EpLayerSpec spec, IStagedTransport transport, int rank, int ranks, CudaDevice device, CudaStreamHandle stream,
+        StagedKernels kernels, Func<int, int, SymmetricTensor<BFloat16>>? symmetric, EpDevice epDevice)
     {
         _spec = spec;
-        _world = world;
         _rank = rank;
+        _ranks = ranks;
         _device = device;
         _stream = stream;
-        _exchange = exchange;
         _kernels = kernels;
-        _localExperts = spec.LocalExperts(world.Ranks);
+        _localExperts = spec.LocalExperts(ranks);
         _lowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
         _expertMajor = _lowLatency || spec.Layout == EpLayout.ExpertMajor;
-        _buffers = new StagedLayerBuffers(spec, world.Ranks, epDevice, symmetric);
-        _peers = world.AllGather(rank, StagedPeerBuffers.Of(_buffers), "StagedLayer buffers");
+        _buffers = new StagedLayerBuffers(spec, ranks, epDevice, symmetric);
+        try
+        {
+            _transport = transport.Connect(spec, _buffers);
+        }
+        catch
+        {
+            _buffers.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Test hook: fill every output buffer with a NaN pattern before an operation writes it, so a row a kernel forgets shows.</summary>
     internal static bool PoisonOutputs { get; set; }
 
-    private int Ranks => _world.Ranks;
+    private int Ranks => _ranks;
 
     private int Hidden => _spec.HiddenSize;
 
@@ -74,8 +83,6 @@ internal sealed partial class StagedLayer : IEpLayerEngine
     private static ulong Address<T>(DeviceTensor<T>? tensor)
         where T : unmanaged => StagedMemory.Address(tensor);
 
-    private static ulong Row(DeviceTensor<BFloat16> rows, long row) => StagedMemory.Address(rows, row * rows.Columns);
-
     /// <summary>Fills <paramref name="buffer"/> with all-ones words (NaN in bf16 and fp32, −1 in int) when poisoning is on.</summary>
     private void Poison<T>(DeviceTensor<T> buffer)
         where T : unmanaged
@@ -90,35 +97,14 @@ internal sealed partial class StagedLayer : IEpLayerEngine
     private static DeviceTensor<T> View<T>(DeviceTensor<T> buffer, int rows)
         where T : unmanaged => buffer is SymmetricTensor<T> symmetric ? symmetric.SliceRows(0, rows) : buffer.SliceRows(0, rows);
 
-    /// <summary>
-    /// Copies that return received units to their source ranks: rows [begin, +count) of <paramref name="units"/> for each
-    /// source s go to s's <paramref name="peerDestination"/> at the segment this rank owns there.
-    /// </summary>
-    private List<StagedCopy> ReturnCopies(ulong units, long unitBytes, bool perPair, Func<StagedPeerBuffers, ulong> peerDestination)
+    /// <summary>The transfer that returns received units (from <paramref name="units"/>) to their source ranks' <paramref name="target"/>.</summary>
+    private StagedTransfer Return(StagedReceiveBuffer target, ulong units, long unitBytes) => new(target, units, unitBytes, _returnSegments);
+
+    public void Dispose()
     {
-        StagedRoutePlan plan = Plan;
-        var copies = new List<StagedCopy>(Ranks);
-        for (int s = 0; s < Ranks; s++)
-        {
-            long count = perPair ? plan.PairsSent(s, _rank) : plan.RowsSent(s, _rank);
-            long from = perPair ? plan.PairReceiveOffset(_rank, s) : plan.ReceiveOffset(_rank, s);
-            long to = perPair ? plan.PairSendOffset(s, _rank) : plan.SendOffset(s, _rank);
-            if (count > 0)
-            {
-                copies.Add(new StagedCopy(peerDestination(_peers[s]) + (ulong)(to * unitBytes), units + (ulong)(from * unitBytes), count * unitBytes));
-            }
-        }
-
-        return copies;
+        // The transport first: after a failure over NCCL it aborts the communicator, so freeing buffers that a stuck
+        // transfer still names does not wait for it.
+        _transport.Dispose();
+        _buffers.Dispose();
     }
-
-    public void Dispose() => _buffers.Dispose();
-}
-
-/// <summary>The receive addresses of one rank's layer instance, which its peers push into.</summary>
-internal sealed record StagedPeerBuffers(ulong RecvRows, ulong RecvIdx, ulong RecvWeights, ulong GradFlat, ulong ReturnRows, ulong ReturnWeights)
-{
-    public static StagedPeerBuffers Of(StagedLayerBuffers buffers) => new(
-        StagedMemory.Address(buffers.RecvRows), StagedMemory.Address(buffers.RecvIdx), StagedMemory.Address(buffers.RecvWeights),
-        StagedMemory.Address(buffers.GradFlat), StagedMemory.Address(buffers.ReturnRows), StagedMemory.Address(buffers.ReturnWeights));
 }

@@ -31,8 +31,7 @@ internal sealed class StagedLayerBuffers : IDisposable
         SourceWeights = Own(DeviceTensor<float>.Allocate(device, maxTokens, k));
         Positions = [Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens))), Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)))];
         PairPositions = [Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens))), Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)))];
-        Error = Own(DeviceTensor<long>.Allocate(device, 1));
-        Counts = Own(DeviceTensor<int>.Allocate(device, 2 * ranks + experts));
+        RouteRecord = Own(DeviceTensor<long>.Allocate(device, StagedRouteRecord.Words(ranks, experts)));
         SendOffsets = Own(DeviceTensor<int>.Allocate(device, 2 * ranks));
         SendRows = Own(DeviceTensor<BFloat16>.Allocate(device, sentRows, h));
         SendIdx = Own(DeviceTensor<long>.Allocate(device, sentRows, k));
@@ -87,11 +86,14 @@ internal sealed class StagedLayerBuffers : IDisposable
     /// <summary>Two generations of [R × T] first-pair positions per destination.</summary>
     public DeviceTensor<int>[] PairPositions { get; }
 
-    /// <summary>The routing error record (one encoded key).</summary>
-    public DeviceTensor<long> Error { get; }
+    /// <summary>The routing record the transport gathers: the error key, then [2R + E] counts (see <see cref="StagedRouteRecord"/>).</summary>
+    public DeviceTensor<long> RouteRecord { get; }
+
+    /// <summary>Where the validation kernel writes its error key.</summary>
+    public ulong ErrorAddress => StagedMemory.Address(RouteRecord);
 
     /// <summary>[2R + E]: rows sent per rank, pairs sent per rank, tokens per global expert.</summary>
-    public DeviceTensor<int> Counts { get; }
+    public ulong CountsAddress => StagedMemory.Address(RouteRecord) + StagedRouteRecord.CountsByteOffset;
 
     /// <summary>[2R]: this rank's send offsets per destination in rows, then in pairs.</summary>
     public DeviceTensor<int> SendOffsets { get; }
@@ -164,6 +166,18 @@ internal sealed class StagedLayerBuffers : IDisposable
     public DeviceTensor<BFloat16> PairRows { get; }
 
     public DeviceTensor<float> PairWeights { get; }
+
+    /// <summary>Device address of the receive buffer <paramref name="target"/> (unit 0), where peers' segments land.</summary>
+    public ulong ReceiveAddress(StagedReceiveBuffer target) => target switch
+    {
+        StagedReceiveBuffer.RecvRows => StagedMemory.Address(RecvRows),
+        StagedReceiveBuffer.RecvIdx => StagedMemory.Address(RecvIdx),
+        StagedReceiveBuffer.RecvWeights => StagedMemory.Address(RecvWeights),
+        StagedReceiveBuffer.GradFlat => StagedMemory.Address(GradFlat),
+        StagedReceiveBuffer.ReturnRows => StagedMemory.Address(ReturnRows),
+        StagedReceiveBuffer.ReturnWeights => StagedMemory.Address(ReturnWeights),
+        _ => throw new ArgumentOutOfRangeException(nameof(target), target, "Not a receive buffer."),
+    };
 
     public void Dispose()
     {

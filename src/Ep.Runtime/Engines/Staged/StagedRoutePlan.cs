@@ -62,6 +62,41 @@ internal sealed class StagedRoutePlan
     /// <summary>First pair of <paramref name="source"/>'s pairs exchanged with <paramref name="destination"/>.</summary>
     public long PairSendOffset(int source, int destination) => Sum(d => PairsSent(source, d), destination);
 
+    /// <summary>
+    /// Dispatch's and CombineBackward's segments on <paramref name="rank"/>: its rows for each destination (in the
+    /// order of its send buffer), landing after the rows of lower source ranks there.
+    /// </summary>
+    public StagedPeerSegment[] ForwardSegments(int rank)
+    {
+        var segments = new StagedPeerSegment[Ranks];
+        for (int peer = 0; peer < Ranks; peer++)
+        {
+            segments[peer] = new StagedPeerSegment(SendOffset(rank, peer), RowsSent(rank, peer), ReceiveOffset(peer, rank),
+                ReceiveOffset(rank, peer), RowsSent(peer, rank));
+        }
+
+        return segments;
+    }
+
+    /// <summary>
+    /// Combine's and DispatchBackward's segments on <paramref name="rank"/>: the units it received from each source
+    /// go back to where that source sent them from (rows in Flat, (token, expert) pairs in the expert-major layouts).
+    /// </summary>
+    public StagedPeerSegment[] ReturnSegments(int rank, bool perPair)
+    {
+        var segments = new StagedPeerSegment[Ranks];
+        for (int peer = 0; peer < Ranks; peer++)
+        {
+            segments[peer] = perPair
+                ? new StagedPeerSegment(PairReceiveOffset(rank, peer), PairsSent(peer, rank), PairSendOffset(peer, rank),
+                    PairSendOffset(rank, peer), PairsSent(rank, peer))
+                : new StagedPeerSegment(ReceiveOffset(rank, peer), RowsSent(peer, rank), SendOffset(peer, rank),
+                    SendOffset(rank, peer), RowsSent(rank, peer));
+        }
+
+        return segments;
+    }
+
     /// <summary>Real rows per local expert of <paramref name="rank"/> (padding excluded).</summary>
     public int[] ExpertCounts(int rank)
     {

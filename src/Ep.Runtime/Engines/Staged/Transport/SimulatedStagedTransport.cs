@@ -8,7 +8,8 @@ namespace Ep.Engines.Staged;
 internal readonly record struct StagedCopy(ulong Destination, ulong Source, long Bytes);
 
 /// <summary>
-/// The token exchange between ranks simulated on one GPU: every rank pushes its segments into its peers' receive
+/// The transport between ranks simulated as threads on one GPU: host collectives through
+/// <see cref="SimulatedWorld"/>, and a token exchange where every rank pushes its segments into its peers' receive
 /// buffers with <c>cuMemcpyDtoDAsync</c> on its own stream. Ordering across ranks uses two events per rank whose
 /// handles are exchanged once through <see cref="SimulatedWorld.AllGather{T}"/>: a peer's buffer is written only after
 /// that peer's earlier work (<c>ready</c>), and a rank reads what it received only after every peer's copies (<c>sent</c>).
@@ -16,12 +17,11 @@ internal readonly record struct StagedCopy(ulong Destination, ulong Source, long
 /// <remarks>
 /// Every copy reads the issuing rank's own memory, so a rank's later writes to its own buffers are ordered by its
 /// stream alone. The host barriers make each wait name the record of this round: a rank records again only after the
-/// next barrier, which every peer reaches after its waits.
+/// next barrier, which every peer reaches after its waits. A failing rank is signalled by <c>EpWorld</c> through
+/// <see cref="SimulatedWorld.Fail"/>, which wakes every waiting peer, so this transport never needs to abort.
 /// </remarks>
-internal sealed class StagedExchange : IDisposable
+internal sealed class SimulatedStagedTransport : IStagedTransport
 {
-    private readonly SimulatedWorld _world;
-    private readonly int _rank;
     private readonly CudaStreamHandle _stream;
     private readonly CudaEventHandle _ready;
     private readonly CudaEventHandle _sent;
@@ -29,10 +29,10 @@ internal sealed class StagedExchange : IDisposable
     private readonly IntPtr[] _peerSent;
 
     /// <summary>Collective: creates this rank's events and learns every peer's.</summary>
-    public StagedExchange(SimulatedWorld world, int rank, CudaStreamHandle stream)
+    public SimulatedStagedTransport(SimulatedWorld world, int rank, CudaStreamHandle stream)
     {
-        _world = world;
-        _rank = rank;
+        World = world;
+        Rank = rank;
         _stream = stream;
         _ready = CudaEventHandle.Create(timing: false);
         _sent = CudaEventHandle.Create(timing: false);
@@ -41,15 +41,32 @@ internal sealed class StagedExchange : IDisposable
         _peerSent = Array.ConvertAll(events, e => e.Sent);
     }
 
+    public SimulatedWorld World { get; }
+
+    public int Rank { get; }
+
+    public CudaStreamHandle Stream => _stream;
+
+    public string Description => "device-to-device exchange";
+
+    public bool Failed => false;
+
+    public IStagedLayerTransport Connect(EpLayerSpec spec, StagedLayerBuffers buffers) => new SimulatedStagedLayerTransport(this, spec, buffers);
+
+    public void NoteFailure(Exception error)
+    {
+        // EpWorld signals a failing rank to its peers (SimulatedWorld.Fail); nothing here can be left half-done.
+    }
+
     /// <summary>Collective: pushes <paramref name="copies"/> into peers' memory; afterwards this rank's stream has every peer's copies.</summary>
-    public void Run(string operation, IReadOnlyList<StagedCopy> copies)
+    public void Push(string operation, IReadOnlyList<StagedCopy> copies)
     {
         _ready.Record(_stream);
-        _world.Barrier(_rank, operation);
+        World.Barrier(Rank, operation);
         IntPtr stream = _stream.DangerousGetHandle();
         for (int peer = 0; peer < _peerReady.Length; peer++)
         {
-            if (peer != _rank)
+            if (peer != Rank)
             {
                 CudaException.ThrowIfFailed(CudaDriver.StreamWaitEvent(stream, _peerReady[peer], 0));
             }
@@ -61,10 +78,10 @@ internal sealed class StagedExchange : IDisposable
         }
 
         _sent.Record(_stream);
-        _world.Barrier(_rank, operation);
+        World.Barrier(Rank, operation);
         for (int peer = 0; peer < _peerSent.Length; peer++)
         {
-            if (peer != _rank)
+            if (peer != Rank)
             {
                 CudaException.ThrowIfFailed(CudaDriver.StreamWaitEvent(stream, _peerSent[peer], 0));
             }

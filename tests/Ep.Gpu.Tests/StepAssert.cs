@@ -1,0 +1,59 @@
+using System;
+using System.Linq;
+using Xunit;
+
+namespace Ep.Gpu.Tests;
+
+/// <summary>Comparisons of recorded steps across engines (docs/semantics.md, "Bit-exactness across engines") and across repeats.</summary>
+internal static class StepAssert
+{
+    // Copies (dispatch, permute, CombineBackward, ExpertMajor PermuteBackward) and integers must be identical; sums may
+    // differ by one bf16 ulp (docs/semantics.md), and fp32 weight gradients by rounding of the same order.
+    public static void Matches(StepRecord expected, StepRecord actual, string where)
+    {
+        Assert.Equal(expected.Rows.Keys.Order(), actual.Rows.Keys.Order());
+        foreach ((string name, long[] values) in expected.Integers)
+        {
+            Assert.True(values.SequenceEqual(actual.Integers[name]), $"{where}: {name} differs.");
+        }
+
+        foreach ((string name, ushort[] values) in expected.Rows)
+        {
+            ushort[] got = actual.Rows[name];
+            Assert.True(values.Length == got.Length, $"{where}: {name} has {got.Length} elements, Reference {values.Length}.");
+            bool exact = name.StartsWith("dispatch.", StringComparison.Ordinal) || name.StartsWith("permute.", StringComparison.Ordinal)
+                || name == "combineBackward";
+            int allowed = exact ? 0 : 1;
+            for (int i = 0; i < values.Length; i++)
+            {
+                int distance = StepRecord.UlpDistance(values[i], got[i]);
+                Assert.True(distance <= allowed, $"{where}: {name}[{i}] is 0x{got[i]:X4}, Reference 0x{values[i]:X4} ({distance} ulp, {allowed} allowed).");
+            }
+        }
+
+        foreach ((string name, float[] values) in expected.Floats)
+        {
+            float[] got = actual.Floats[name];
+            Assert.True(values.Length == got.Length, $"{where}: {name} has {got.Length} elements, Reference {values.Length}.");
+            for (int i = 0; i < values.Length; i++)
+            {
+                float tolerance = name.StartsWith("dispatch.", StringComparison.Ordinal) ? 0f : 1e-5f * Math.Max(1f, Math.Abs(values[i]));
+                Assert.True(Math.Abs(values[i] - got[i]) <= tolerance && !float.IsNaN(got[i]), $"{where}: {name}[{i}] is {got[i]}, Reference {values[i]}.");
+            }
+        }
+    }
+
+    public static void Identical(StepRecord first, StepRecord second, string where)
+    {
+        foreach ((string name, ushort[] values) in first.Rows)
+        {
+            Assert.True(values.SequenceEqual(second.Rows[name]), $"{where}: {name} changed between identical steps.");
+        }
+
+        foreach ((string name, float[] values) in first.Floats)
+        {
+            Assert.True(values.Select(BitConverter.SingleToInt32Bits).SequenceEqual(second.Floats[name].Select(BitConverter.SingleToInt32Bits)),
+                $"{where}: {name} changed between identical steps.");
+        }
+    }
+}
