@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using Ep.Interop.Nccl;
 
 namespace Ep;
 
@@ -9,21 +10,32 @@ namespace Ep;
 /// Layers are created on a group and must be disposed before it; the group is disposed before its communicator.
 /// </summary>
 /// <remarks>
-/// Groups come from <see cref="EpWorld.RunSimulated(int, Action{EpGroup})"/> (ranks as threads of one process).
+/// Groups come from <see cref="EpWorld.RunSimulated(int, Action{EpGroup})"/> (ranks as threads of one process),
+/// <see cref="FromEnvironment()"/> (one process per rank, bootstrapped from launcher variables) or
+/// <see cref="FromCommunicator(IntPtr, EpDevice)"/> (a communicator the caller already has).
 /// Every rank must create its layers, and call their collective methods, in the same order.
 /// </remarks>
-public sealed class EpGroup : IDisposable
+public sealed partial class EpGroup : IDisposable
 {
     private readonly HashSet<EpLayerRuntime> _liveLayers = new();
     private readonly object _gate = new();
+    private readonly NcclCommunicatorHandle? _ownedCommunicator;
+    private volatile bool _failed;
     private bool _disposed;
 
     internal EpGroup(int rank, int worldSize, EpDevice device, IEpEngine engine)
+        : this(rank, worldSize, device, engine, IntPtr.Zero, ownedCommunicator: null)
+    {
+    }
+
+    internal EpGroup(int rank, int worldSize, EpDevice device, IEpEngine engine, IntPtr communicator, NcclCommunicatorHandle? ownedCommunicator)
     {
         Rank = rank;
         WorldSize = worldSize;
         Device = device;
         Engine = engine;
+        Communicator = communicator;
+        _ownedCommunicator = ownedCommunicator;
     }
 
     /// <summary>This rank, in [0, WorldSize).</summary>
@@ -43,6 +55,12 @@ public sealed class EpGroup : IDisposable
 
     internal IEpEngine Engine { get; }
 
+    /// <summary>The <c>ncclComm_t</c> of a multi-process group (owned or borrowed); zero for simulated ranks.</summary>
+    internal IntPtr Communicator { get; }
+
+    /// <summary>Engines call this when a native call failed, so that disposal aborts the communicator instead of destroying it.</summary>
+    internal void MarkFailed() => _failed = true;
+
     /// <summary>
     /// Collective: allocates a zeroed <paramref name="rows"/> × <paramref name="columns"/> tensor in symmetric memory,
     /// at the same window offset on every rank. Every rank must call it with the same shape, in the same order.
@@ -56,7 +74,11 @@ public sealed class EpGroup : IDisposable
         return Engine.AllocateSymmetric<T>(rows, columns);
     }
 
-    /// <summary>Disposes the engine. Throws if layers created on this group are still alive.</summary>
+    /// <summary>
+    /// Disposes the engine, then the communicator when the group created it (<see cref="FromEnvironment()"/>): destroyed,
+    /// or aborted when the engine failed or NCCL reports an error. A borrowed communicator is left to its owner.
+    /// Throws if layers created on this group are still alive.
+    /// </summary>
     public void Dispose()
     {
         lock (_gate)
@@ -75,7 +97,34 @@ public sealed class EpGroup : IDisposable
             _disposed = true;
         }
 
-        Engine.Dispose();
+        try
+        {
+            Engine.Dispose();
+        }
+        catch
+        {
+            _failed = true;
+            throw;
+        }
+        finally
+        {
+            ReleaseOwnedCommunicator();
+        }
+    }
+
+    private void ReleaseOwnedCommunicator()
+    {
+        if (_ownedCommunicator is null)
+        {
+            return;
+        }
+
+        if (_failed || _ownedCommunicator.HasAsyncError())
+        {
+            _ownedCommunicator.AbortOnRelease();
+        }
+
+        _ownedCommunicator.Dispose();
     }
 
     /// <inheritdoc/>
