@@ -485,6 +485,21 @@ extern "C" __global__ void ep_finish_rows(const ep_i64* recvIdx, const int* rank
     }
 }
 
+// One block per local expert e (grid = L): marks each expert-major row as real (its own index) or padding (−1), from
+// the groups' first rows and real counts. For layouts another library filled (NCCL EP), where the rows were placed
+// without this engine's row map; the marks let ep_scale_rows and ep_weight_grads_rows zero the padding.
+extern "C" __global__ void ep_mark_rows(const int* expertOffset, const int* expertCount, int localExperts, int rows, int* rowSource)
+{
+    int e = blockIdx.x;
+    int begin = expertOffset[e];
+    int end = e + 1 < localExperts ? expertOffset[e + 1] : rows;
+    int real = begin + expertCount[e];
+    for (int m = begin + threadIdx.x; m < end; m += EP_THREADS)
+    {
+        rowSource[m] = m < real ? m : -1;
+    }
+}
+
 // ---- 40_permute.cuh ----
 // Row movement on one rank: permute, unpermute and their gradients, for the Flat and expert-major layouts.
 

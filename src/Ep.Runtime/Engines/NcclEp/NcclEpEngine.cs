@@ -20,9 +20,12 @@ internal sealed class NcclEpEngine : IEpEngine
     private readonly CudaDevice _cuda;
     private readonly CudaStreamHandle _stream;
     private readonly NcclSymmetricAllocator _symmetric;
+    private readonly NcclEpVersions _versions;
+    private readonly GpuCapability _gpu;
+    private readonly NcclEpTuning _tuning;
 
     /// <summary>Binds to <paramref name="communicator"/> (rank <paramref name="rank"/> of <paramref name="ranks"/>) on <paramref name="device"/>.</summary>
-    public NcclEpEngine(IntPtr communicator, int rank, int ranks, EpDevice device)
+    public NcclEpEngine(IntPtr communicator, int rank, int ranks, EpDevice device, NcclEpTuning? tuning = null)
     {
         if (device.IsCpu)
         {
@@ -30,11 +33,14 @@ internal sealed class NcclEpEngine : IEpEngine
         }
 
         NcclEpVersions versions = NcclEpVersions.RequireUsable();
+        _versions = versions;
+        _tuning = tuning ?? NcclEpTuning.Default;
         _communicator = communicator;
         _rank = rank;
         _ranks = ranks;
         _device = device;
         _cuda = CudaDevice.Current(device.Ordinal);
+        _gpu = new GpuCapability(_cuda.ComputeMajor, _cuda.ComputeMinor, _cuda.MultiprocessorCount);
         _stream = CudaStreamHandle.Create();
         _symmetric = new NcclSymmetricAllocator(communicator, device);
         Reason = string.Create(CultureInfo.InvariantCulture,
@@ -45,11 +51,39 @@ internal sealed class NcclEpEngine : IEpEngine
 
     public string Reason { get; }
 
+    /// <summary>
+    /// Checks every NCCL EP precondition for the layer (a layer NCCL EP would abort on throws here, naming each problem),
+    /// prepares HT's run-time compile environment, and creates the layer's group and handle (collective).
+    /// </summary>
     public IEpLayerEngine CreateLayer(EpLayerSpec spec, string kernelSource, string layerName)
     {
         _cuda.MakeCurrent();
+        NcclEpGroupSettings settings = NcclEpPreconditions.RequireLayer(spec, layerName, NcclEpTopology.SingleNode(_ranks), _gpu, _versions, _tuning);
+        if (spec.Algorithm == EpAlgorithm.HighThroughput)
+        {
+            PrepareJitEnvironment();
+        }
+
         var kernels = new StagedKernels(StagedKernels.Load(kernelSource, layerName, _cuda), _stream);
-        return new NcclEpLayer(spec, _communicator, _rank, _ranks, _cuda, _stream, kernels, _device);
+        return new NcclEpLayer(spec, settings, _communicator, _rank, _ranks, _cuda, _stream, kernels, _device);
+    }
+
+    /// <summary>
+    /// NCCL EP HT compiles kernels with nvcc on first use and aborts the process if it cannot: the headers and nvcc
+    /// are found (or derived from EP_NCCL_EP_LIBRARY) and exported to the C environment first, or this throws.
+    /// </summary>
+    private static void PrepareJitEnvironment()
+    {
+        NcclEpJitEnvironment jit = NcclEpJitEnvironment.Resolve(Environment.GetEnvironmentVariable, System.IO.Directory.Exists, System.IO.File.Exists);
+        if (jit.Problem is { } problem)
+        {
+            throw new EpConfigurationException("NCCL EP HighThroughput cannot compile its kernels here: " + problem);
+        }
+
+        foreach ((string name, string value) in jit.VariablesToSet)
+        {
+            Ep.Interop.Libc.NativeEnvironment.SetIfUnset(name, value);
+        }
     }
 
     public SymmetricTensor<T> AllocateSymmetric<T>(int rows, int columns)

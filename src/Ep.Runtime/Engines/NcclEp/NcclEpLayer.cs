@@ -35,7 +35,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
     private int[] _expertOffsets = [];
 
     /// <summary>Collective: creates the layer's NCCL EP group (blocking, on every rank) and its handle.</summary>
-    public NcclEpLayer(EpLayerSpec spec, IntPtr communicator, int rank, int ranks, CudaDevice device, CudaStreamHandle stream,
+    public NcclEpLayer(EpLayerSpec spec, NcclEpGroupSettings settings, IntPtr communicator, int rank, int ranks, CudaDevice device, CudaStreamHandle stream,
         StagedKernels kernels, EpDevice epDevice)
     {
         _spec = spec;
@@ -48,8 +48,8 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         _buffers = new NcclEpLayerBuffers(spec, _shape, epDevice);
         try
         {
-            _group = NcclEpGroupHandle.Create(communicator, GroupConfig(spec, _shape));
-            NcclEpHandleConfig handleConfig = NcclEpHandleConfig.Create((nuint)(_shape.LowLatency ? 1 : spec.EffectiveAlignment));
+            _group = NcclEpGroupHandle.Create(communicator, settings.ToGroupConfig());
+            NcclEpHandleConfig handleConfig = settings.ToHandleConfig();
             NcclException.ThrowIfFailed(NcclEpNative.InitHandle(out IntPtr handle, _group.Value, NativeLayout, &handleConfig, spec.TopK, null));
             _handle = NcclEpHandle.FromRaw(handle);
         }
@@ -76,20 +76,6 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
     private IntPtr Stream => _stream.DangerousGetHandle();
 
     private StagedRoutePlan Plan => _plan ?? throw new InvalidOperationException("No Dispatch has completed on this layer.");
-
-    /// <summary>NCCL EP's group settings for this layer (sizes from the layer's constants; tuning knobs on AUTO).</summary>
-    private static NcclEpGroupConfig GroupConfig(EpLayerSpec spec, NcclEpLayerShape shape)
-    {
-        NcclEpGroupConfig config = NcclEpGroupConfig.Create();
-        config.Algorithm = shape.LowLatency ? NcclEpAlgorithm.LowLatency : NcclEpAlgorithm.HighThroughput;
-        config.NumExperts = (uint)spec.Experts;
-        config.MaxDispatchTokensPerRank = (uint)spec.MaxTokensPerRank;
-        config.MaxRecvTokensPerRank = (uint)(shape.LowLatency ? shape.LowLatencyGroupRows : shape.ReceiveSlots);
-        config.MaxTokenBytes = (uint)(spec.HiddenSize * 2);
-        // LowLatency: one queue pair per local expert, as NCCL EP's ep_bench configures it.
-        config.NumQpPerRank = shape.LowLatency ? (uint)shape.LocalExperts : NcclEpConstants.Auto;
-        return config;
-    }
 
     private static ulong Address<T>(DeviceTensor<T>? tensor)
         where T : unmanaged => StagedMemory.Address(tensor);
