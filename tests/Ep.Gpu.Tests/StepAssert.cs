@@ -43,6 +43,17 @@ internal static class StepAssert
         }
     }
 
+    /// <summary>Each bf16 of <paramref name="actual"/> within <paramref name="allowedUlps"/> of <paramref name="expected"/>.</summary>
+    public static void MatchesWithin(ushort[] expected, ushort[] actual, int allowedUlps, string where)
+    {
+        Assert.True(expected.Length == actual.Length, $"{where}: {actual.Length} elements, Reference {expected.Length}.");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            int distance = StepRecord.UlpDistance(expected[i], actual[i]);
+            Assert.True(distance <= allowedUlps, $"{where}: [{i}] is 0x{actual[i]:X4}, Reference 0x{expected[i]:X4} ({distance} ulp, {allowedUlps} allowed).");
+        }
+    }
+
     public static void Identical(StepRecord first, StepRecord second, string where)
     {
         foreach ((string name, ushort[] values) in first.Rows)

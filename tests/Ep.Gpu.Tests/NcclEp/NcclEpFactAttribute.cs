@@ -52,3 +52,16 @@ public sealed class NcclEpFactAttribute : FactAttribute
         Skip = "NCCL EP is not usable here (needs a GPU, EP_NCCL_EP_LIBRARY and EP_NCCL_LIBRARY pointing at NCCL EP 0.1 and libnccl >= 2.30.3).";
     }
 }
+
+/// <summary>A theory that needs NCCL EP; skipped, with the reason, where it is not provided.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class NcclEpTheoryAttribute : TheoryAttribute
+{
+    public NcclEpTheoryAttribute([CallerFilePath] string? sourceFilePath = null, [CallerLineNumber] int sourceLineNumber = -1)
+        : base(sourceFilePath, sourceLineNumber)
+    {
+        SkipUnless = nameof(NcclEpAvailability.IsUsable);
+        SkipType = typeof(NcclEpAvailability);
+        Skip = "NCCL EP is not usable here (needs a GPU, EP_NCCL_EP_LIBRARY and EP_NCCL_LIBRARY pointing at NCCL EP 0.1 and libnccl >= 2.30.3).";
+    }
+}

@@ -1,0 +1,183 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Ep.Engines.NcclEp;
+using Ep.Interop.Cuda;
+using Ep.Interop.Nccl;
+using Xunit;
+
+namespace Ep.Gpu.Tests.NcclEp;
+
+/// <summary>
+/// The NcclEp engine on one rank (one process, GPU 0, a one-rank NCCL communicator borrowed by the group) against the
+/// Reference engine: HT Flat and HT ExpertMajor (every operation, both pass directions), LL ExpertMajor (inference).
+/// Outputs are poisoned before every operation; bad input must never reach NCCL EP (it would abort the process).
+/// </summary>
+public sealed class NcclEpEngineTests
+{
+    static NcclEpEngineTests()
+    {
+        NcclEpLayer.PoisonOutputs = true;
+    }
+
+    public static TheoryData<string> HighThroughputLayers() =>
+        new(nameof(FlatMoe), nameof(FlatWeightedMoe), nameof(ExpertMajorWeightedMoe), nameof(ExpertMajorMoe), nameof(ZeroCopyMoe));
+
+    [NcclEpFact]
+    public void Auto_picks_the_nccl_ep_engine_and_says_why()
+    {
+        using var world = new OneRankWorld();
+        Assert.Equal(EpEngineKind.NcclEp, world.Group.EngineKind);
+        Assert.StartsWith("NcclEp: ", world.Group.EngineReason, StringComparison.Ordinal);
+        Assert.Contains("NCCL EP 0.1.0", world.Group.EngineReason, StringComparison.Ordinal);
+        TestContext.Current.SendDiagnosticMessage(world.Group.EngineReason);
+    }
+
+    [NcclEpTheory]
+    [MemberData(nameof(HighThroughputLayers))]
+    public void High_throughput_matches_the_reference_engine_and_repeats_bit_for_bit(string layerName)
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[layerName];
+        var problem = new StepProblem(spec, ranks: 1, seed: 11 + layerName.Length, noTokens: false);
+
+        StepRecord reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1)[0][0];
+        StepRecord[] ncclEp = Run(spec, source, problem, steps: 2);
+
+        StepAssert.Matches(reference, ncclEp[0], $"{layerName} on NCCL EP");
+        StepAssert.Identical(ncclEp[0], ncclEp[1], $"{layerName} on NCCL EP, second step");
+    }
+
+    [NcclEpTheory]
+    [MemberData(nameof(HighThroughputLayers))]
+    public void High_throughput_without_tokens_matches_the_reference_engine(string layerName)
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[layerName];
+        var problem = new StepProblem(spec, ranks: 1, seed: 3, noTokens: true);
+
+        StepRecord reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1)[0][0];
+        StepRecord[] ncclEp = Run(spec, source, problem, steps: 2);
+
+        StepAssert.Matches(reference, ncclEp[0], $"{layerName} on NCCL EP, no tokens");
+        StepAssert.Matches(reference, ncclEp[1], $"{layerName} on NCCL EP, no tokens, second step");
+    }
+
+    /// <summary>
+    /// NCCL EP LL places each expert's rows in arrival order (its kernels use atomics) and delivers no per-row
+    /// weights, so the dispatch rows are compared as each group's multiset and the weights as zeros; counts, offsets,
+    /// unused rows (zero) and the weighted Combine (within 1 bf16 ulp) must match exactly as documented.
+    /// </summary>
+    [NcclEpFact]
+    public void Low_latency_matches_the_reference_engine_up_to_row_order_within_an_expert()
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[nameof(LowLatencyMoe)];
+        var problem = new StepProblem(spec, ranks: 1, seed: 21, noTokens: false);
+
+        StepRecord reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1)[0][0];
+        StepRecord ncclEp = Run(spec, source, problem, steps: 1)[0];
+
+        Assert.Equal(reference.Integers["dispatch.counts"], ncclEp.Integers["dispatch.counts"]);
+        Assert.Equal(reference.Integers["dispatch.offsets"], ncclEp.Integers["dispatch.offsets"]);
+        int[] counts = reference.Integers["dispatch.counts"].Select(c => (int)c).ToArray();
+        int[] offsets = reference.Integers["dispatch.offsets"].Select(o => (int)o).ToArray();
+        foreach (string name in new[] { "dispatch.tokens", "permute.tokens", "unpermute" })
+        {
+            AssertSameRowsPerGroup(reference.Rows[name], ncclEp.Rows[name], spec.HiddenSize, offsets, counts, name);
+        }
+
+        Assert.All(ncclEp.Floats["dispatch.weights"], w => Assert.Equal(0f, w));
+        StepAssert.MatchesWithin(reference.Rows["combine"], ncclEp.Rows["combine"], allowedUlps: 1, "LL combine on NCCL EP");
+    }
+
+    [NcclEpTheory]
+    [InlineData(1, 1, 1L)]   // token 1 names expert 1 in slots 0 and 1: the second occurrence is reported
+    [InlineData(3, 2, 16L)]  // id 16 with E = 16: NCCL EP would index out of range
+    [InlineData(0, 0, -2L)]  // an id below −1
+    public void Bad_routing_is_refused_like_the_reference_before_nccl_ep_sees_it(int token, int slot, long value)
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[nameof(FlatWeightedMoe)];
+        Func<EpGroup, (int Rank, int Token, int Slot, long Value, int Rows)> run = group =>
+        {
+            using var layer = new EpLayerRuntime(group, spec, source, "FlatWeightedMoe");
+            EpDevice device = group.Device;
+            int t = 5, k = spec.TopK, h = spec.HiddenSize;
+            long[] ids = Enumerable.Range(0, t * k).Select(i => (long)((i % k) * 4 + i / k % 4)).ToArray();
+            using var tokens = StagedStep.Upload(device, new BFloat16[t * h], t, h);
+            using var goodIdx = StagedStep.Upload(device, ids, t, k);
+            using var weights = StagedStep.Upload(device, new float[t * k], t, k);
+            ids[token * k + slot] = value;
+            using var badIdx = StagedStep.Upload(device, ids, t, k);
+            var error = Assert.Throws<EpRoutingException>(() => layer.Dispatch(tokens, badIdx, weights));
+
+            // The process lives on and the layer still works: the error was found before any NCCL EP call.
+            EpDispatchResult d = layer.Dispatch(tokens, goodIdx, weights);
+            layer.Combine(layer.Unpermute(layer.Permute(d), layer.Permute(d).Tokens));
+            return (error.Rank, error.Token, error.Slot, error.Value, d.RowCount);
+        };
+
+        var reference = EpWorld.RunSimulated(1, EpDevice.Cpu, run)[0];
+        using var world = new OneRankWorld();
+        var ncclEp = run(world.Group);
+
+        Assert.Equal(reference, ncclEp);
+    }
+
+    [NcclEpFact]
+    public void A_layer_nccl_ep_cannot_run_is_refused_with_every_reason_before_any_native_call()
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[nameof(FlatMoe)];
+        EpLayerSpec tooManyTokens = spec with { MaxTokensPerRank = 10_000, RecvCapacityPerRank = 0 };
+        using var world = new OneRankWorld();
+
+        var error = Assert.Throws<EpConfigurationException>(() => new EpLayerRuntime(world.Group, tooManyTokens, source, "HugeMoe"));
+
+        Assert.Contains("cannot run on NCCL EP", error.Message, StringComparison.Ordinal);
+        Assert.Contains("8192", error.Message, StringComparison.Ordinal);
+        TestContext.Current.SendDiagnosticMessage(error.Message);
+    }
+
+    private static void AssertSameRowsPerGroup(ushort[] expected, ushort[] actual, int hidden, int[] offsets, int[] counts, string name)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int e = 0; e < counts.Length; e++)
+        {
+            List<string> Rows(ushort[] values, int begin, int count) =>
+                Enumerable.Range(begin, count).Select(r => string.Join(',', values.Skip(r * hidden).Take(hidden))).Order(StringComparer.Ordinal).ToList();
+
+            Assert.Equal(Rows(expected, offsets[e], counts[e]), Rows(actual, offsets[e], counts[e]));
+            int groupEnd = e + 1 < offsets.Length ? offsets[e + 1] : expected.Length / hidden;
+            for (int r = offsets[e] + counts[e]; r < groupEnd; r++)
+            {
+                Assert.True(actual.Skip(r * hidden).Take(hidden).All(v => v == 0), $"{name}: unused row {r} of expert {e} is not zero.");
+            }
+        }
+    }
+
+    private static StepRecord[] Run(EpLayerSpec spec, string source, StepProblem problem, int steps)
+    {
+        using var world = new OneRankWorld();
+        using var layer = new EpLayerRuntime(world.Group, spec, source, "TestMoe");
+        return StagedStep.Run(world.Group, layer, problem, steps);
+    }
+
+    /// <summary>A one-rank communicator on GPU 0, borrowed by a group from <see cref="EpGroup.FromCommunicator"/> (Auto engine choice).</summary>
+    private sealed class OneRankWorld : IDisposable
+    {
+        private readonly IntPtr _communicator;
+
+        public OneRankWorld()
+        {
+            CudaDevice.Current(0);
+            NcclException.ThrowIfFailed(Nccl.GetUniqueId(out NcclUniqueId id));
+            NcclException.ThrowIfFailed(Nccl.CommInitRank(out _communicator, 1, id, 0));
+            Group = EpGroup.FromCommunicator(_communicator, EpDevice.Gpu(0));
+        }
+
+        public EpGroup Group { get; }
+
+        public void Dispose()
+        {
+            Group.Dispose();
+            NcclException.ThrowIfFailed(Nccl.CommDestroy(_communicator));
+        }
+    }
+}
