@@ -106,6 +106,8 @@ public sealed unsafe class NcclEpBindingTests
         NcclEpCombineConfig combineConfig = NcclEpCombineConfig.Create(NcclEpPassDirection.Forward);
         NcclException.ThrowIfFailed(NcclEpNative.Combine(handle.DangerousGetHandle(), &combineIn, &combineOut, &combineConfig, session.Stream.DangerousGetHandle()));
 
+        // NCCL EP may write the layout counters from its own streams: wait for the whole device before reading them.
+        CudaException.ThrowIfFailed(CudaDriver.CtxSynchronize());
         int[] receivedTotal = DeviceBuffers.Download<int>(total, 1, session.Stream);
         int[] expertCounts = DeviceBuffers.Download<int>(counters, Experts, session.Stream);
         ushort[] received = DeviceBuffers.Download<ushort>(outRows, MaxTokens * hidden, session.Stream);

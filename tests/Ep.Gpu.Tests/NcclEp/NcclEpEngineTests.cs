@@ -110,7 +110,8 @@ public sealed class NcclEpEngineTests
 
             // The process lives on and the layer still works: the error was found before any NCCL EP call.
             EpDispatchResult d = layer.Dispatch(tokens, goodIdx, weights);
-            layer.Combine(layer.Unpermute(layer.Permute(d), layer.Permute(d).Tokens));
+            EpPermutedBatch batch = layer.Permute(d);
+            layer.Combine(layer.Unpermute(batch, batch.Tokens));
             return (error.Rank, error.Token, error.Slot, error.Value, d.RowCount);
         };
 

@@ -12,8 +12,13 @@ internal sealed unsafe partial class NcclEpLayer
         _device.MakeCurrent();
         NcclEpLayerBuffers b = _buffers;
         Poison(b.GradFlat);
+        if (_idle)
+        {
+            return b.GradFlat.SliceRows(0, 0);
+        }
+
         NcclEpDispatchInputs inputs = NcclEpDispatchInputs.Create();
-        inputs.Tokens = _descriptors.InTokens.Describe(Address(gradOutput), [_tokens, Hidden]);
+        inputs.Tokens = _descriptors.InTokens.Describe(NonNull(gradOutput), [_tokens, Hidden]);
         NcclEpDispatchOutputs outputs = NcclEpDispatchOutputs.Create();
         outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.GradFlat), [_shape.ReceiveSlots, Hidden]);
         NcclEpDispatchConfig config = NcclEpDispatchConfig.Create(NcclEpPassDirection.Backward);
@@ -79,6 +84,13 @@ internal sealed unsafe partial class NcclEpLayer
     {
         _device.MakeCurrent();
         NcclEpLayerBuffers b = _buffers;
+        if (_idle)
+        {
+            Clear(b.GradTokens);
+            Clear(b.GradTopkWeights);
+            return new EpDispatchGradients(b.GradTokens.SliceRows(0, _tokens), gradReceivedWeights is not null ? b.GradTopkWeights.SliceRows(0, _tokens) : null);
+        }
+
         ulong rows = InSlots(gradReceived, b.GradReceived);
         ulong weights = Address(b.ZeroWeights);
         if (gradReceivedWeights is not null)

@@ -34,13 +34,29 @@ internal sealed unsafe partial class NcclEpLayer
         NcclEpLayerBuffers b = _buffers;
         StagedMemory.Copy(Address(b.SourceIdx), Address(topkIdx), (long)tokenCount * TopK * sizeof(long), _stream);
         StagedMemory.Copy(Address(b.SourceWeights), Address(topkWeights), (long)tokenCount * TopK * sizeof(float), _stream);
+
+        // A step in which no rank sends a row (every rank agrees, from the same plan) needs no exchange: NCCL EP is not
+        // called (it launches empty grids, leaving a CUDA error that a later NCCL EP call turns into an abort).
+        _idle = IsIdle(plan);
+        if (_idle)
+        {
+            Poison(b.RecvRows);
+            Poison(b.RecvWeights);
+            if (_shape.LowLatency)
+            {
+                Clear(b.RecvRows);
+            }
+
+            return LayOutReceived(step, plan);
+        }
+
         NcclException.ThrowIfFailed(NcclEpNative.UpdateHandle(_handle.DangerousGetHandle(),
             _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [tokenCount, TopK]), null, Stream));
 
         Poison(b.RecvRows);
         Poison(b.RecvWeights);
         NcclEpDispatchInputs inputs = NcclEpDispatchInputs.Create();
-        inputs.Tokens = _descriptors.InTokens.Describe(Address(tokens), [tokenCount, Hidden]);
+        inputs.Tokens = _descriptors.InTokens.Describe(NonNull(tokens), [tokenCount, Hidden]);
         NcclEpDispatchOutputs outputs = NcclEpDispatchOutputs.Create();
         NcclEpLayoutInfo layout = NcclEpLayoutInfo.Create();
         NcclEpLayoutInfo* layoutInfo = null;
@@ -70,6 +86,19 @@ internal sealed unsafe partial class NcclEpLayer
         NcclEpDispatchConfig config = NcclEpDispatchConfig.Create(NcclEpPassDirection.Forward);
         NcclException.ThrowIfFailed(NcclEpNative.Dispatch(_handle.DangerousGetHandle(), &inputs, &outputs, layoutInfo, &config, Stream));
         return LayOutReceived(step, plan);
+    }
+
+    private static bool IsIdle(StagedRoutePlan plan)
+    {
+        for (int d = 0; d < plan.Ranks; d++)
+        {
+            if (plan.RowsReceived(d) > 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Runs validation and counting on the device and reads the results back (the step's one host wait before NCCL EP).</summary>

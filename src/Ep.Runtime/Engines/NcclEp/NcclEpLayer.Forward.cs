@@ -44,8 +44,14 @@ internal sealed unsafe partial class NcclEpLayer
     {
         _device.MakeCurrent();
         NcclEpLayerBuffers b = _buffers;
-        ulong input = InSlots(combineInput, b.Unpermuted);
         Poison(b.CombineOutput);
+        if (_idle)
+        {
+            Clear(b.CombineOutput);
+            return b.CombineOutput.SliceRows(0, _tokens);
+        }
+
+        ulong input = InSlots(combineInput, b.Unpermuted);
         NcclEpCombineInputs inputs = NcclEpCombineInputs.Create();
         inputs.Tokens = _shape.LowLatency
             ? _descriptors.InTokens.Describe(input, [_shape.LocalExperts, _shape.LowLatencyGroupRows, Hidden])

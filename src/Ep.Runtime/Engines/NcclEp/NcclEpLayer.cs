@@ -28,6 +28,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
 
     // The current step (set by a Dispatch that passed every check).
     private StagedRoutePlan? _plan;
+    private bool _idle;
     private int _tokens;
     private int _receivedRows;
     private int _layoutRows;
@@ -79,6 +80,24 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
 
     private static ulong Address<T>(DeviceTensor<T>? tensor)
         where T : unmanaged => StagedMemory.Address(tensor);
+
+    /// <summary>
+    /// A device address NCCL EP accepts for a tensor with no rows: an empty caller tensor has no memory (address 0),
+    /// which NCCL EP's copies reject, so one of the layer's own buffers stands in (nothing is read from it).
+    /// </summary>
+    private ulong NonNull<T>(DeviceTensor<T> tensor)
+        where T : unmanaged
+    {
+        ulong address = Address(tensor);
+        return address != 0 ? address : Address(_buffers.CombineOutput);
+    }
+
+    /// <summary>Zero-fills <paramref name="buffer"/>: the result of an idle step, where NCCL EP is not called.</summary>
+    private void Clear<T>(DeviceTensor<T> buffer)
+        where T : unmanaged
+    {
+        StagedMemory.Fill(Address(buffer), 0u, buffer.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() / 4, _stream);
+    }
 
     private void Poison<T>(DeviceTensor<T> buffer)
         where T : unmanaged
