@@ -32,6 +32,22 @@ internal static class Comparison
         };
     }
 
+    /// <summary>
+    /// One process of a multi-process run holds only its rank's results: its tokens' output and gradients, and the
+    /// gradients of the experts it owns, each compared with the same part of the dense computation.
+    /// </summary>
+    public static IReadOnlyList<ComparedQuantity> CompareRank(RankResult mine, int rank, DenseMoe dense, int localExperts)
+    {
+        int[] owned = Enumerable.Range(rank * localExperts, localExperts).ToArray();
+        return new[]
+        {
+            Quantity("forward output", [mine.Output.Select(v => (double)(float)v)], [dense.Output[rank]]),
+            Quantity("token gradient", [mine.GradTokens.Select(v => (double)(float)v)], [dense.GradTokens[rank]]),
+            Quantity("routing-weight gradient", [mine.GradTopkWeights.Select(v => (double)v)], [dense.GradTopkWeights[rank]]),
+            Quantity("expert-weight gradient", owned.Select(e => mine.GradExpertWeights[e].AsEnumerable()), owned.Select(e => dense.GradExpertWeights[e]).ToArray()),
+        };
+    }
+
     // Each expert lives on exactly one rank; the others contribute zeros, so the sum is that rank's gradient.
     private static double[] SumOverRanks(RankResult[] ep, int expert)
     {

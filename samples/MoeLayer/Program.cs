@@ -3,23 +3,69 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using Ep;
+using Ep.Bootstrap;
 using MoeLayer;
 
-// The main job: a small MoE layer, forward and backward, expert-parallel over simulated ranks on the best
-// engine this machine has, checked against the same MoE computed densely in one process.
+// The main job: a small MoE layer, forward and backward, expert-parallel on the best engine this machine has, checked
+// against the same MoE computed densely in one process.
 //   dotnet run --project samples/MoeLayer [-- --ranks 4 --steps 5 --seed 7]
-int ranks = Option(args, "--ranks", 4);
+// Ranks are threads of this process (Reference on the CPU, Staged on a GPU), or, when NCCL EP is provided
+// (EP_NCCL_EP_LIBRARY) or a launcher started this process (ep-run, mpirun, Slurm), one process per rank
+// (EpGroup.FromEnvironment: NcclEp where it can run, else Staged over NCCL).
 int steps = Option(args, "--steps", 5);
 int seed = Option(args, "--seed", 7);
-
-MoeProblem problem = MoeProblem.Create(ranks, SampleMoe.MaxTokensPerRank, seed);
-var dense = new DenseMoe(problem);
-// The first GPU when this machine has one (the Staged engine), else the CPU (the Reference engine).
-EpDevice device = EpDevice.GpuCount > 0 ? EpDevice.Gpu(0) : EpDevice.Cpu;
-string engine = "?";
+bool processes = args.Contains("--processes") || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("EP_NCCL_EP_LIBRARY"))
+    || EpLaunchEnvironment.IsLaunched(Environment.GetEnvironmentVariable);
 var stepTimes = new double[steps];
+string engine = "?";
+int ranks;
+MoeProblem problem;
+System.Collections.Generic.IReadOnlyList<ComparedQuantity> compared;
+int reportingRank = 0;
 
-RankResult[] results = EpWorld.RunSimulated(ranks, device, group =>
+if (processes)
+{
+    using EpGroup group = EpGroup.FromEnvironment();
+    ranks = group.WorldSize;
+    reportingRank = group.Rank;
+    problem = MoeProblem.Create(ranks, SampleMoe.MaxTokensPerRank, seed);
+    RankResult mine = RunSteps(group, problem, steps, stepTimes, ref engine);
+    compared = Comparison.CompareRank(mine, group.Rank, new DenseMoe(problem), SampleMoe.Experts / ranks);
+}
+else
+{
+    ranks = Option(args, "--ranks", 4);
+    problem = MoeProblem.Create(ranks, SampleMoe.MaxTokensPerRank, seed);
+    // The first GPU when this machine has one (the Staged engine), else the CPU (the Reference engine).
+    EpDevice device = EpDevice.GpuCount > 0 ? EpDevice.Gpu(0) : EpDevice.Cpu;
+    string simulatedEngine = "?";
+    RankResult[] results = EpWorld.RunSimulated(ranks, device, group => RunSteps(group, problem, steps, stepTimes, ref simulatedEngine));
+    engine = simulatedEngine;
+    compared = Comparison.Compare(results, new DenseMoe(problem), SampleMoe.Experts);
+}
+
+bool passed = compared.All(q => q.Passed);
+Console.WriteLine("Ep sample: MoE layer, expert-parallel forward + backward vs. a dense computation");
+Console.WriteLine($"  layer        Experts={SampleMoe.Experts} TopK={SampleMoe.TopK} HiddenSize={SampleMoe.HiddenSize} MaxTokensPerRank={SampleMoe.MaxTokensPerRank} Layout={SampleMoe.Layout} weighted={SampleMoe.ApplyWeightsInCombine}");
+Console.WriteLine($"  engine       {engine}");
+Console.WriteLine(processes
+    ? $"  ranks        {ranks} process(es); this is rank {reportingRank} (its tokens: {problem.TokensPerRank[reportingRank]})"
+    : $"  ranks        {ranks} (tokens per rank: {string.Join(", ", problem.TokensPerRank)})");
+Console.WriteLine($"  memory plan  {SampleMoe.PlanMemory(ranks)}");
+foreach (ComparedQuantity q in compared)
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"  max error    {q.Name,-24} {q.MaxError:E2} (tolerance {q.Tolerance:E0}) {(q.Passed ? "ok" : "FAILED")}"));
+}
+
+double median = stepTimes.Skip(steps > 1 ? 1 : 0).Order().ElementAt((steps - (steps > 1 ? 1 : 0)) / 2);
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"  time/step    {median:F2} ms median over {steps} steps (first step excluded as warm-up when there are several)"));
+Console.WriteLine(passed ? "PASSED" : "FAILED");
+return passed ? 0 : 1;
+
+// One rank's steps; rank 0 records the step times and the engine.
+static RankResult RunSteps(EpGroup group, MoeProblem problem, int steps, double[] stepTimes, ref string engine)
 {
     using var moe = new SampleMoe(group);
     RankResult result = null!;
@@ -35,27 +81,7 @@ RankResult[] results = EpWorld.RunSimulated(ranks, device, group =>
     }
 
     return result;
-});
-
-var compared = Comparison.Compare(results, dense, SampleMoe.Experts);
-bool passed = compared.All(q => q.Passed);
-
-Console.WriteLine("Ep sample: MoE layer, expert-parallel forward + backward vs. a dense computation");
-Console.WriteLine($"  layer        Experts={SampleMoe.Experts} TopK={SampleMoe.TopK} HiddenSize={SampleMoe.HiddenSize} MaxTokensPerRank={SampleMoe.MaxTokensPerRank} Layout={SampleMoe.Layout} weighted={SampleMoe.ApplyWeightsInCombine}");
-Console.WriteLine($"  engine       {engine}");
-Console.WriteLine($"  ranks        {ranks} (tokens per rank: {string.Join(", ", problem.TokensPerRank)})");
-Console.WriteLine($"  memory plan  {SampleMoe.PlanMemory(ranks)}");
-foreach (ComparedQuantity q in compared)
-{
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"  max error    {q.Name,-24} {q.MaxError:E2} (tolerance {q.Tolerance:E0}) {(q.Passed ? "ok" : "FAILED")}"));
 }
-
-double median = stepTimes.Skip(steps > 1 ? 1 : 0).Order().ElementAt((steps - (steps > 1 ? 1 : 0)) / 2);
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"  time/step    {median:F2} ms median over {steps} steps (first step excluded as warm-up when there are several)"));
-Console.WriteLine(passed ? "PASSED" : "FAILED");
-return passed ? 0 : 1;
 
 static int Option(string[] args, string name, int fallback)
 {

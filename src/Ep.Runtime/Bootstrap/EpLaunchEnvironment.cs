@@ -68,6 +68,17 @@ public sealed record EpLaunchEnvironment
     /// <summary>True for rank 0, which creates and serves the unique id.</summary>
     public bool IsMaster => Rank == 0;
 
+    /// <summary>
+    /// True when a launcher started this process as one rank of several (ep-run, mpirun or Slurm set a rank variable):
+    /// the process should join the others with <see cref="EpGroup.FromEnvironment()"/>.
+    /// </summary>
+    public static bool IsLaunched(Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        return !string.IsNullOrEmpty(environment(EpLaunchVariables.Rank)) || !string.IsNullOrEmpty(environment(EpLaunchVariables.OmpiRank))
+            || !string.IsNullOrEmpty(environment(EpLaunchVariables.SlurmProcId));
+    }
+
     /// <summary>Reads this process's environment variables.</summary>
     /// <exception cref="EpConfigurationException">A variable is malformed or one that its launcher needs is missing.</exception>
     public static EpLaunchEnvironment FromProcess() => Parse(Environment.GetEnvironmentVariable);
