@@ -45,6 +45,8 @@ public sealed unsafe class NcclEpBindingTests
     public void High_throughput_flat_dispatch_and_combine_on_one_rank()
     {
         const int hidden = 256;
+        // HT compiles its kernels with nvcc on first use; export the headers' and nvcc's locations as the engine does.
+        Ep.Engines.NcclEp.NcclEpEngine.PrepareJitEnvironment();
         using var session = new OneRankSession();
         NcclEpGroupConfig config = NcclEpGroupConfig.Create();
         config.Algorithm = NcclEpAlgorithm.HighThroughput;

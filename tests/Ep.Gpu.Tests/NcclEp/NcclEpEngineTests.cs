@@ -62,6 +62,42 @@ public sealed class NcclEpEngineTests
     }
 
     /// <summary>
+    /// A ZeroCopy layer passes its symmetric buffers to NCCL EP by window (peers write the dispatch output and read the
+    /// combine input in place); inside <see cref="EpZeroCopy.Suspend"/> it passes them by address. Both must match the
+    /// Reference engine, and the results keep their symmetric type (the generated signatures rely on it).
+    /// </summary>
+    [NcclEpFact]
+    public void Zero_copy_matches_the_reference_engine_with_windows_and_inside_a_suspend_scope()
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[nameof(ZeroCopyMoe)];
+        var problem = new StepProblem(spec, ranks: 1, seed: 29, noTokens: false);
+        StepRecord reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1)[0][0];
+
+        using var world = new OneRankWorld();
+        using var layer = new EpLayerRuntime(world.Group, spec, source, "ZeroCopyMoe");
+        StepRecord windows = StagedStep.Run(world.Group, layer, problem, steps: 1)[0];
+        StepRecord suspended;
+        using (EpZeroCopy.Suspend())
+        {
+            Assert.False(EpZeroCopy.UsesWindows(spec));
+            suspended = StagedStep.Run(world.Group, layer, problem, steps: 1)[0];
+        }
+
+        Assert.True(EpZeroCopy.UsesWindows(spec));
+        StepAssert.Matches(reference, windows, "ZeroCopy on NCCL EP by window");
+        StepAssert.Identical(windows, suspended, "ZeroCopy on NCCL EP, suspended");
+
+        using var tokens = StagedStep.Upload(world.Group.Device, problem.Tokens[0], problem.TokenCounts[0], spec.HiddenSize);
+        using var idx = StagedStep.Upload(world.Group.Device, problem.Idx[0], problem.TokenCounts[0], spec.TopK);
+        using var weights = StagedStep.Upload(world.Group.Device, problem.Weights[0], problem.TokenCounts[0], spec.TopK);
+        EpDispatchResult d = layer.Dispatch(tokens, idx, weights);
+        EpPermutedBatch batch = layer.Permute(d);
+        Assert.IsType<SymmetricTensor<BFloat16>>(d.Tokens);
+        Assert.IsType<SymmetricTensor<BFloat16>>(layer.Unpermute(batch, batch.Tokens));
+        layer.Combine(layer.Unpermute(batch, batch.Tokens));
+    }
+
+    /// <summary>
     /// NCCL EP LL places each expert's rows in arrival order (its kernels use atomics) and delivers no per-row
     /// weights, so the dispatch rows are compared as each group's multiset and the weights as zeros; counts, offsets,
     /// unused rows (zero) and the weighted Combine (within 1 bf16 ulp) must match exactly as documented.

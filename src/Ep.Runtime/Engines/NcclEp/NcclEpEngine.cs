@@ -65,14 +65,14 @@ internal sealed class NcclEpEngine : IEpEngine
         }
 
         var kernels = new StagedKernels(StagedKernels.Load(kernelSource, layerName, _cuda), _stream);
-        return new NcclEpLayer(spec, settings, _communicator, _rank, _ranks, _cuda, _stream, kernels, _device);
+        return new NcclEpLayer(spec, settings, _communicator, _rank, _ranks, _cuda, _stream, kernels, _device, AllocateSymmetric<BFloat16>);
     }
 
     /// <summary>
     /// NCCL EP HT compiles kernels with nvcc on first use and aborts the process if it cannot: the headers and nvcc
     /// are found (or derived from EP_NCCL_EP_LIBRARY) and exported to the C environment first, or this throws.
     /// </summary>
-    private static void PrepareJitEnvironment()
+    internal static void PrepareJitEnvironment()
     {
         NcclEpJitEnvironment jit = NcclEpJitEnvironment.Resolve(Environment.GetEnvironmentVariable, System.IO.Directory.Exists, System.IO.File.Exists);
         if (jit.Problem is { } problem)

@@ -63,14 +63,14 @@ internal sealed unsafe partial class NcclEpLayer
         if (_shape.LowLatency)
         {
             // LL: expert-major [L, R·MaxTokensPerRank, H]; ids and weights stay with the source (Combine applies them).
-            outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.RecvRows), [_shape.LocalExperts, _shape.LowLatencyGroupRows, Hidden]);
+            outputs.Tokens = DescribeSlots(_descriptors.OutTokens, b.RecvRows);
             layout.ExpertCounters = _descriptors.ExpertCounters.Describe(Address(b.ExpertCounters), [_shape.LocalExperts]);
             layoutInfo = &layout;
         }
         else
         {
             inputs.TopkWeights = _descriptors.InWeights.Describe(Address(b.SourceWeights), [tokenCount, TopK]);
-            outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.RecvRows), [_shape.ReceiveSlots, Hidden]);
+            outputs.Tokens = DescribeSlots(_descriptors.OutTokens, b.RecvRows);
             if (_shape.ExpertMajor)
             {
                 outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.RecvWeights), [_shape.ReceiveSlots]);
@@ -147,7 +147,7 @@ internal sealed unsafe partial class NcclEpLayer
             _layoutRows = layoutRows;
             _kernels.RankInExpert(Address(b.RecvIdx), rows, _shape.LocalExperts, Address(b.RankInExpert));
             _kernels.FinishRows(Address(b.RecvIdx), Address(b.RankInExpert), Address(b.ExpertOffsets), rows, TopK, Address(b.PermutedRow), 0, 0);
-            return new EpDispatchResult(step, EpLayout.Flat, b.RecvRows.SliceRows(0, rows), b.RecvIdx.SliceRows(0, rows),
+            return new EpDispatchResult(step, EpLayout.Flat, View(b.RecvRows, rows), b.RecvIdx.SliceRows(0, rows),
                 b.RecvWeights.SliceRows(0, rows), (int[])counts.Clone(), (int[])offsets.Clone(), _tokens);
         }
 
@@ -162,7 +162,7 @@ internal sealed unsafe partial class NcclEpLayer
             StagedMemory.Fill(Address(b.RecvWeights), 0u, layoutRows, _stream);
         }
 
-        return new EpDispatchResult(step, EpLayout.ExpertMajor, b.RecvRows.SliceRows(0, layoutRows), null,
+        return new EpDispatchResult(step, EpLayout.ExpertMajor, View(b.RecvRows, layoutRows), null,
             b.RecvWeights.SliceRows(0, layoutRows), (int[])counts.Clone(), (int[])offsets.Clone(), _tokens);
     }
 }

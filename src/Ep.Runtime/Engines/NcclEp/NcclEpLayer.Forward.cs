@@ -31,12 +31,12 @@ internal sealed unsafe partial class NcclEpLayer
         {
             _kernels.GatherSumRows(Address(expertOutput), Address(b.PermutedRow), _spec.ApplyWeightsInCombine ? Address(b.RecvWeights) : 0,
                 _receivedRows, Address(b.Unpermuted));
-            return b.Unpermuted.SliceRows(0, _receivedRows);
+            return View(b.Unpermuted, _receivedRows);
         }
 
         bool weighted = _spec.ApplyWeightsInCombine && !_shape.LowLatency;
         _kernels.ScaleRows(Address(expertOutput), Address(b.RowSource), weighted ? Address(b.RecvWeights) : 0, _layoutRows, Address(b.Unpermuted));
-        return b.Unpermuted.SliceRows(0, _layoutRows);
+        return View(b.Unpermuted, _layoutRows);
     }
 
     /// <summary>NCCL EP's combine: an unweighted sum of each token's rows (HT), or weighted by the source's routing weights (LL).</summary>
@@ -51,11 +51,11 @@ internal sealed unsafe partial class NcclEpLayer
             return b.CombineOutput.SliceRows(0, _tokens);
         }
 
-        ulong input = InSlots(combineInput, b.Unpermuted);
+        // Zero-copy: the input is read by peers in place from the Unpermute buffer's window; another input is first
+        // copied there (a symmetric tensor elsewhere would need NCCL EP's full slot count behind its offset).
+        StageInto(combineInput, b.Unpermuted);
         NcclEpCombineInputs inputs = NcclEpCombineInputs.Create();
-        inputs.Tokens = _shape.LowLatency
-            ? _descriptors.InTokens.Describe(input, [_shape.LocalExperts, _shape.LowLatencyGroupRows, Hidden])
-            : _descriptors.InTokens.Describe(input, [_shape.ReceiveSlots, Hidden]);
+        inputs.Tokens = DescribeSlots(_descriptors.InTokens, b.Unpermuted);
         NcclEpCombineOutputs outputs = NcclEpCombineOutputs.Create();
         outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.CombineOutput), [_tokens, Hidden]);
         if (_shape.LowLatency)

@@ -37,7 +37,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
 
     /// <summary>Collective: creates the layer's NCCL EP group (blocking, on every rank) and its handle.</summary>
     public NcclEpLayer(EpLayerSpec spec, NcclEpGroupSettings settings, IntPtr communicator, int rank, int ranks, CudaDevice device, CudaStreamHandle stream,
-        StagedKernels kernels, EpDevice epDevice)
+        StagedKernels kernels, EpDevice epDevice, Func<int, int, SymmetricTensor<BFloat16>>? symmetric)
     {
         _spec = spec;
         _communicator = communicator;
@@ -46,7 +46,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         _stream = stream;
         _kernels = kernels;
         _shape = NcclEpLayerShape.Of(spec, ranks);
-        _buffers = new NcclEpLayerBuffers(spec, _shape, epDevice);
+        _buffers = new NcclEpLayerBuffers(spec, _shape, epDevice, spec.ZeroCopy ? symmetric : null);
         try
         {
             _group = NcclEpGroupHandle.Create(communicator, settings.ToGroupConfig());
@@ -108,19 +108,42 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         }
     }
 
+    /// <summary>The first <paramref name="rows"/> rows of <paramref name="buffer"/>, keeping a symmetric buffer's type (ZeroCopy signatures need it).</summary>
+    private static DeviceTensor<T> View<T>(DeviceTensor<T> buffer, int rows)
+        where T : unmanaged => buffer is SymmetricTensor<T> symmetric ? symmetric.SliceRows(0, rows) : buffer.SliceRows(0, rows);
+
+    /// <summary>
+    /// Describes one of the layer's slot buffers for NCCL EP: by its window when the layer is zero-copy and no
+    /// <see cref="EpZeroCopy.Suspend"/> scope is open (peers then read or write it in place), else by address.
+    /// </summary>
+    private NcclEpTensor* DescribeSlots(NcclEpTensorBlock block, DeviceTensor<BFloat16> buffer)
+    {
+        ReadOnlySpan<long> sizes = _shape.LowLatency
+            ? [_shape.LocalExperts, _shape.LowLatencyGroupRows, Hidden]
+            : [_shape.ReceiveSlots, Hidden];
+        return buffer is SymmetricTensor<BFloat16> symmetric && EpZeroCopy.UsesWindows(_spec)
+            ? block.DescribeWindow(symmetric.Window.NativeHandle, (ulong)symmetric.WindowOffsetBytes, sizes)
+            : block.Describe(Address(buffer), sizes);
+    }
+
     /// <summary>
     /// <paramref name="rows"/> as NCCL EP's input with the slot count it was configured for: the layer's own buffer is
     /// passed as it is; anything else is first copied into it (its rows beyond the real ones are never read).
     /// </summary>
     private ulong InSlots(DeviceTensor<BFloat16> rows, DeviceTensor<BFloat16> slots)
     {
+        StageInto(rows, slots);
+        return Address(slots);
+    }
+
+    /// <summary>Copies <paramref name="rows"/> to the start of <paramref name="slots"/> unless they already are its start.</summary>
+    private void StageInto(DeviceTensor<BFloat16> rows, DeviceTensor<BFloat16> slots)
+    {
         ulong address = Address(rows);
-        if (address != Address(slots))
+        if (address != Address(slots) && rows.Length > 0)
         {
             StagedMemory.Copy(Address(slots), address, rows.Length * 2, _stream);
         }
-
-        return Address(slots);
     }
 
     public void Dispose()

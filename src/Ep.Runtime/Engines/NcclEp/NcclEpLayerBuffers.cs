@@ -11,7 +11,8 @@ internal sealed class NcclEpLayerBuffers : IDisposable
 {
     private readonly List<IDisposable> _owned = new();
 
-    public NcclEpLayerBuffers(EpLayerSpec spec, NcclEpLayerShape shape, EpDevice device)
+    // symmetric: for ZeroCopy layers, allocates the buffers peers write (dispatch output) and read (combine input).
+    public NcclEpLayerBuffers(EpLayerSpec spec, NcclEpLayerShape shape, EpDevice device, Func<int, int, SymmetricTensor<BFloat16>>? symmetric)
     {
         int h = spec.HiddenSize, k = spec.TopK, maxTokens = spec.MaxTokensPerRank, ranks = shape.Ranks;
         int slots = shape.ReceiveSlots, permutedRows = shape.PermutedRows;
@@ -31,7 +32,7 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         GradTopkWeights = Own(DeviceTensor<float>.Allocate(device, maxTokens, k));
 
         // NCCL EP's dispatch outputs: Flat [slots, H] + [slots, K] ids and weights; expert-major [slots, H] + [slots] weights.
-        RecvRows = Own(DeviceTensor<BFloat16>.Allocate(device, slots, h));
+        RecvRows = Own(symmetric is not null ? symmetric(slots, h) : DeviceTensor<BFloat16>.Allocate(device, slots, h));
         RecvIdx = Own(DeviceTensor<long>.Allocate(device, shape.ExpertMajor ? 0 : slots, k));
         RecvWeights = Own(Weights(device, slots, shape.ExpertMajor, k));
         ZeroWeights = Own(Weights(device, slots, shape.ExpertMajor, k));
@@ -46,7 +47,7 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         Permuted = Own(DeviceTensor<BFloat16>.Allocate(device, shape.ExpertMajor ? 0 : permutedRows, h));
 
         // Combine's input must have NCCL EP's slot count: Unpermute writes here, other inputs are staged here.
-        Unpermuted = Own(DeviceTensor<BFloat16>.Allocate(device, slots, h));
+        Unpermuted = Own(symmetric is not null ? symmetric(slots, h) : DeviceTensor<BFloat16>.Allocate(device, slots, h));
         GradReceived = Own(DeviceTensor<BFloat16>.Allocate(device, slots, h));
         GradExpertOutput = Own(DeviceTensor<BFloat16>.Allocate(device, permutedRows, h));
         GradWeights = Own(Weights(device, slots, shape.ExpertMajor, k));
