@@ -62,6 +62,9 @@ public sealed class EpLayerRuntime : IDisposable
     /// <summary>Rule warnings (e.g. EP0014) that hold at the group's real rank count.</summary>
     public System.Collections.Generic.IReadOnlyList<EpRuleViolation> Warnings { get; }
 
+    /// <summary>The engine that runs this layer: the group's, except that an Auto NcclEp group runs a layer NCCL EP cannot take on Staged.</summary>
+    public EpEngineKind EngineKind => _engine.Kind;
+
     /// <summary>L, experts on each rank.</summary>
     public int LocalExperts => Spec.LocalExperts(Group.WorldSize);
 

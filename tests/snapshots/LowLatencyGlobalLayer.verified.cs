@@ -98,7 +98,7 @@ partial class DecodeMoe : global::System.IDisposable
 
     /// <summary>The engine that runs this layer.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Ep.Generators", "0.1.0")]
-    public global::Ep.EpEngineKind Engine => __ep.Group.EngineKind;
+    public global::Ep.EpEngineKind Engine => __ep.EngineKind;
 
     /// <summary>L, the experts each rank owns: Experts / the group's rank count.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Ep.Generators", "0.1.0")]

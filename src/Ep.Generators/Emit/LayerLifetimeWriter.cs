@@ -32,7 +32,7 @@ internal static class LayerLifetimeWriter
 
         writer.Summary("The engine that runs this layer.");
         writer.GeneratedCode();
-        writer.Line("public global::Ep.EpEngineKind Engine => " + RuntimeField + ".Group.EngineKind;");
+        writer.Line("public global::Ep.EpEngineKind Engine => " + RuntimeField + ".EngineKind;");
         writer.Line();
 
         writer.Summary("L, the experts each rank owns: Experts / the group's rank count.");

@@ -27,7 +27,7 @@ internal static class EpEngineFactory
         };
         EpEngineSelection selection = EpEngineSelector.Select(input);
         IEpEngine engine = selection.Kind == EpEngineKind.NcclEp
-            ? new NcclEpEngine(communicator, rank, worldSize, device)
+            ? new NcclEpEngine(communicator, rank, worldSize, device, stagedForUnfitLayers: input.Preference == EpEnginePreference.Auto)
             : StagedEngine.ForCommunicator(communicator, rank, worldSize, device, ownsCommunicator: false);
         return new SelectedEngine(engine, selection.Reason + " (" + engine.Reason + ")");
     }

@@ -25,6 +25,9 @@ internal interface IEpEngine : System.IDisposable
 /// </summary>
 internal interface IEpLayerEngine : System.IDisposable
 {
+    /// <summary>The engine that runs this layer (an Auto NcclEp group runs a layer NCCL EP cannot take on Staged).</summary>
+    EpEngineKind Kind { get; }
+
     EpDispatchResult Dispatch(long step, DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights);
 
     EpPermutedBatch Permute(EpDispatchResult dispatched);

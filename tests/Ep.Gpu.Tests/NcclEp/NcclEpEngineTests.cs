@@ -159,17 +159,33 @@ public sealed class NcclEpEngineTests
     }
 
     [NcclEpFact]
-    public void A_layer_nccl_ep_cannot_run_is_refused_with_every_reason_before_any_native_call()
+    public void A_layer_nccl_ep_cannot_run_is_refused_with_every_reason_when_nccl_ep_is_required()
     {
         (EpLayerSpec spec, string source) = TestLayers.All[nameof(FlatMoe)];
         EpLayerSpec tooManyTokens = spec with { MaxTokensPerRank = 10_000, RecvCapacityPerRank = 0 };
-        using var world = new OneRankWorld();
+        using var world = new OneRankWorld(stagedForUnfitLayers: false);
 
         var error = Assert.Throws<EpConfigurationException>(() => new EpLayerRuntime(world.Group, tooManyTokens, source, "HugeMoe"));
 
         Assert.Contains("cannot run on NCCL EP", error.Message, StringComparison.Ordinal);
         Assert.Contains("8192", error.Message, StringComparison.Ordinal);
         TestContext.Current.SendDiagnosticMessage(error.Message);
+    }
+
+    [NcclEpFact]
+    public void Auto_runs_a_layer_nccl_ep_cannot_take_on_the_staged_engine_over_the_same_communicator()
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[nameof(FlatWeightedMoe)];
+        EpLayerSpec tooManyTokens = spec with { MaxTokensPerRank = 10_000, RecvCapacityPerRank = 0 };
+        var problem = new StepProblem(spec, ranks: 1, seed: 17, noTokens: false);
+        StepRecord reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1)[0][0];
+        using var world = new OneRankWorld();
+        using var fits = new EpLayerRuntime(world.Group, spec, source, "FlatWeightedMoe");
+        using var huge = new EpLayerRuntime(world.Group, tooManyTokens, source, "HugeMoe");
+
+        Assert.Equal((EpEngineKind.NcclEp, EpEngineKind.NcclEp, EpEngineKind.Staged), (world.Group.EngineKind, fits.EngineKind, huge.EngineKind));
+        StepAssert.Matches(reference, StagedStep.Run(world.Group, fits, problem, steps: 1)[0], "NcclEp layer beside a Staged one");
+        StepAssert.Matches(reference, StagedStep.Run(world.Group, huge, problem, steps: 1)[0], "Staged layer in an NcclEp group");
     }
 
     private static void AssertSameRowsPerGroup(ushort[] expected, ushort[] actual, int hidden, int[] offsets, int[] counts, string name)
@@ -201,12 +217,15 @@ public sealed class NcclEpEngineTests
     {
         private readonly IntPtr _communicator;
 
-        public OneRankWorld()
+        /// <param name="stagedForUnfitLayers">null: the Auto choice of <see cref="EpGroup.FromCommunicator"/>; else an NcclEp engine built directly with that setting.</param>
+        public OneRankWorld(bool? stagedForUnfitLayers = null)
         {
             CudaDevice.Current(0);
             NcclException.ThrowIfFailed(Nccl.GetUniqueId(out NcclUniqueId id));
             NcclException.ThrowIfFailed(Nccl.CommInitRank(out _communicator, 1, id, 0));
-            Group = EpGroup.FromCommunicator(_communicator, EpDevice.Gpu(0));
+            Group = stagedForUnfitLayers is { } staged
+                ? new EpGroup(0, 1, EpDevice.Gpu(0), new NcclEpEngine(_communicator, 0, 1, EpDevice.Gpu(0), staged))
+                : EpGroup.FromCommunicator(_communicator, EpDevice.Gpu(0));
         }
 
         public EpGroup Group { get; }

@@ -23,9 +23,21 @@ internal sealed class NcclEpEngine : IEpEngine
     private readonly NcclEpVersions _versions;
     private readonly GpuCapability _gpu;
     private readonly NcclEpTuning _tuning;
+    private readonly bool _stagedForUnfitLayers;
+    private StagedEngine? _staged;
 
     /// <summary>Binds to <paramref name="communicator"/> (rank <paramref name="rank"/> of <paramref name="ranks"/>) on <paramref name="device"/>.</summary>
-    public NcclEpEngine(IntPtr communicator, int rank, int ranks, EpDevice device, NcclEpTuning? tuning = null)
+    /// <param name="communicator">The group's communicator; the engine never destroys it.</param>
+    /// <param name="rank">This rank.</param>
+    /// <param name="ranks">The world size.</param>
+    /// <param name="device">The GPU the communicator was created on.</param>
+    /// <param name="stagedForUnfitLayers">
+    /// Auto: a layer NCCL EP cannot take (e.g. MaxTokensPerRank above 8192) runs on the Staged engine over the same
+    /// communicator instead of being refused. Every rank creates the same layers in the same order, so every rank
+    /// makes the same choice and creates the Staged engine at the same point.
+    /// </param>
+    /// <param name="tuning">NCCL EP knobs (SMs, timeout).</param>
+    public NcclEpEngine(IntPtr communicator, int rank, int ranks, EpDevice device, bool stagedForUnfitLayers = false, NcclEpTuning? tuning = null)
     {
         if (device.IsCpu)
         {
@@ -35,6 +47,7 @@ internal sealed class NcclEpEngine : IEpEngine
         NcclEpVersions versions = NcclEpVersions.RequireUsable();
         _versions = versions;
         _tuning = tuning ?? NcclEpTuning.Default;
+        _stagedForUnfitLayers = stagedForUnfitLayers;
         _communicator = communicator;
         _rank = rank;
         _ranks = ranks;
@@ -58,6 +71,12 @@ internal sealed class NcclEpEngine : IEpEngine
     public IEpLayerEngine CreateLayer(EpLayerSpec spec, string kernelSource, string layerName)
     {
         _cuda.MakeCurrent();
+        if (_stagedForUnfitLayers && NcclEpPreconditions.CheckLayer(spec, NcclEpTopology.SingleNode(_ranks), _gpu.MultiprocessorCount, _tuning).Count > 0)
+        {
+            _staged ??= StagedEngine.ForCommunicator(_communicator, _rank, _ranks, _device, ownsCommunicator: false);
+            return _staged.CreateLayer(spec, kernelSource, layerName);
+        }
+
         NcclEpGroupSettings settings = NcclEpPreconditions.RequireLayer(spec, layerName, NcclEpTopology.SingleNode(_ranks), _gpu, _versions, _tuning);
         if (spec.Algorithm == EpAlgorithm.HighThroughput)
         {
@@ -95,6 +114,7 @@ internal sealed class NcclEpEngine : IEpEngine
 
     public void Dispose()
     {
+        _staged?.Dispose();
         _cuda.MakeCurrent();
         _stream.Synchronize();
         _stream.Dispose();

@@ -63,6 +63,8 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         }
     }
 
+    public EpEngineKind Kind => EpEngineKind.NcclEp;
+
     /// <summary>Test hook: fill every output buffer with a NaN pattern before an operation writes it, so a row left unwritten shows.</summary>
     internal static bool PoisonOutputs { get; set; }
 

@@ -27,6 +27,8 @@ internal sealed partial class ReferenceLayerEngine : IEpLayerEngine
     private ExchangePlan? _plan;
     private bool _disposed;
 
+    public EpEngineKind Kind => EpEngineKind.Reference;
+
     public ReferenceLayerEngine(EpLayerSpec spec, string layerName, SimulatedWorld world, int rank, ReferenceEngine engine)
     {
         _spec = spec;

@@ -19,6 +19,8 @@ internal sealed class StagedFailureTrackingLayer : IEpLayerEngine
         _transport = transport;
     }
 
+    public EpEngineKind Kind => _layer.Kind;
+
     public EpDispatchResult Dispatch(long step, DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
     {
         try
