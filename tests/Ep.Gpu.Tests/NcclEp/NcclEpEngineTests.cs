@@ -188,6 +188,66 @@ public sealed class NcclEpEngineTests
         StepAssert.Matches(reference, StagedStep.Run(world.Group, huge, problem, steps: 1)[0], "Staged layer in an NcclEp group");
     }
 
+    public static TheoryData<string, string> RefusedLayers() => new()
+    {
+        // HT Flat with one rank per node needs an even MaxTokensPerRank (NCCL EP asserts; no compile-time rule knows the node size).
+        { "odd tokens for HT Flat", "even" },
+        // LowLatency carries at most 9 experts per token (EP0006 at compile time when the value is static).
+        { "LL top-k 10", "9" },
+        // LowLatency has kernels for a fixed set of hidden sizes only (EP0015).
+        { "LL hidden 1024", "1024" },
+        // HT ExpertMajor keeps 64 local experts in fixed arrays; more hangs (EP0012).
+        { "HT ExpertMajor 128 local experts", "64" },
+    };
+
+    /// <summary>
+    /// Layers NCCL EP would assert, abort or hang on are refused before any native call, with the limit in the message,
+    /// and the process lives on: a good layer on the same group runs afterwards.
+    /// </summary>
+    [NcclEpTheory]
+    [MemberData(nameof(RefusedLayers))]
+    public void A_layer_breaking_an_nccl_ep_limit_is_refused_and_the_process_lives_on(string name, string expected)
+    {
+        (EpLayerSpec flat, string source) = TestLayers.All[nameof(FlatMoe)];
+        EpLayerSpec spec = name switch
+        {
+            "odd tokens for HT Flat" => flat with { MaxTokensPerRank = 41 },
+            "LL top-k 10" => TestLayers.All[nameof(LowLatencyMoe)].Spec with { TopK = 10, Experts = 32 },
+            "LL hidden 1024" => TestLayers.All[nameof(LowLatencyMoe)].Spec with { HiddenSize = 1024 },
+            "HT ExpertMajor 128 local experts" => flat with { Experts = 128, Layout = EpLayout.ExpertMajor },
+            _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown case"),
+        };
+        using var world = new OneRankWorld(stagedForUnfitLayers: false);
+
+        var error = Assert.Throws<EpConfigurationException>(() => new EpLayerRuntime(world.Group, spec, source, "RefusedMoe"));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        TestContext.Current.SendDiagnosticMessage($"{name}: {error.Message}");
+        var problem = new StepProblem(flat, ranks: 1, seed: 2, noTokens: false);
+        using var good = new EpLayerRuntime(world.Group, flat, source, "FlatMoe");
+        Assert.NotEmpty(StagedStep.Run(world.Group, good, problem, steps: 1)[0].Rows);
+    }
+
+    /// <summary>Symmetric memory: ncclMemAlloc plus a collective window per tensor, zero-filled, released newest first with the engine.</summary>
+    [NcclEpFact]
+    public void Symmetric_tensors_carry_a_window_and_are_released_with_the_group()
+    {
+        using var world = new OneRankWorld();
+        SymmetricTensor<BFloat16> first = world.Group.AllocateSymmetric<BFloat16>(16, 64);
+        SymmetricTensor<float> second = world.Group.AllocateSymmetric<float>(8, 4);
+
+        Assert.NotEqual(IntPtr.Zero, first.Window.NativeHandle);
+        Assert.NotEqual(first.Window.Id, second.Window.Id);
+        Assert.Equal(0L, first.WindowOffsetBytes);
+        Assert.All(first.ToArray(), v => Assert.Equal(0, v.RawBits));
+        float[] values = Enumerable.Range(0, 32).Select(i => i * 0.5f).ToArray();
+        second.CopyFrom(values);
+        Assert.Equal(values, second.ToArray());
+        SymmetricTensor<BFloat16> rows = first.SliceRows(4, 2);
+        Assert.Equal((first.Window, 4L * 64 * 2), (rows.Window, rows.WindowOffsetBytes));
+        // Not disposed here: the group's engine deregisters and frees both, second first, when the world ends.
+    }
+
     private static void AssertSameRowsPerGroup(ushort[] expected, ushort[] actual, int hidden, int[] offsets, int[] counts, string name)
     {
         Assert.Equal(expected.Length, actual.Length);

@@ -117,6 +117,7 @@ internal sealed class NcclEpEngine : IEpEngine
         _staged?.Dispose();
         _cuda.MakeCurrent();
         _stream.Synchronize();
+        _symmetric.ReleaseAll();
         _stream.Dispose();
     }
 }
