@@ -17,6 +17,11 @@ internal sealed unsafe partial class NcclEpLayer
             return b.GradFlat.SliceRows(0, 0);
         }
 
+        _calls.RequireDispatch(NcclEpPassDirection.Backward, _tokens, new NcclEpDispatchTensors
+        {
+            Tokens = NcclEpTensorInfo.Of(gradOutput, nameof(gradOutput)),
+            OutputTokens = NcclEpTensorInfo.Of(b.GradFlat, "gradReceived"),
+        });
         NcclEpDispatchInputs inputs = NcclEpDispatchInputs.Create();
         inputs.Tokens = _descriptors.InTokens.Describe(NonNull(gradOutput), [_tokens, Hidden]);
         NcclEpDispatchOutputs outputs = NcclEpDispatchOutputs.Create();
@@ -91,6 +96,13 @@ internal sealed unsafe partial class NcclEpLayer
             return new EpDispatchGradients(b.GradTokens.SliceRows(0, _tokens), gradReceivedWeights is not null ? b.GradTopkWeights.SliceRows(0, _tokens) : null);
         }
 
+        _calls.RequireCombine(NcclEpPassDirection.Backward, _tokens, new NcclEpCombineTensors
+        {
+            Tokens = NcclEpTensorInfo.Of(b.GradReceived, nameof(gradReceived)),
+            TopkWeights = NcclEpTensorInfo.Of(b.GradReceivedWeights, nameof(gradReceivedWeights)),
+            OutputTokens = NcclEpTensorInfo.Of(b.GradTokens.SliceRows(0, _tokens), "gradTokens"),
+            OutputTopkWeights = NcclEpTensorInfo.Of(b.GradTopkWeights.SliceRows(0, _tokens), "gradTopkWeights"),
+        });
         ulong rows = InSlots(gradReceived, b.GradReceived);
         ulong weights = Address(b.ZeroWeights);
         if (gradReceivedWeights is not null)

@@ -25,6 +25,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
     private readonly NcclEpDescriptors _descriptors = new();
     private readonly NcclEpGroupHandle _group;
     private readonly NcclEpHandle _handle;
+    private readonly NcclEpCallPreconditions _calls;
 
     // The current step (set by a Dispatch that passed every check).
     private StagedRoutePlan? _plan;
@@ -46,6 +47,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         _stream = stream;
         _kernels = kernels;
         _shape = NcclEpLayerShape.Of(spec, ranks);
+        _calls = new NcclEpCallPreconditions(settings);
         _buffers = new NcclEpLayerBuffers(spec, _shape, epDevice, spec.ZeroCopy ? symmetric : null);
         try
         {
@@ -109,6 +111,10 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
             StagedMemory.Fill(Address(buffer), 0xFFFFFFFFu, buffer.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() / 4, _stream);
         }
     }
+
+    /// <summary>How <paramref name="buffer"/> goes to NCCL EP (by window or by address), for the call preconditions.</summary>
+    private NcclEpTensorInfo SlotsInfo(DeviceTensor<BFloat16> buffer, string name) =>
+        NcclEpTensorInfo.Of(buffer, name, asWindow: buffer is SymmetricTensor<BFloat16> && EpZeroCopy.UsesWindows(_spec));
 
     /// <summary>The first <paramref name="rows"/> rows of <paramref name="buffer"/>, keeping a symmetric buffer's type (ZeroCopy signatures need it).</summary>
     private static DeviceTensor<T> View<T>(DeviceTensor<T> buffer, int rows)
