@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace Ep.Bench.Timing;
 
@@ -59,12 +60,16 @@ internal sealed class BenchStep : IDisposable
         }
 
         _expertOutput = Upload(_layer.Group.Device, host, rows, h);
-        for (long i = 0; i < host.Length; i++)
+        if (Operations.Contains(BenchOperation.PermuteBackward))
         {
-            host[i] = (BFloat16)(random.NextSingle() - 0.5f);
+            for (long i = 0; i < host.Length; i++)
+            {
+                host[i] = (BFloat16)(random.NextSingle() - 0.5f);
+            }
+
+            _gradPermuted = Upload(_layer.Group.Device, host, rows, h);
         }
 
-        _gradPermuted = Upload(_layer.Group.Device, host, rows, h);
         _layer.Combine(_layer.Unpermute(batch, _expertOutput));
     }
 
