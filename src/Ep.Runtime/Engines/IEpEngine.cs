@@ -28,6 +28,12 @@ internal interface IEpLayerEngine : System.IDisposable
     /// <summary>The engine that runs this layer (an Auto NcclEp group runs a layer NCCL EP cannot take on Staged).</summary>
     EpEngineKind Kind { get; }
 
+    /// <summary>
+    /// The CUDA stream (<c>CUstream</c>) every operation of this layer is issued on, or zero on the CPU. Tools that time
+    /// the operations (bench/Ep.Bench) record CUDA events on it; nothing else may enqueue work here.
+    /// </summary>
+    System.IntPtr DeviceStream { get; }
+
     EpDispatchResult Dispatch(long step, DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights);
 
     EpPermutedBatch Permute(EpDispatchResult dispatched);

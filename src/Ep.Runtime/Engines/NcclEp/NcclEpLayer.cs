@@ -67,6 +67,8 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
 
     public EpEngineKind Kind => EpEngineKind.NcclEp;
 
+    public IntPtr DeviceStream => Stream;
+
     /// <summary>Test hook: fill every output buffer with a NaN pattern before an operation writes it, so a row left unwritten shows.</summary>
     internal static bool PoisonOutputs { get; set; }
 

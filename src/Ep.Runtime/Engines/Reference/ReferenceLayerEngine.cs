@@ -29,6 +29,9 @@ internal sealed partial class ReferenceLayerEngine : IEpLayerEngine
 
     public EpEngineKind Kind => EpEngineKind.Reference;
 
+    /// <summary>The Reference engine runs on the CPU: no stream.</summary>
+    public IntPtr DeviceStream => IntPtr.Zero;
+
     public ReferenceLayerEngine(EpLayerSpec spec, string layerName, SimulatedWorld world, int rank, ReferenceEngine engine)
     {
         _spec = spec;

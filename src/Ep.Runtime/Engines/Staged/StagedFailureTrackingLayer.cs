@@ -21,6 +21,8 @@ internal sealed class StagedFailureTrackingLayer : IEpLayerEngine
 
     public EpEngineKind Kind => _layer.Kind;
 
+    public IntPtr DeviceStream => _layer.DeviceStream;
+
     public EpDispatchResult Dispatch(long step, DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
     {
         try

@@ -65,6 +65,8 @@ internal sealed partial class StagedLayer : IEpLayerEngine
 
     public EpEngineKind Kind => EpEngineKind.Staged;
 
+    public IntPtr DeviceStream => _stream.DangerousGetHandle();
+
     /// <summary>Test hook: fill every output buffer with a NaN pattern before an operation writes it, so a row a kernel forgets shows.</summary>
     internal static bool PoisonOutputs { get; set; }
 

@@ -1,0 +1,118 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Ep.Bench.Baselines;
+using Ep.Bench.Graphs;
+using Ep.Bench.Metrics;
+using Ep.Bench.Options;
+using Ep.Bench.Report;
+using Ep.Bench.Routing;
+using Ep.Bench.Timing;
+
+namespace Ep.Bench.Engines;
+
+/// <summary>Runs one engine over the configuration and turns every rank's samples into table rows.</summary>
+internal static class EngineRunner
+{
+    /// <summary>Times <paramref name="engine"/>; never throws for the engine's own failures (they become a failed row).</summary>
+    public static EngineResult Run(BenchEngine engine, BenchOptions options, EpBenchFigures? epBench, Action<string> log)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(log);
+        EpLayerSpec spec = options.Layer.Spec;
+        int ranks = engine == BenchEngine.NcclEp ? 1 : options.Ranks;
+        CudaGraphDecision? graph = options.CudaGraph ? CudaGraphSupport.Decide(engine, spec.Algorithm) : null;
+        EngineResult Skipped(string why) => new(engine.Name(), "skipped", why, ranks, [], graph);
+
+        if (EngineAvailability.Problem(engine) is { } unavailable)
+        {
+            return Skipped(unavailable);
+        }
+
+        IReadOnlyList<EpRuleViolation> violations = EpLayerRules.Check(spec, ranks);
+        if (EpLayerRules.HasErrors(violations))
+        {
+            string rules = string.Join("; ", violations.Where(v => v.Rule.Severity == EpRuleSeverity.Error).Select(v => v.ToString()));
+            string hint = engine == BenchEngine.NcclEp
+                ? " (nccl-ep runs one rank in this process)"
+                : string.Create(CultureInfo.InvariantCulture, $" (try --ranks {options.Layer.MinimumRanks})");
+            return Skipped(string.Create(CultureInfo.InvariantCulture, $"the layer does not hold at {ranks} rank(s): {rules}{hint}"));
+        }
+
+        try
+        {
+            log(string.Create(CultureInfo.InvariantCulture, $"{engine.Name()}: generating ep_bench routing for {ranks} rank(s) × {options.Tokens} tokens"));
+            BenchProblem problem = BenchProblem.Create(spec, ranks, options.Tokens);
+            log(string.Create(CultureInfo.InvariantCulture, $"{engine.Name()}: {options.Warmup} warm-up + {options.Iterations} timed steps, device pass then host pass"));
+            (RankSamples[] samples, string reason) = Measure(engine, options, problem, ranks);
+            long[] bytes = Enumerable.Range(0, ranks).Select(r => ByteFormulas.BytesPerRank(spec, problem.Routing, r)).ToArray();
+            return new EngineResult(engine.Name(), "ok", reason, ranks, Rows(samples, bytes, spec.Algorithm, ranks == 1 ? epBench : null), graph);
+        }
+#pragma warning disable CA1031 // One engine's failure is reported in its row; the other engines still run.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return new EngineResult(engine.Name(), "failed", e.GetType().Name + ": " + e.Message, ranks, [], graph);
+        }
+    }
+
+    private static (RankSamples[] Samples, string Reason) Measure(BenchEngine engine, BenchOptions options, BenchProblem problem, int ranks)
+    {
+        (RankSamples, string) Body(EpGroup group)
+        {
+            using var layer = new EpLayerRuntime(group, options.Layer.Spec, options.Layer.KernelSource, options.Layer.Name);
+            using var step = new BenchStep(layer, problem.Ranks[group.Rank], options.Tokens);
+            return (RankTimer.Run(layer, step, options.Warmup, options.Iterations), group.EngineReason);
+        }
+
+        (RankSamples, string)[] results;
+        if (engine == BenchEngine.NcclEp)
+        {
+            using var world = new OneRankNcclEpGroup();
+            results = [Body(world.Group)];
+        }
+        else
+        {
+            results = EpWorld.RunSimulated(ranks, engine == BenchEngine.Reference ? EpDevice.Cpu : EpDevice.Gpu(0), Body);
+        }
+
+        return (results.Select(r => r.Item1).ToArray(), results[0].Item2);
+    }
+
+    private static List<OperationResult> Rows(RankSamples[] samples, long[] bytes, EpAlgorithm algorithm, EpBenchFigures? epBench)
+    {
+        double bytesPerRank = bytes.Average(), allBytes = bytes.Sum();
+        var rows = new List<OperationResult>();
+        IEnumerable<BenchOperation> operations = BenchOperations.For(algorithm).Append(BenchOperation.Forward);
+        if (algorithm != EpAlgorithm.LowLatency)
+        {
+            operations = operations.Append(BenchOperation.Step);
+        }
+
+        foreach (BenchOperation operation in operations)
+        {
+            SampleSummary? device = Pool(samples, s => s.Device, operation);
+            SampleSummary? host = Pool(samples, s => s.Host, operation);
+            double? median = (device ?? host)?.Median;
+            bool moves = operation.MovesTokens();
+            double? gbps = moves ? ByteFormulas.GigabytesPerSecond(bytesPerRank, median) : null;
+            double? theirs = operation switch
+            {
+                BenchOperation.Dispatch => epBench?.Dispatch.GigabytesPerSecond,
+                BenchOperation.Combine => epBench?.Combine.GigabytesPerSecond,
+                _ => null,
+            };
+            rows.Add(new OperationResult(operation.Label(), device, host, moves ? bytesPerRank : null, gbps,
+                moves ? ByteFormulas.GigabytesPerSecond(allBytes, median) : null, theirs, gbps / theirs));
+        }
+
+        return rows;
+    }
+
+    private static SampleSummary? Pool(RankSamples[] samples, Func<RankSamples, Dictionary<BenchOperation, List<double>>> pick, BenchOperation operation)
+    {
+        List<double> pooled = samples.SelectMany(s => pick(s).TryGetValue(operation, out List<double>? list) ? list : []).ToList();
+        return pooled.Count > 0 ? SampleSummary.Of(pooled) : null;
+    }
+}

@@ -1,0 +1,189 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Ep.Bench.Engines;
+using Ep.Bench.Layers;
+
+namespace Ep.Bench.Options;
+
+/// <summary>Parses and validates the Ep.Bench command line (a small parser: a dozen flags need no package).</summary>
+internal static class BenchCommandLine
+{
+    /// <summary>The text printed by <c>--help</c> and after a usage error.</summary>
+    public static string Usage =>
+        $"""
+        Usage: Ep.Bench [--layer NAME] [--engine LIST] [--ranks N] [--tokens N] [--warmup N] [--iters N]
+                        [--json PATH] [--cuda-graph] [--no-ep-bench] [--ep-bench-timeout S] [--list-layers] [--help]
+
+          --layer NAME          configuration to run (default {BenchLayers.DefaultName}); one of {BenchLayers.Names}
+          --engine LIST         comma-separated: staged, nccl-ep, reference, or all (default: all = staged and nccl-ep,
+                                each where it can run; the others are listed as skipped with the reason)
+          --ranks N             simulated ranks on GPU 0 for the staged engine (default 1; the experts must divide
+                                evenly); nccl-ep always runs one rank in this process
+          --tokens N            tokens per rank (default and maximum: the layer's MaxTokensPerRank)
+          --warmup N            untimed steps first (default {BenchOptions.DefaultWarmup}, as ep_bench)
+          --iters N             timed steps per pass (default {BenchOptions.DefaultIterations}, as ep_bench)
+          --json PATH           also write the full report as JSON
+          --cuda-graph          time captured CUDA-graph replays where the engine allows it; prints why it does not
+          --no-ep-bench         do not run NCCL EP's ep_bench even when EP_NCCL_EP_BENCH names it
+          --ep-bench-timeout S  stop ep_bench after S seconds (default {BenchOptions.DefaultEpBenchTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)})
+          --list-layers         print the configurations and exit
+
+        Environment: EP_NCCL_EP_LIBRARY / EP_NCCL_LIBRARY (the nccl-ep engine), EP_NCCL_EP_BENCH (path of NCCL EP's
+        ep_bench, run with mpirun -np 1 for the same configuration), EP_KERNEL_CACHE_DIR. See bench/README.md.
+        """;
+
+    /// <summary>The options, or null when help or the layer list was asked for (<paramref name="listLayers"/> says which).</summary>
+    /// <exception cref="BenchUsageException">The command line is wrong; the message says how.</exception>
+    public static BenchOptions? Parse(IReadOnlyList<string> args, out bool listLayers)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        listLayers = false;
+        string layerName = BenchLayers.DefaultName;
+        string? engines = null;
+        int ranks = 1;
+        int? tokens = null;
+        int warmup = BenchOptions.DefaultWarmup;
+        int iterations = BenchOptions.DefaultIterations;
+        string? json = null;
+        bool cudaGraph = false, runEpBench = true;
+        TimeSpan epBenchTimeout = BenchOptions.DefaultEpBenchTimeout;
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            switch (arg)
+            {
+                case "-h" or "--help":
+                    return null;
+                case "--list-layers":
+                    listLayers = true;
+                    return null;
+                case "--layer":
+                    layerName = Value(args, ref i);
+                    break;
+                case "--engine" or "--engines":
+                    engines = Value(args, ref i);
+                    break;
+                case "--ranks":
+                    ranks = Integer(arg, Value(args, ref i), 1, EpWorld.MaxSimulatedRanks);
+                    break;
+                case "--tokens":
+                    tokens = Integer(arg, Value(args, ref i), 1, int.MaxValue);
+                    break;
+                case "--warmup":
+                    warmup = Integer(arg, Value(args, ref i), 0, 100_000);
+                    break;
+                case "--iters" or "--iterations":
+                    iterations = Integer(arg, Value(args, ref i), 1, 1_000_000);
+                    break;
+                case "--json":
+                    json = Value(args, ref i);
+                    break;
+                case "--cuda-graph":
+                    cudaGraph = true;
+                    break;
+                case "--no-ep-bench":
+                    runEpBench = false;
+                    break;
+                case "--ep-bench-timeout":
+                    epBenchTimeout = TimeSpan.FromSeconds(Integer(arg, Value(args, ref i), 1, 86_400));
+                    break;
+                default:
+                    throw new BenchUsageException($"unknown option '{arg}'.");
+            }
+        }
+
+        BenchLayer layer = BenchLayers.Find(layerName)
+            ?? throw new BenchUsageException($"--layer '{layerName}' is not a configuration; use one of {BenchLayers.Names} (--list-layers describes them).");
+        (IReadOnlyList<BenchEngine> engineList, bool requested) = ParseEngines(engines);
+        Validate(layer, engineList, ranks, tokens);
+        return new BenchOptions
+        {
+            Layer = layer,
+            Engines = engineList,
+            EnginesRequested = requested,
+            Ranks = ranks,
+            Tokens = tokens ?? layer.Spec.MaxTokensPerRank,
+            Warmup = warmup,
+            Iterations = iterations,
+            JsonPath = json,
+            CudaGraph = cudaGraph,
+            RunEpBench = runEpBench,
+            EpBenchTimeout = epBenchTimeout,
+        };
+    }
+
+    private static (IReadOnlyList<BenchEngine> Engines, bool Requested) ParseEngines(string? text)
+    {
+        if (text is null || text.Equals("all", StringComparison.OrdinalIgnoreCase))
+        {
+            return ([BenchEngine.Staged, BenchEngine.NcclEp], false);
+        }
+
+        var engines = new List<BenchEngine>();
+        foreach (string name in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            BenchEngine engine = name.ToLowerInvariant() switch
+            {
+                "staged" => BenchEngine.Staged,
+                "nccl-ep" or "ncclep" => BenchEngine.NcclEp,
+                "reference" => BenchEngine.Reference,
+                _ => throw new BenchUsageException($"--engine '{name}' is not an engine; use staged, nccl-ep, reference or all (comma-separated)."),
+            };
+            if (!engines.Contains(engine))
+            {
+                engines.Add(engine);
+            }
+        }
+
+        if (engines.Count == 0)
+        {
+            throw new BenchUsageException("--engine needs at least one engine: staged, nccl-ep, reference or all.");
+        }
+
+        return (engines, true);
+    }
+
+    private static void Validate(BenchLayer layer, IReadOnlyList<BenchEngine> engines, int ranks, int? tokens)
+    {
+        EpLayerSpec spec = layer.Spec;
+        if (tokens > spec.MaxTokensPerRank)
+        {
+            throw new BenchUsageException(string.Create(CultureInfo.InvariantCulture,
+                $"--tokens {tokens} is above the layer's MaxTokensPerRank ({spec.MaxTokensPerRank}) of --layer {layer.Name}; use at most {spec.MaxTokensPerRank}."));
+        }
+
+        if (spec.Experts % ranks != 0)
+        {
+            throw new BenchUsageException(string.Create(CultureInfo.InvariantCulture,
+                $"--ranks {ranks} does not divide the {spec.Experts} experts of --layer {layer.Name}; every rank holds Experts / ranks experts."));
+        }
+
+        if (engines.Contains(BenchEngine.Reference) && !layer.SmallEnoughForReference)
+        {
+            throw new BenchUsageException(
+                $"--engine reference runs on the CPU and is far too slow for --layer {layer.Name}; use --layer small-ht or small-ll with it.");
+        }
+    }
+
+    private static string Value(IReadOnlyList<string> args, ref int i)
+    {
+        if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+        {
+            throw new BenchUsageException($"'{args[i]}' needs a value.");
+        }
+
+        return args[++i];
+    }
+
+    private static int Integer(string option, string text, int min, int max)
+    {
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
+        {
+            throw new BenchUsageException(string.Create(CultureInfo.InvariantCulture, $"{option} expects a whole number in [{min}, {max}]; got '{text}'."));
+        }
+
+        return value;
+    }
+}

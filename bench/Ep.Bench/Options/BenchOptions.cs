@@ -1,0 +1,52 @@
+using System;
+using System.Collections.Generic;
+using Ep.Bench.Engines;
+using Ep.Bench.Layers;
+
+namespace Ep.Bench.Options;
+
+/// <summary>What one benchmark run does; made by <see cref="BenchCommandLine.Parse"/>, already validated.</summary>
+internal sealed record BenchOptions
+{
+    /// <summary>ep_bench's warm-up default.</summary>
+    public const int DefaultWarmup = 10;
+
+    /// <summary>ep_bench's iteration default.</summary>
+    public const int DefaultIterations = 50;
+
+    /// <summary>How long ep_bench may run before it is stopped.</summary>
+    public static readonly TimeSpan DefaultEpBenchTimeout = TimeSpan.FromSeconds(300);
+
+    /// <summary>The configuration.</summary>
+    public required BenchLayer Layer { get; init; }
+
+    /// <summary>Engines to time, in order.</summary>
+    public required IReadOnlyList<BenchEngine> Engines { get; init; }
+
+    /// <summary>True when the engines were named explicitly: one that cannot run is then an error, not a skip.</summary>
+    public bool EnginesRequested { get; init; }
+
+    /// <summary>Simulated ranks for the Staged and Reference engines (NCCL EP in one process always has one).</summary>
+    public int Ranks { get; init; } = 1;
+
+    /// <summary>Tokens per rank per Dispatch (at most the layer's MaxTokensPerRank).</summary>
+    public required int Tokens { get; init; }
+
+    /// <summary>Steps run and discarded before timing.</summary>
+    public int Warmup { get; init; } = DefaultWarmup;
+
+    /// <summary>Timed steps (each pass: device and host).</summary>
+    public int Iterations { get; init; } = DefaultIterations;
+
+    /// <summary>Where to write the JSON report, or null.</summary>
+    public string? JsonPath { get; init; }
+
+    /// <summary>Whether to time captured CUDA-graph replays where an engine allows it (today none does; the reasons are reported).</summary>
+    public bool CudaGraph { get; init; }
+
+    /// <summary>Whether to run NCCL EP's ep_bench when EP_NCCL_EP_BENCH names it.</summary>
+    public bool RunEpBench { get; init; } = true;
+
+    /// <summary>Limit for the ep_bench run.</summary>
+    public TimeSpan EpBenchTimeout { get; init; } = DefaultEpBenchTimeout;
+}

@@ -1,0 +1,108 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Ep.Bench.Baselines;
+using Ep.Bench.Engines;
+using Ep.Bench.Layers;
+using Ep.Bench.Metrics;
+using Ep.Bench.Options;
+using Ep.Bench.Report;
+using Ep.Bench.Routing;
+using Ep.Interop.Cuda;
+
+namespace Ep.Bench;
+
+/// <summary>
+/// Entry point: parse, run the baselines (copy bandwidth, ep_bench), time each engine, print the table, write the JSON.
+/// Exit codes: 0 every engine ran or was skipped for a reason; 1 an engine failed, or an engine named with --engine could
+/// not run; 2 the command line is wrong.
+/// </summary>
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        BenchOptions? options;
+        try
+        {
+            options = BenchCommandLine.Parse(args, out bool listLayers);
+            if (options is null)
+            {
+                Console.WriteLine(listLayers ? LayerList() : BenchCommandLine.Usage);
+                return 0;
+            }
+        }
+        catch (BenchUsageException e)
+        {
+            Console.Error.WriteLine("Ep.Bench: " + e.Message);
+            Console.Error.WriteLine();
+            Console.Error.WriteLine(BenchCommandLine.Usage);
+            return 2;
+        }
+
+        BenchReport report = Run(options);
+        Console.WriteLine(TableWriter.Write(report));
+        if (options.JsonPath is { } path)
+        {
+            JsonReportWriter.Write(report, path);
+            Console.Error.WriteLine("Ep.Bench: wrote " + path);
+        }
+
+        bool failed = report.Engines.Any(e => e.Status == "failed");
+        bool requestedButSkipped = options.EnginesRequested && report.Engines.Any(e => e.Status == "skipped");
+        return failed || requestedButSkipped ? 1 : 0;
+    }
+
+    private static BenchReport Run(BenchOptions options)
+    {
+        static void Log(string line) => Console.Error.WriteLine("Ep.Bench: " + line);
+        EpLayerSpec spec = options.Layer.Spec;
+        string started = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture);
+        bool gpu = EpDevice.GpuCount > 0;
+        string? device = null;
+        CopyBaseline? copy = null;
+        string? copyProblem = "no CUDA device: nothing to measure";
+        if (gpu)
+        {
+            CudaDevice cuda = CudaDevice.Current(0);
+            device = $"{cuda.Name} ({cuda.Architecture}, {cuda.MultiprocessorCount} SMs)";
+            long[][] routing = Enumerable.Range(0, options.Ranks).Select(r => spec.Algorithm == EpAlgorithm.LowLatency
+                ? EpBenchRouting.LowLatency(options.Tokens, spec.Experts, spec.TopK, r)
+                : EpBenchRouting.HighThroughput(options.Tokens, spec.Experts, spec.TopK, r)).ToArray();
+            long bytes = Enumerable.Range(0, options.Ranks).Sum(r => ByteFormulas.BytesPerRank(spec, routing, r));
+            Log(string.Create(CultureInfo.InvariantCulture, $"copy baseline: {bytes / 1e6:F2} MB device-to-device"));
+            try
+            {
+                copy = CopyBandwidth.Measure(0, bytes, options.Warmup, options.Iterations);
+                copyProblem = null;
+            }
+            catch (CudaException e)
+            {
+                copyProblem = "failed: " + e.Message;
+            }
+        }
+
+        EpBenchResult? epBench = null;
+        if (options.RunEpBench)
+        {
+            Log("ep_bench: " + (Environment.GetEnvironmentVariable(EpBenchRunner.Variable) is { Length: > 0 } b ? "running " + b : EpBenchRunner.Variable + " not set, skipped"));
+            epBench = EpBenchRunner.Run(spec, options.Tokens, options.Warmup, options.Iterations, options.EpBenchTimeout);
+        }
+
+        var engines = new List<EngineResult>();
+        foreach (BenchEngine engine in options.Engines)
+        {
+            Log(engine.Name() + ": starting");
+            EngineResult result = EngineRunner.Run(engine, options, epBench?.Figures, Log);
+            Log(engine.Name() + ": " + result.Status + (result.Status == "ok" ? string.Empty : " — " + result.Detail));
+            engines.Add(result);
+        }
+
+        var configuration = new LayerConfiguration(options.Layer.Name, options.Layer.ModeText, options.Tokens, spec.HiddenSize, spec.TopK, spec.Experts,
+            spec.ZeroCopy, options.Warmup, options.Iterations);
+        return new BenchReport("Ep.Bench", started, device, configuration, copy, copyProblem, epBench, engines);
+    }
+
+    private static string LayerList() =>
+        string.Join(Environment.NewLine, BenchLayers.All.Select(l => $"{l.Name,-12} {l.Description}"));
+}

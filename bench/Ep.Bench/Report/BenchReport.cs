@@ -1,0 +1,48 @@
+using System.Collections.Generic;
+using Ep.Bench.Baselines;
+using Ep.Bench.Graphs;
+using Ep.Bench.Metrics;
+
+namespace Ep.Bench.Report;
+
+/// <summary>One row of the table: an operation or span of one engine.</summary>
+/// <param name="Operation">dispatch, combine, …, forward, step.</param>
+/// <param name="DeviceMicroseconds">Device time from CUDA events (all ranks' samples pooled); null on the CPU.</param>
+/// <param name="HostMicroseconds">Wall time of the call on the host, measured in a separate pass.</param>
+/// <param name="BytesPerRank">ep_bench's byte count for one rank (mean over ranks); null for local operations.</param>
+/// <param name="GigabytesPerSecond">BytesPerRank over the median device time (host time on the CPU), as ep_bench divides.</param>
+/// <param name="AllRanksGigabytesPerSecond">Every rank's bytes over the median time: what the one GPU moved when ranks are simulated on it.</param>
+/// <param name="EpBenchGigabytesPerSecond">ep_bench's figure for the same operation and configuration (one rank), when it ran.</param>
+/// <param name="RatioToEpBench">GigabytesPerSecond / EpBenchGigabytesPerSecond.</param>
+internal sealed record OperationResult(
+    string Operation,
+    SampleSummary? DeviceMicroseconds,
+    SampleSummary? HostMicroseconds,
+    double? BytesPerRank,
+    double? GigabytesPerSecond,
+    double? AllRanksGigabytesPerSecond,
+    double? EpBenchGigabytesPerSecond,
+    double? RatioToEpBench);
+
+/// <summary>One engine's outcome.</summary>
+/// <param name="Engine">staged, nccl-ep or reference.</param>
+/// <param name="Status">ok, skipped (cannot run here or for this layer) or failed (threw while running).</param>
+/// <param name="Detail">The engine's own reason line when ok; why not otherwise.</param>
+/// <param name="Ranks">Ranks it ran with.</param>
+/// <param name="Operations">Rows, empty unless ok.</param>
+/// <param name="CudaGraph">The capture decision, when --cuda-graph was given.</param>
+internal sealed record EngineResult(string Engine, string Status, string? Detail, int Ranks, IReadOnlyList<OperationResult> Operations, CudaGraphDecision? CudaGraph);
+
+/// <summary>The layer's constants as run.</summary>
+internal sealed record LayerConfiguration(string Name, string Mode, int TokensPerRank, int HiddenSize, int TopK, int Experts, bool ZeroCopy, int Warmup, int Iterations);
+
+/// <summary>Everything one run measured; written as the table and as JSON.</summary>
+internal sealed record BenchReport(
+    string Tool,
+    string StartedUtc,
+    string? Device,
+    LayerConfiguration Configuration,
+    CopyBaseline? CopyBaseline,
+    string? CopyBaselineProblem,
+    EpBenchResult? EpBench,
+    IReadOnlyList<EngineResult> Engines);

@@ -1,0 +1,111 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using Ep.Bench.Metrics;
+
+namespace Ep.Bench.Report;
+
+/// <summary>
+/// The human-readable report: a header with the configuration and the baselines, one aligned table per engine, and the
+/// meaning of each column. Plain text (no colour, no box drawing), so it reads the same in a terminal, a CI log and a file.
+/// </summary>
+internal static class TableWriter
+{
+    private static readonly string[] Headers =
+        ["operation", "device us (p50)", "p10..p90", "host us (p50)", "p10..p90", "MB/rank", "GB/s", "all ranks GB/s", "ep_bench GB/s", "ours/ep_bench"];
+
+    /// <summary>The whole report as text.</summary>
+    public static string Write(BenchReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var text = new StringBuilder();
+        LayerConfiguration c = report.Configuration;
+        text.AppendLine(Invariant($"Ep.Bench — {c.Name}: {c.Mode}, {c.TokensPerRank} tokens/rank, hidden {c.HiddenSize}, top-{c.TopK}, {c.Experts} experts; {c.Warmup} warm-up + {c.Iterations} timed steps"));
+        text.AppendLine("GPU: " + (report.Device ?? "none"));
+        if (report.CopyBaseline is { } copy)
+        {
+            text.AppendLine(Invariant($"Copy baseline (same process): cuMemcpyDtoDAsync of {copy.Bytes / 1e6:F2} MB in {copy.Microseconds.Median:F1} us (p10 {copy.Microseconds.P10:F1}, p90 {copy.Microseconds.P90:F1}) = {copy.GigabytesPerSecond:F1} GB/s copied ({2 * copy.GigabytesPerSecond:F1} GB/s of memory traffic): the ceiling for rows moved on one GPU"));
+        }
+        else if (report.CopyBaselineProblem is { } problem)
+        {
+            text.AppendLine("Copy baseline: " + problem);
+        }
+
+        if (report.EpBench is { } ep)
+        {
+            if (ep.Figures is { } f)
+            {
+                text.AppendLine(Invariant($"ep_bench (same run, 1 rank): dispatch {f.Dispatch.Microseconds:F1} us = {Number(f.Dispatch.GigabytesPerSecond)} GB/s, combine {f.Combine.Microseconds:F1} us = {Number(f.Combine.GigabytesPerSecond)} GB/s"));
+                text.AppendLine("  ran: " + ep.CommandLine);
+            }
+            else
+            {
+                text.AppendLine("ep_bench: " + ep.Problem + (ep.CommandLine is null ? string.Empty : " (ran: " + ep.CommandLine + ")"));
+            }
+        }
+
+        foreach (EngineResult engine in report.Engines)
+        {
+            text.AppendLine();
+            text.AppendLine(Invariant($"[{engine.Engine}, {engine.Ranks} rank(s)] {engine.Status}: {engine.Detail}"));
+            if (engine.CudaGraph is { } graph)
+            {
+                text.AppendLine("  CUDA graph: " + (graph.Capturable ? "capturable" : "not capturable: ") + graph.Reason);
+            }
+
+            if (engine.Operations.Count > 0)
+            {
+                AppendTable(text, engine.Operations);
+            }
+        }
+
+        text.AppendLine();
+        text.AppendLine("device us: time between CUDA events recorded on the layer's stream before and after the call (all ranks' samples pooled; includes the GPU waiting on the host inside a call, as ep_bench's does).");
+        text.AppendLine("host us: wall time of the call alone on the host (stream drained before it; checks + launches + native calls + waits inside the call).");
+        text.AppendLine("MB/rank: ep_bench's bytes for one rank — HT: unique (source rank, token) pairs received × hidden × 2; LL: valid (token, k) selections × hidden × 2.");
+        text.AppendLine("GB/s = MB/rank / median device time (10^9 B/s). all ranks GB/s: every simulated rank's bytes over the same time (what the one GPU moved).");
+        return text.ToString();
+    }
+
+    private static void AppendTable(StringBuilder text, IReadOnlyList<OperationResult> rows)
+    {
+        var cells = new List<string[]> { Headers };
+        foreach (OperationResult r in rows)
+        {
+            cells.Add(
+            [
+                r.Operation,
+                Number(r.DeviceMicroseconds?.Median, "F1"),
+                Spread(r.DeviceMicroseconds),
+                Number(r.HostMicroseconds?.Median, "F1"),
+                Spread(r.HostMicroseconds),
+                Number(r.BytesPerRank / 1e6, "F2"),
+                Number(r.GigabytesPerSecond),
+                Number(r.AllRanksGigabytesPerSecond),
+                Number(r.EpBenchGigabytesPerSecond),
+                Number(r.RatioToEpBench, "F2"),
+            ]);
+        }
+
+        int[] widths = Enumerable.Range(0, Headers.Length).Select(col => cells.Max(row => row[col].Length)).ToArray();
+        foreach (string[] row in cells)
+        {
+            text.Append("  ").Append(row[0].PadRight(widths[0]));
+            for (int col = 1; col < row.Length; col++)
+            {
+                text.Append("  ").Append(row[col].PadLeft(widths[col]));
+            }
+
+            text.AppendLine();
+        }
+    }
+
+    private static string Spread(SampleSummary? s) => s is null ? "-" : Invariant($"{s.P10:F1}..{s.P90:F1}");
+
+    private static string Number(double? value, string format = "F1") =>
+        value is { } v && double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

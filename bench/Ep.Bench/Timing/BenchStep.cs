@@ -1,0 +1,133 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Ep.Bench.Timing;
+
+/// <summary>
+/// One rank's step, one operation at a time, on device tensors allocated once: the timing loops call
+/// <see cref="Run"/> for each operation in <see cref="Operations"/> order, with nothing between the calls but their own
+/// event records or clock reads. The expert is the identity on a fixed random tensor (no compute is timed).
+/// </summary>
+internal sealed class BenchStep : IDisposable
+{
+    private readonly EpLayerRuntime _layer;
+    private readonly DeviceTensor<BFloat16> _tokens;
+    private readonly DeviceTensor<long> _topkIdx;
+    private readonly DeviceTensor<float> _topkWeights;
+    private readonly DeviceTensor<BFloat16> _gradOutput;
+    private DeviceTensor<BFloat16>? _expertOutput;
+    private DeviceTensor<BFloat16>? _gradPermuted;
+    private EpDispatchResult? _dispatched;
+    private EpPermutedBatch? _batch;
+    private DeviceTensor<BFloat16>? _combineInput;
+    private DeviceTensor<BFloat16>? _gradCombineInput;
+    private EpUnpermuteGradients? _unpermuteGradients;
+    private DeviceTensor<BFloat16>? _gradReceived;
+
+    /// <summary>Uploads one rank's inputs for <paramref name="layer"/>.</summary>
+    public BenchStep(EpLayerRuntime layer, Routing.RankInputs inputs, int tokens)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        ArgumentNullException.ThrowIfNull(inputs);
+        _layer = layer;
+        EpDevice device = layer.Group.Device;
+        int h = layer.Spec.HiddenSize, k = layer.Spec.TopK;
+        _tokens = Upload(device, inputs.Tokens, tokens, h);
+        _topkIdx = Upload(device, inputs.TopkIdx, tokens, k);
+        _topkWeights = Upload(device, inputs.TopkWeights, tokens, k);
+        _gradOutput = Upload(device, inputs.GradOutput, tokens, h);
+        Operations = BenchOperations.For(layer.Spec.Algorithm);
+    }
+
+    /// <summary>The operations of one step, in order.</summary>
+    public IReadOnlyList<BenchOperation> Operations { get; }
+
+    /// <summary>
+    /// Runs one untimed step to learn how many expert-major rows the routing produces (the same every step: the routing
+    /// is fixed), and allocates the expert output and its gradient at that size, so that no timed step allocates.
+    /// </summary>
+    public void Prepare()
+    {
+        EpDispatchResult d = _layer.Dispatch(_tokens, _topkIdx, _topkWeights);
+        EpPermutedBatch batch = _layer.Permute(d);
+        int rows = batch.RowCount, h = _layer.Spec.HiddenSize;
+        var random = new Random(7 + _layer.Group.Rank);
+        var host = new BFloat16[(long)rows * h];
+        for (long i = 0; i < host.Length; i++)
+        {
+            host[i] = (BFloat16)(random.NextSingle() - 0.5f);
+        }
+
+        _expertOutput = Upload(_layer.Group.Device, host, rows, h);
+        if (Operations.Contains(BenchOperation.PermuteBackward))
+        {
+            for (long i = 0; i < host.Length; i++)
+            {
+                host[i] = (BFloat16)(random.NextSingle() - 0.5f);
+            }
+
+            _gradPermuted = Upload(_layer.Group.Device, host, rows, h);
+        }
+
+        _layer.Combine(_layer.Unpermute(batch, _expertOutput));
+    }
+
+    /// <summary>Calls <paramref name="operation"/>; operations must come in <see cref="Operations"/> order.</summary>
+    public void Run(BenchOperation operation)
+    {
+        DeviceTensor<BFloat16> expertOutput = _expertOutput ?? throw new InvalidOperationException("Call Prepare first.");
+        switch (operation)
+        {
+            case BenchOperation.Dispatch:
+                _dispatched = _layer.Dispatch(_tokens, _topkIdx, _topkWeights);
+                break;
+            case BenchOperation.Permute:
+                _batch = _layer.Permute(_dispatched!);
+                break;
+            case BenchOperation.Unpermute:
+                _combineInput = _layer.Unpermute(_batch!, expertOutput);
+                break;
+            case BenchOperation.Combine:
+                _layer.Combine(_combineInput!);
+                break;
+            case BenchOperation.CombineBackward:
+                _gradCombineInput = _layer.CombineBackward(_gradOutput);
+                break;
+            case BenchOperation.UnpermuteBackward:
+                _unpermuteGradients = _layer.UnpermuteBackward(_batch!, expertOutput, _gradCombineInput!);
+                break;
+            case BenchOperation.PermuteBackward:
+                _gradReceived = _layer.PermuteBackward(_batch!, _gradPermuted!);
+                break;
+            case BenchOperation.DispatchBackward:
+                _layer.DispatchBackward(_gradReceived!, _unpermuteGradients!.GradWeights);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(operation), operation, "Spans are measured around operations, not run.");
+        }
+    }
+
+    /// <summary>Frees the inputs (the layer's own buffers stay with the layer).</summary>
+    public void Dispose()
+    {
+        _tokens.Dispose();
+        _topkIdx.Dispose();
+        _topkWeights.Dispose();
+        _gradOutput.Dispose();
+        _expertOutput?.Dispose();
+        _gradPermuted?.Dispose();
+    }
+
+    private static DeviceTensor<T> Upload<T>(EpDevice device, T[] host, int rows, int columns)
+        where T : unmanaged
+    {
+        var tensor = DeviceTensor<T>.Allocate(device, rows, columns);
+        if (host.Length > 0)
+        {
+            tensor.CopyFrom(host);
+        }
+
+        return tensor;
+    }
+}

@@ -1,0 +1,29 @@
+using System.Collections.Generic;
+
+namespace Ep.Bench.Timing;
+
+/// <summary>One rank's timing samples in microseconds, per operation and span: device (events) and host (wall clock of the call).</summary>
+internal sealed class RankSamples
+{
+    /// <summary>Device-time samples; empty for the CPU Reference engine.</summary>
+    public Dictionary<BenchOperation, List<double>> Device { get; } = [];
+
+    /// <summary>Host-time samples of each call (validation + native calls + any wait inside the call).</summary>
+    public Dictionary<BenchOperation, List<double>> Host { get; } = [];
+
+    /// <summary>Adds a device sample.</summary>
+    public void AddDevice(BenchOperation operation, double microseconds) => Add(Device, operation, microseconds);
+
+    /// <summary>Adds a host sample.</summary>
+    public void AddHost(BenchOperation operation, double microseconds) => Add(Host, operation, microseconds);
+
+    private static void Add(Dictionary<BenchOperation, List<double>> samples, BenchOperation operation, double value)
+    {
+        if (!samples.TryGetValue(operation, out List<double>? list))
+        {
+            samples[operation] = list = [];
+        }
+
+        list.Add(value);
+    }
+}

@@ -1,0 +1,96 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+
+namespace Ep.Bench.Timing;
+
+/// <summary>
+/// Times one rank's steps in two passes, so that neither measurement disturbs the other.
+/// <para>Device pass: CUDA events recorded on the layer's own stream right before and after each call, with no host
+/// synchronisation between the operations of a step (as a training loop issues them), then one wait at the end of the
+/// step. An operation's device time is the time between its two events. Where the host issues work slower than the GPU
+/// runs it, or an operation waits on the host inside (every engine reads routing counts back in Dispatch), the GPU idles
+/// inside that window and the idle time counts: it is the time the stream is busy with the call, as ep_bench's figures are.</para>
+/// <para>Host pass: before each call the stream is drained (outside the clock), then the wall time of the call alone is
+/// read with a monotonic clock: argument checks, kernel launches, native calls and any wait the call itself makes.</para>
+/// </summary>
+internal static class RankTimer
+{
+    /// <summary>Runs the warm-up and both passes for one rank; simulated ranks run this at the same time on their threads.</summary>
+    public static RankSamples Run(EpLayerRuntime layer, BenchStep step, int warmup, int iterations)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        ArgumentNullException.ThrowIfNull(step);
+        var samples = new RankSamples();
+        IReadOnlyList<BenchOperation> operations = step.Operations;
+        step.Prepare();
+        IntPtr stream = layer.DeviceStream;
+        if (stream == IntPtr.Zero)
+        {
+            // CPU Reference engine: the call is the work; host time is the only time.
+            HostPass(step, operations, warmup, iterations, samples, drain: null);
+            return samples;
+        }
+
+        using var events = new StreamEvents(stream, operations.Count + 1);
+        for (int i = 0; i < warmup + iterations; i++)
+        {
+            events.Record(0);
+            for (int op = 0; op < operations.Count; op++)
+            {
+                step.Run(operations[op]);
+                events.Record(op + 1);
+            }
+
+            events.Wait(operations.Count);
+            if (i < warmup)
+            {
+                continue;
+            }
+
+            for (int op = 0; op < operations.Count; op++)
+            {
+                samples.AddDevice(operations[op], events.Microseconds(op, op + 1));
+            }
+
+            samples.AddDevice(BenchOperation.Forward, events.Microseconds(0, BenchOperations.ForwardOnly.Count));
+            samples.AddDevice(BenchOperation.Step, events.Microseconds(0, operations.Count));
+        }
+
+        HostPass(step, operations, warmup: Math.Min(warmup, 2), iterations, samples, drain: events.SynchronizeStream);
+        return samples;
+    }
+
+    private static void HostPass(BenchStep step, IReadOnlyList<BenchOperation> operations, int warmup, int iterations, RankSamples samples, Action? drain)
+    {
+        for (int i = 0; i < warmup + iterations; i++)
+        {
+            double forward = 0, total = 0;
+            for (int op = 0; op < operations.Count; op++)
+            {
+                drain?.Invoke();
+                long start = Stopwatch.GetTimestamp();
+                step.Run(operations[op]);
+                double microseconds = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                total += microseconds;
+                if (op < BenchOperations.ForwardOnly.Count)
+                {
+                    forward += microseconds;
+                }
+
+                if (i >= warmup)
+                {
+                    samples.AddHost(operations[op], microseconds);
+                }
+            }
+
+            if (i >= warmup)
+            {
+                samples.AddHost(BenchOperation.Forward, forward);
+                samples.AddHost(BenchOperation.Step, total);
+            }
+        }
+
+        drain?.Invoke();
+    }
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs the default benchmark configurations on a GPU machine that has only a .NET runtime (this project's device
+# machine) and writes every table and JSON report into the folder given as argument.
+#
+#   Build here first:   dotnet build bench/Ep.Bench -c Release   (and ../shared/device/pack-dotnet.sh for .device/)
+#   On the device:      bash bench/run-on-device.sh "$OUT"
+#   Carry:              .device  bench/Ep.Bench/bin  .nccl/dist   (the last one only for NCCL EP and ep_bench)
+#
+# NCCL EP: when EP_NCCL_EP_LIBRARY is unset and .nccl/dist (or $NCCL_DIST) holds nccl-lib.tar.xz and nccl-ep.tar.xz,
+# both are unpacked under /tmp/ncclep and EP_NCCL_LIBRARY, EP_NCCL_EP_LIBRARY, NCCL_EP_HOME, NCCL_HOME,
+# LD_LIBRARY_PATH and EP_NCCL_EP_BENCH (test/nccl_ep/ep_bench) point there. Without them the nccl-ep rows and the
+# ep_bench comparison are skipped with the reason, and the Staged engine and the copy baseline still run.
+#
+# Runs (ep_bench's defaults: warm-up 10, 50 timed steps), each under a time limit so that a hang cannot eat the lease:
+#   ht-flat       staged + nccl-ep, 1 rank, with ep_bench --algorithm ht          (the headline comparison)
+#   ll            staged + nccl-ep, 1 rank, with ep_bench --algorithm ll
+#   ht-flat-zc    staged + nccl-ep zero-copy, 1 rank, with ep_bench --zcopy
+#   ht-flat r8    staged, 8 ranks simulated on the one GPU (what the GPU moves in aggregate)
+#   ht-em r4      staged, 4 ranks (HT ExpertMajor needs <= 64 local experts; NCCL EP in one process cannot run it)
+# Expected total on an H100: about 1-3 minutes, most of it NCCL EP's first HT kernel compile (nvcc, cached in /tmp).
+set -uo pipefail
+out=${1:?usage: bench/run-on-device.sh OUTPUT_FOLDER}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+cd "$(dirname "$0")/.."
+
+if [[ -f .device/setup.sh ]]; then source .device/setup.sh; fi
+dll=bench/Ep.Bench/bin/Release/net10.0/Ep.Bench.dll
+if [[ ! -f $dll ]]; then
+  echo "run-on-device: $dll is missing; build it first (dotnet build bench/Ep.Bench -c Release) and carry bench/Ep.Bench/bin" >&2
+  exit 2
+fi
+
+dist=${NCCL_DIST:-.nccl/dist}
+if [[ -z ${EP_NCCL_EP_LIBRARY:-} && -f $dist/nccl-ep.tar.xz && -f $dist/nccl-lib.tar.xz ]]; then
+  mkdir -p /tmp/ncclep
+  tar -C /tmp/ncclep -xJf "$dist/nccl-lib.tar.xz" && tar -C /tmp/ncclep -xJf "$dist/nccl-ep.tar.xz"
+  export EP_NCCL_LIBRARY=/tmp/ncclep/lib/libnccl.so.2 EP_NCCL_EP_LIBRARY=/tmp/ncclep/lib/libnccl_ep.so.0
+  # ep_bench's HT kernels are compiled by NCCL EP at run time too: it needs the same headers and nvcc.
+  export NCCL_EP_HOME=/tmp/ncclep NCCL_HOME=/tmp/ncclep CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
+  export LD_LIBRARY_PATH=/tmp/ncclep/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  if [[ -x /tmp/ncclep/test/nccl_ep/ep_bench && -z ${EP_NCCL_EP_BENCH:-} ]]; then
+    export EP_NCCL_EP_BENCH=/tmp/ncclep/test/nccl_ep/ep_bench
+  fi
+fi
+echo "run-on-device: nccl_ep=${EP_NCCL_EP_LIBRARY:-none} nccl=${EP_NCCL_LIBRARY:-none} ep_bench=${EP_NCCL_EP_BENCH:-none} mpirun=$(command -v mpirun || echo none)"
+nvidia-smi --query-gpu=name,memory.used,memory.total,clocks.sm,clocks.max.sm --format=csv > "$out/gpu.csv" 2>&1 || true
+
+failures=()
+run() { # name limit_seconds args...
+  local name=$1 limit=$2; shift 2
+  echo "=== $name: dotnet $dll $*" | tee "$out/$name.txt"
+  timeout --kill-after=10 "$limit" dotnet "$dll" "$@" --json "$out/$name.json" 2> "$out/$name.log" | tee -a "$out/$name.txt"
+  local rc=${PIPESTATUS[0]}
+  if [[ $rc -ne 0 ]]; then
+    failures+=("$name (exit $rc; see $name.log)")
+    tail -5 "$out/$name.log" | sed "s/^/  $name: /"
+  fi
+}
+
+run ht-flat      150 --layer ht-flat    --engine all     --ep-bench-timeout 100 --cuda-graph
+run ll            90 --layer ll         --engine all     --ep-bench-timeout 60  --cuda-graph
+run ht-flat-zc    90 --layer ht-flat-zc --engine all     --ep-bench-timeout 60
+run ht-flat-r8    90 --layer ht-flat    --engine staged  --ranks 8 --no-ep-bench
+run ht-em-r4      90 --layer ht-em      --engine staged  --ranks 4 --no-ep-bench
+
+cat "$out"/ht-flat.txt "$out"/ll.txt "$out"/ht-flat-zc.txt "$out"/ht-flat-r8.txt "$out"/ht-em-r4.txt > "$out/summary.txt" 2>/dev/null
+echo "run-on-device: reports in $out (summary.txt, one .txt/.json/.log per run)"
+if [[ ${#failures[@]} -gt 0 ]]; then
+  printf 'run-on-device: not clean: %s\n' "${failures[@]}" >&2
+  exit 1
+fi

@@ -1,0 +1,59 @@
+using System;
+using System.Linq;
+using Ep.Bench.Engines;
+using Ep.Bench.Metrics;
+using Ep.Bench.Options;
+using Ep.Bench.Report;
+using Ep.Bench.Routing;
+using Xunit;
+
+namespace Ep.Bench.Tests;
+
+/// <summary>The whole timing path on the CPU Reference engine (the GPU engines run the same loop with events on their stream).</summary>
+public sealed class EngineRunnerTests
+{
+    [Fact]
+    public void The_reference_engine_times_every_operation_of_a_training_step_with_the_byte_formula()
+    {
+        BenchOptions options = BenchCommandLine.Parse(["--layer", "small-ht", "--engine", "reference", "--ranks", "2", "--warmup", "1", "--iters", "3"], out _)!;
+
+        EngineResult result = EngineRunner.Run(BenchEngine.Reference, options, epBench: null, log: _ => { });
+
+        Assert.True(result.Status == "ok", result.Detail);
+        Assert.Equal(2, result.Ranks);
+        Assert.Equal(
+            ["dispatch", "permute", "unpermute", "combine", "combine-backward", "unpermute-backward", "permute-backward", "dispatch-backward", "forward", "step"],
+            result.Operations.Select(o => o.Operation));
+        OperationResult dispatch = result.Operations[0];
+        Assert.Null(dispatch.DeviceMicroseconds); // no stream on the CPU
+        Assert.Equal(2 * 3, dispatch.HostMicroseconds!.Count); // both ranks' samples pooled
+        long[][] routing = BenchProblem.Create(options.Layer.Spec, 2, options.Tokens).Routing;
+        double expected = (ByteFormulas.BytesPerRank(options.Layer.Spec, routing, 0) + ByteFormulas.BytesPerRank(options.Layer.Spec, routing, 1)) / 2.0;
+        Assert.Equal(expected, dispatch.BytesPerRank);
+        Assert.Null(result.Operations[1].BytesPerRank); // Permute is local
+        Assert.Null(result.CudaGraph);
+    }
+
+    [Fact]
+    public void A_low_latency_layer_has_no_backward_rows()
+    {
+        BenchOptions options = BenchCommandLine.Parse(["--layer", "small-ll", "--engine", "reference", "--warmup", "0", "--iters", "2", "--cuda-graph"], out _)!;
+
+        EngineResult result = EngineRunner.Run(BenchEngine.Reference, options, epBench: null, log: _ => { });
+
+        Assert.True(result.Status == "ok", result.Detail);
+        Assert.Equal(["dispatch", "permute", "unpermute", "combine", "forward"], result.Operations.Select(o => o.Operation));
+        Assert.False(result.CudaGraph!.Capturable);
+    }
+
+    [Fact]
+    public void A_layer_that_breaks_a_rule_at_the_rank_count_is_skipped_with_the_rule_and_a_hint()
+    {
+        BenchOptions options = BenchCommandLine.Parse(["--layer", "ht-em", "--engine", "staged"], out _)!;
+
+        EngineResult result = EngineRunner.Run(BenchEngine.Staged, options, epBench: null, log: _ => { });
+
+        Assert.Equal("skipped", result.Status);
+        Assert.True(result.Detail!.Contains("no CUDA device", StringComparison.Ordinal) || result.Detail.Contains("EP0012", StringComparison.Ordinal), result.Detail);
+    }
+}

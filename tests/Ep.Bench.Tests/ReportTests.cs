@@ -1,0 +1,56 @@
+using System;
+using System.Text.Json;
+using Ep.Bench.Baselines;
+using Ep.Bench.Graphs;
+using Ep.Bench.Metrics;
+using Ep.Bench.Report;
+using Xunit;
+
+namespace Ep.Bench.Tests;
+
+public sealed class ReportTests
+{
+    private static BenchReport Sample()
+    {
+        var device = SampleSummary.Of([400.0, 410.0, 420.0]);
+        var host = SampleSummary.Of([30.0, 31.0, 35.0]);
+        var dispatch = new OperationResult("dispatch", device, host, 58_720_256, 143.2, 143.2, 142.33, 143.2 / 142.33);
+        var permute = new OperationResult("permute", device, host, null, null, null, null, null);
+        return new BenchReport("Ep.Bench", "2026-01-01T00:00:00Z", "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs)",
+            new LayerConfiguration("ht-flat", "HT Flat", 4096, 7168, 8, 256, false, 10, 50),
+            new CopyBaseline(58_720_256, SampleSummary.Of([40.0]), 1468.0), null,
+            new EpBenchResult("mpirun --allow-run-as-root -np 1 ep_bench --algorithm ht", new EpBenchFigures(new(412.57, 142.33), new(388.9, 150.99), null, null), null),
+            [
+                new EngineResult("nccl-ep", "ok", "NCCL EP 0.1.0 on NCCL 2.30.7", 1, [dispatch, permute], new CudaGraphDecision(false, "blocks the host")),
+                new EngineResult("staged", "skipped", "no CUDA device", 1, [], null),
+            ]);
+    }
+
+    [Fact]
+    public void The_table_shows_each_engine_its_rows_and_the_baselines()
+    {
+        string text = TableWriter.Write(Sample());
+
+        Assert.Contains("ht-flat: HT Flat, 4096 tokens/rank, hidden 7168, top-8, 256 experts", text, StringComparison.Ordinal);
+        Assert.Contains("1468.0 GB/s copied", text, StringComparison.Ordinal);
+        Assert.Contains("ep_bench (same run, 1 rank): dispatch 412.6 us = 142.3 GB/s", text, StringComparison.Ordinal);
+        Assert.Contains("[nccl-ep, 1 rank(s)] ok: NCCL EP 0.1.0", text, StringComparison.Ordinal);
+        Assert.Contains("CUDA graph: not capturable: blocks the host", text, StringComparison.Ordinal);
+        Assert.Contains("[staged, 1 rank(s)] skipped: no CUDA device", text, StringComparison.Ordinal);
+        Assert.Matches(@"dispatch\s+410\.0\s+402\.0\.\.418\.0\s+31\.0\s+30\.2\.\.34\.2\s+58\.72\s+143\.2\s+143\.2\s+142\.3\s+1\.01", text);
+        Assert.Matches(@"permute\s+410\.0.*\s-\s+-\s+-\s+-\s+-\r?\n", text);
+    }
+
+    [Fact]
+    public void The_json_has_every_number_as_a_number()
+    {
+        using JsonDocument json = JsonDocument.Parse(JsonReportWriter.Serialize(Sample()));
+        JsonElement dispatch = json.RootElement.GetProperty("engines")[0].GetProperty("operations")[0];
+
+        Assert.Equal(410.0, dispatch.GetProperty("deviceMicroseconds").GetProperty("median").GetDouble());
+        Assert.Equal(58_720_256, dispatch.GetProperty("bytesPerRank").GetDouble());
+        Assert.Equal(142.33, json.RootElement.GetProperty("epBench").GetProperty("figures").GetProperty("dispatch").GetProperty("gigabytesPerSecond").GetDouble());
+        Assert.False(json.RootElement.GetProperty("engines")[0].GetProperty("cudaGraph").GetProperty("capturable").GetBoolean());
+        Assert.False(json.RootElement.GetProperty("engines")[0].GetProperty("operations")[1].TryGetProperty("gigabytesPerSecond", out _));
+    }
+}
