@@ -61,8 +61,8 @@ run() { # name limit_seconds args...
 run ht-flat      150 --layer ht-flat    --engine all     --ep-bench-timeout 100 --cuda-graph
 run ll            90 --layer ll         --engine all     --ep-bench-timeout 60  --cuda-graph
 run ht-flat-zc    90 --layer ht-flat-zc --engine all     --ep-bench-timeout 60
-# 8 simulated ranks at 4096 tokens need ~10 GB of worst-case buffers per rank (OOM on 80 GB): 1024 tokens per rank.
-run ht-flat-r8    90 --layer ht-flat    --engine staged  --ranks 8 --tokens 1024 --no-ep-bench
+# 8 simulated ranks at 4096 tokens need ~10 GB of worst-case buffers per rank (OOM on 80 GB): a 1024-token layer.
+run ht-flat-r8    90 --layer ht-flat-1k --engine staged  --ranks 8 --no-ep-bench
 run ht-em-r4      90 --layer ht-em      --engine staged  --ranks 4 --no-ep-bench
 
 cat "$out"/ht-flat.txt "$out"/ll.txt "$out"/ht-flat-zc.txt "$out"/ht-flat-r8.txt "$out"/ht-em-r4.txt > "$out/summary.txt" 2>/dev/null

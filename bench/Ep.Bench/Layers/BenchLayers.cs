@@ -18,6 +18,10 @@ internal sealed partial class HtExpertMajorBenchMoe;
 [ExpertParallelLayer(Experts = 256, TopK = 8, HiddenSize = 7168, MaxTokensPerRank = 4096, ZeroCopy = true)]
 internal sealed partial class HtFlatZeroCopyBenchMoe;
 
+// Eight ranks simulated on one GPU: every rank's worst-case buffers share the card, so fewer tokens per rank.
+[ExpertParallelLayer(Experts = 256, TopK = 8, HiddenSize = 7168, MaxTokensPerRank = 1024)]
+internal sealed partial class HtFlatSharedGpuBenchMoe;
+
 [ExpertParallelLayer(Experts = 256, TopK = 8, HiddenSize = 7168, MaxTokensPerRank = 128, Algorithm = EpAlgorithm.LowLatency, Layout = EpLayout.ExpertMajor)]
 internal sealed partial class LowLatencyBenchMoe;
 
@@ -69,6 +73,7 @@ internal static class BenchLayers
         new("ht-flat", HtFlatBenchMoe.Spec, HtFlatBenchMoe.KernelSource, "HT Flat, 4096 tokens/rank, hidden 7168, top-8, 256 experts (ep_bench --algorithm ht)", false),
         new("ht-em", HtExpertMajorBenchMoe.Spec, HtExpertMajorBenchMoe.KernelSource, "HT ExpertMajor, same sizes (ep_bench --algorithm ht --layout em); needs >= 4 ranks (at most 64 local experts)", false),
         new("ht-flat-zc", HtFlatZeroCopyBenchMoe.Spec, HtFlatZeroCopyBenchMoe.KernelSource, "HT Flat zero-copy (symmetric buffers; ep_bench --zcopy)", false),
+        new("ht-flat-1k", HtFlatSharedGpuBenchMoe.Spec, HtFlatSharedGpuBenchMoe.KernelSource, "HT Flat, 1024 tokens/rank, same sizes otherwise: for 8 ranks simulated on one GPU (4096 needs ~10 GB of buffers per rank)", false),
         new("ll", LowLatencyBenchMoe.Spec, LowLatencyBenchMoe.KernelSource, "LL ExpertMajor, 128 tokens/rank, hidden 7168, top-8, 256 experts (ep_bench --algorithm ll)", false),
         new("small-ht", SmallHtBenchMoe.Spec, SmallHtBenchMoe.KernelSource, "HT Flat, 128 tokens/rank, hidden 256, top-4, 16 experts (Reference engine, smoke runs)", true),
         new("small-ll", SmallLowLatencyBenchMoe.Spec, SmallLowLatencyBenchMoe.KernelSource, "LL ExpertMajor, 32 tokens/rank, hidden 2048, top-4, 16 experts (Reference engine, smoke runs)", true),
