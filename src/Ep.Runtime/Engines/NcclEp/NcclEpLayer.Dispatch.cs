@@ -22,6 +22,18 @@ internal sealed unsafe partial class NcclEpLayer
             throw new EpShapeException(nameof(tokens), "at most rows (MaxTokensPerRank)", _spec.MaxTokensPerRank, tokenCount);
         }
 
+        // Every tensor NCCL EP will see is checked against its asserts before anything runs (they would abort the process).
+        _calls.RequireUpdateHandle(NcclEpTensorInfo.Matrix("topkIdx", NcclDataType.Int64, tokenCount, TopK));
+        _calls.RequireDispatch(NcclEpPassDirection.Forward, tokenCount, new NcclEpDispatchTensors
+        {
+            Tokens = NcclEpTensorInfo.Of(tokens, nameof(tokens)),
+            TopkWeights = _shape.LowLatency ? null : NcclEpTensorInfo.Matrix(nameof(topkWeights), NcclDataType.Float32, tokenCount, TopK),
+            OutputTokens = SlotsInfo(_buffers.RecvRows, "receivedTokens"),
+            OutputTopkWeights = _shape.LowLatency ? null : NcclEpTensorInfo.Of(_buffers.RecvWeights, "receivedWeights"),
+            OutputTopkIdx = _shape.ExpertMajor ? null : NcclEpTensorInfo.Of(_buffers.RecvIdx, "receivedIdx"),
+            ExpertCounters = _shape.LowLatency ? NcclEpTensorInfo.Of(_buffers.ExpertCounters, "expertCounters") : null,
+        });
+
         StagedRouteSummary mine = Summarize(topkIdx, tokenCount);
         var plan = new StagedRoutePlan(_spec, NcclRouteSummaryExchange.AllGather(mine, _rank, Ranks, _spec.Experts, _buffers.Summaries,
             _communicator, _stream));
@@ -50,17 +62,6 @@ internal sealed unsafe partial class NcclEpLayer
             return LayOutReceived(step, plan);
         }
 
-        // Every tensor NCCL EP is about to see is checked against its asserts first (they would abort the process).
-        _calls.RequireUpdateHandle(NcclEpTensorInfo.Matrix("topkIdx", NcclDataType.Int64, tokenCount, TopK));
-        _calls.RequireDispatch(NcclEpPassDirection.Forward, tokenCount, new NcclEpDispatchTensors
-        {
-            Tokens = NcclEpTensorInfo.Of(tokens, nameof(tokens)),
-            TopkWeights = _shape.LowLatency ? null : NcclEpTensorInfo.Matrix(nameof(topkWeights), NcclDataType.Float32, tokenCount, TopK),
-            OutputTokens = SlotsInfo(b.RecvRows, "receivedTokens"),
-            OutputTopkWeights = _shape.LowLatency ? null : NcclEpTensorInfo.Of(b.RecvWeights, "receivedWeights"),
-            OutputTopkIdx = _shape.ExpertMajor ? null : NcclEpTensorInfo.Of(b.RecvIdx, "receivedIdx"),
-            ExpertCounters = _shape.LowLatency ? NcclEpTensorInfo.Of(b.ExpertCounters, "expertCounters") : null,
-        });
         NcclException.ThrowIfFailed(NcclEpNative.UpdateHandle(_handle.DangerousGetHandle(),
             _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [tokenCount, TopK]), null, Stream));
 
