@@ -108,7 +108,7 @@ internal static class Program
         foreach (BenchEngine engine in options.Engines)
         {
             Log(engine.Name() + ": starting");
-            EngineResult result = EngineRunner.Run(engine, options, epBench?.Figures, Log);
+            EngineResult result = EngineRunner.Run(engine, options, epBench?.Figures, Log, copy);
             Log(engine.Name() + ": " + result.Status + (result.Status == "ok" ? string.Empty : " — " + result.Detail));
             engines.Add(result);
         }
