@@ -17,7 +17,8 @@
 #   ht-flat-zc    staged + nccl-ep zero-copy, 1 rank, with ep_bench --zcopy
 #   ht-flat r8    staged, 8 ranks simulated on the one GPU (what the GPU moves in aggregate)
 #   ht-em r4      staged, 4 ranks (HT ExpertMajor needs <= 64 local experts; NCCL EP in one process cannot run it)
-# Expected total on an H100: about 1-3 minutes, most of it NCCL EP's first HT kernel compile (nvcc, cached in /tmp).
+#   kernels       each generated kernel alone (--kernels, ht-flat, one rank) against the same-run copy bandwidth
+# Expected total on an H100: about 2-4 minutes, most of it NCCL EP's first HT kernel compile (nvcc, cached in /tmp).
 set -uo pipefail
 out=${1:?usage: bench/run-on-device.sh OUTPUT_FOLDER}
 mkdir -p "$out"
@@ -64,8 +65,9 @@ run ht-flat-zc    90 --layer ht-flat-zc --engine all     --ep-bench-timeout 60
 # 8 simulated ranks at 4096 tokens need ~10 GB of worst-case buffers per rank (OOM on 80 GB): a 1024-token layer.
 run ht-flat-r8    90 --layer ht-flat-1k --engine staged  --ranks 8 --no-ep-bench
 run ht-em-r4      90 --layer ht-em      --engine staged  --ranks 4 --no-ep-bench
+run kernels       60 --layer ht-flat    --kernels        --no-ep-bench
 
-cat "$out"/ht-flat.txt "$out"/ll.txt "$out"/ht-flat-zc.txt "$out"/ht-flat-r8.txt "$out"/ht-em-r4.txt > "$out/summary.txt" 2>/dev/null
+cat "$out"/ht-flat.txt "$out"/ll.txt "$out"/ht-flat-zc.txt "$out"/ht-flat-r8.txt "$out"/ht-em-r4.txt "$out"/kernels.txt > "$out/summary.txt" 2>/dev/null
 echo "run-on-device: reports in $out (summary.txt, one .txt/.json/.log per run)"
 if [[ ${#failures[@]} -gt 0 ]]; then
   printf 'run-on-device: not clean: %s\n' "${failures[@]}" >&2

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using Ep.Bench.Baselines;
 using Ep.Bench.Engines;
+using Ep.Bench.Kernels;
 using Ep.Bench.Layers;
 using Ep.Bench.Metrics;
 using Ep.Bench.Options;
@@ -15,6 +16,7 @@ namespace Ep.Bench;
 
 /// <summary>
 /// Entry point: parse, run the baselines (copy bandwidth, ep_bench), time each engine, print the table, write the JSON.
+/// With --kernels, times each generated kernel alone instead (exit 1 when that run failed).
 /// Exit codes: 0 every engine ran or was skipped for a reason; 1 an engine failed, or an engine named with --engine could
 /// not run; 2 the command line is wrong.
 /// </summary>
@@ -38,6 +40,19 @@ internal static class Program
             Console.Error.WriteLine();
             Console.Error.WriteLine(BenchCommandLine.Usage);
             return 2;
+        }
+
+        if (options.Kernels)
+        {
+            KernelReport kernels = KernelBench.Run(options, line => Console.Error.WriteLine("Ep.Bench: " + line));
+            Console.WriteLine(KernelTableWriter.Write(kernels));
+            if (options.JsonPath is { } kernelJson)
+            {
+                JsonReportWriter.Write(kernels, kernelJson);
+                Console.Error.WriteLine("Ep.Bench: wrote " + kernelJson);
+            }
+
+            return kernels.Problem is null ? 0 : 1;
         }
 
         BenchReport report = Run(options);
@@ -93,7 +108,7 @@ internal static class Program
         foreach (BenchEngine engine in options.Engines)
         {
             Log(engine.Name() + ": starting");
-            EngineResult result = EngineRunner.Run(engine, options, epBench?.Figures, Log);
+            EngineResult result = EngineRunner.Run(engine, options, epBench?.Figures, Log, copy);
             Log(engine.Name() + ": " + result.Status + (result.Status == "ok" ? string.Empty : " — " + result.Detail));
             engines.Add(result);
         }

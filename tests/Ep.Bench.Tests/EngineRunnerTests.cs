@@ -32,6 +32,9 @@ public sealed class EngineRunnerTests
         Assert.Equal(expected, dispatch.BytesPerRank);
         Assert.Null(result.Operations[1].BytesPerRank); // Permute is local
         Assert.Null(result.CudaGraph);
+        Assert.Equal(2 * 3, dispatch.AllocatedBytes!.Count); // alloc B sampled per call, both ranks
+        Assert.Null(result.Memory); // CPU engine: no device memory
+        Assert.Null(result.Floor);
     }
 
     [Fact]

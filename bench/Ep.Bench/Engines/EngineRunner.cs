@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using Ep.Bench.Baselines;
 using Ep.Bench.Graphs;
+using Ep.Bench.Memory;
 using Ep.Bench.Metrics;
 using Ep.Bench.Options;
 using Ep.Bench.Report;
@@ -15,8 +16,11 @@ namespace Ep.Bench.Engines;
 /// <summary>Runs one engine over the configuration and turns every rank's samples into table rows.</summary>
 internal static class EngineRunner
 {
-    /// <summary>Times <paramref name="engine"/>; never throws for the engine's own failures (they become a failed row).</summary>
-    public static EngineResult Run(BenchEngine engine, BenchOptions options, EpBenchFigures? epBench, Action<string> log)
+    /// <summary>
+    /// Times <paramref name="engine"/>; never throws for the engine's own failures (they become a failed row). With
+    /// <paramref name="copy"/> (the same run's copy baseline) the step is also set against its floor.
+    /// </summary>
+    public static EngineResult Run(BenchEngine engine, BenchOptions options, EpBenchFigures? epBench, Action<string> log, CopyBaseline? copy = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(log);
@@ -45,9 +49,23 @@ internal static class EngineRunner
             log(string.Create(CultureInfo.InvariantCulture, $"{engine.Name()}: generating ep_bench routing for {ranks} rank(s) × {options.Tokens} tokens"));
             BenchProblem problem = BenchProblem.Create(spec, ranks, options.Tokens);
             log(string.Create(CultureInfo.InvariantCulture, $"{engine.Name()}: {options.Warmup} warm-up + {options.Iterations} timed steps, device pass then host pass"));
-            (RankSamples[] samples, string reason) = Measure(engine, options, problem, ranks);
+            (RankSamples[] samples, string reason, long? usedBytes) = Measure(engine, options, problem, ranks);
             long[] bytes = Enumerable.Range(0, ranks).Select(r => ByteFormulas.BytesPerRank(spec, problem.Routing, r)).ToArray();
-            return new EngineResult(engine.Name(), "ok", reason, ranks, Rows(samples, bytes, spec.Algorithm, ranks == 1 ? epBench : null), graph);
+            List<OperationResult> rows = Rows(samples, bytes, spec.Algorithm, ranks == 1 ? epBench : null);
+            Memory.EngineMemory? memory = usedBytes is { } used
+                ? new Memory.EngineMemory(used / ranks, engine == BenchEngine.NcclEp ? Memory.ReceiveBuffers.NcclEp(spec, ranks) : Memory.ReceiveBuffers.Staged(spec, ranks),
+                    EpMemoryPlanner.Plan(spec, ranks).TotalBytes)
+                : null;
+            StepFloor? floor = null;
+            if (copy is not null && engine != BenchEngine.Reference)
+            {
+                bool backward = spec.Algorithm != EpAlgorithm.LowLatency;
+                long floorBytes = StepFloors.Bytes(bytes.Select(b => b / ByteFormulas.RowBytes(spec.HiddenSize)), spec.HiddenSize, backward);
+                string span = backward ? BenchOperation.Step.Label() : BenchOperation.Forward.Label();
+                floor = StepFloors.Of(floorBytes, copy.GigabytesPerSecond, rows.FirstOrDefault(r => r.Operation == span)?.DeviceMicroseconds?.Median);
+            }
+
+            return new EngineResult(engine.Name(), "ok", reason, ranks, rows, graph, memory, floor);
         }
 #pragma warning disable CA1031 // One engine's failure is reported in its row; the other engines still run.
         catch (Exception e)
@@ -57,11 +75,34 @@ internal static class EngineRunner
         }
     }
 
-    private static (RankSamples[] Samples, string Reason) Measure(BenchEngine engine, BenchOptions options, BenchProblem problem, int ranks)
+    private static (RankSamples[] Samples, string Reason, long? UsedBytes) Measure(BenchEngine engine, BenchOptions options, BenchProblem problem, int ranks)
     {
+        // Device memory of the layers alone: every rank meets before and after creating its layer, and rank 0 reads the
+        // GPU's used memory while the others wait (ranks share the one GPU, so one reading covers all of them).
+        bool gpu = engine != BenchEngine.Reference;
+        using var meet = new System.Threading.Barrier(ranks);
+        long before = 0, after = 0;
+        void Probe(EpGroup group, ref long into)
+        {
+            if (!gpu)
+            {
+                return;
+            }
+
+            meet.SignalAndWait();
+            if (group.Rank == 0)
+            {
+                into = DeviceMemoryProbe.UsedBytes();
+            }
+
+            meet.SignalAndWait();
+        }
+
         (RankSamples, string) Body(EpGroup group)
         {
+            Probe(group, ref before);
             using var layer = new EpLayerRuntime(group, options.Layer.Spec, options.Layer.KernelSource, options.Layer.Name);
+            Probe(group, ref after);
             using var step = new BenchStep(layer, problem.Ranks[group.Rank], options.Tokens);
             return (RankTimer.Run(layer, step, options.Warmup, options.Iterations), group.EngineReason);
         }
@@ -77,7 +118,7 @@ internal static class EngineRunner
             results = EpWorld.RunSimulated(ranks, engine == BenchEngine.Reference ? EpDevice.Cpu : EpDevice.Gpu(0), Body);
         }
 
-        return (results.Select(r => r.Item1).ToArray(), results[0].Item2);
+        return (results.Select(r => r.Item1).ToArray(), results[0].Item2, gpu ? after - before : null);
     }
 
     private static List<OperationResult> Rows(RankSamples[] samples, long[] bytes, EpAlgorithm algorithm, EpBenchFigures? epBench)
@@ -104,7 +145,7 @@ internal static class EngineRunner
                 _ => null,
             };
             rows.Add(new OperationResult(operation.Label(), device, host, moves ? bytesPerRank : null, gbps,
-                moves ? ByteFormulas.GigabytesPerSecond(allBytes, median) : null, theirs, gbps / theirs));
+                moves ? ByteFormulas.GigabytesPerSecond(allBytes, median) : null, theirs, gbps / theirs, Pool(samples, s => s.Allocated, operation)));
         }
 
         return rows;

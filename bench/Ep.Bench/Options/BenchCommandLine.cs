@@ -14,7 +14,7 @@ internal static class BenchCommandLine
     public static string Usage =>
         $"""
         Usage: Ep.Bench [--layer NAME] [--engine LIST] [--ranks N] [--tokens N] [--warmup N] [--iters N]
-                        [--json PATH] [--cuda-graph] [--no-ep-bench] [--ep-bench-timeout S] [--list-layers] [--help]
+                        [--json PATH] [--kernels] [--cuda-graph] [--no-ep-bench] [--ep-bench-timeout S] [--list-layers] [--help]
 
           --layer NAME          configuration to run (default {BenchLayers.DefaultName}); one of {BenchLayers.Names}
           --engine LIST         comma-separated: staged, nccl-ep, reference, or all (default: all = staged and nccl-ep,
@@ -25,6 +25,8 @@ internal static class BenchCommandLine
           --warmup N            untimed steps first (default {BenchOptions.DefaultWarmup}, as ep_bench)
           --iters N             timed steps per pass (default {BenchOptions.DefaultIterations}, as ep_bench)
           --json PATH           also write the full report as JSON
+          --kernels             time each generated kernel alone (one rank, ep_bench routing) against the
+                                same-run copy bandwidth, with registers, shared memory and occupancy
           --cuda-graph          time captured CUDA-graph replays where the engine allows it; prints why it does not
           --no-ep-bench         do not run NCCL EP's ep_bench even when EP_NCCL_EP_BENCH names it
           --ep-bench-timeout S  stop ep_bench after S seconds (default {BenchOptions.DefaultEpBenchTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)})
@@ -47,7 +49,7 @@ internal static class BenchCommandLine
         int warmup = BenchOptions.DefaultWarmup;
         int iterations = BenchOptions.DefaultIterations;
         string? json = null;
-        bool cudaGraph = false, runEpBench = true;
+        bool cudaGraph = false, runEpBench = true, kernels = false;
         TimeSpan epBenchTimeout = BenchOptions.DefaultEpBenchTimeout;
         for (int i = 0; i < args.Count; i++)
         {
@@ -80,6 +82,9 @@ internal static class BenchCommandLine
                 case "--json":
                     json = Value(args, ref i);
                     break;
+                case "--kernels":
+                    kernels = true;
+                    break;
                 case "--cuda-graph":
                     cudaGraph = true;
                     break;
@@ -98,6 +103,11 @@ internal static class BenchCommandLine
             ?? throw new BenchUsageException($"--layer '{layerName}' is not a configuration; use one of {BenchLayers.Names} (--list-layers describes them).");
         (IReadOnlyList<BenchEngine> engineList, bool requested) = ParseEngines(engines);
         Validate(layer, engineList, ranks, tokens);
+        if (kernels && ranks != 1)
+        {
+            throw new BenchUsageException("--kernels times the kernels of one rank (the exchange between ranks is not a kernel); drop --ranks or use --ranks 1.");
+        }
+
         return new BenchOptions
         {
             Layer = layer,
@@ -109,6 +119,7 @@ internal static class BenchCommandLine
             Iterations = iterations,
             JsonPath = json,
             CudaGraph = cudaGraph,
+            Kernels = kernels,
             RunEpBench = runEpBench,
             EpBenchTimeout = epBenchTimeout,
         };

@@ -44,6 +44,9 @@ internal sealed record BenchOptions
     /// <summary>Whether to time captured CUDA-graph replays where an engine allows it (today none does; the reasons are reported).</summary>
     public bool CudaGraph { get; init; }
 
+    /// <summary>Whether to time each generated kernel alone (<c>--kernels</c>) instead of the engines' operations.</summary>
+    public bool Kernels { get; init; }
+
     /// <summary>Whether to run NCCL EP's ep_bench when EP_NCCL_EP_BENCH names it.</summary>
     public bool RunEpBench { get; init; } = true;
 

@@ -14,6 +14,7 @@ namespace Ep.Bench.Report;
 /// <param name="AllRanksGigabytesPerSecond">Every rank's bytes over the median time: what the one GPU moved when ranks are simulated on it.</param>
 /// <param name="EpBenchGigabytesPerSecond">ep_bench's figure for the same operation and configuration (one rank), when it ran.</param>
 /// <param name="RatioToEpBench">GigabytesPerSecond / EpBenchGigabytesPerSecond.</param>
+/// <param name="AllocatedBytes">Managed bytes the calling thread allocated per call in the host pass, after warm-up (all ranks pooled); null for spans.</param>
 internal sealed record OperationResult(
     string Operation,
     SampleSummary? DeviceMicroseconds,
@@ -22,7 +23,8 @@ internal sealed record OperationResult(
     double? GigabytesPerSecond,
     double? AllRanksGigabytesPerSecond,
     double? EpBenchGigabytesPerSecond,
-    double? RatioToEpBench);
+    double? RatioToEpBench,
+    SampleSummary? AllocatedBytes = null);
 
 /// <summary>One engine's outcome.</summary>
 /// <param name="Engine">staged, nccl-ep or reference.</param>
@@ -31,7 +33,10 @@ internal sealed record OperationResult(
 /// <param name="Ranks">Ranks it ran with.</param>
 /// <param name="Operations">Rows, empty unless ok.</param>
 /// <param name="CudaGraph">The capture decision, when --cuda-graph was given.</param>
-internal sealed record EngineResult(string Engine, string Status, string? Detail, int Ranks, IReadOnlyList<OperationResult> Operations, CudaGraphDecision? CudaGraph);
+/// <param name="Memory">Device memory per rank next to the plan, when measured (GPU engines).</param>
+/// <param name="Floor">The step's time against bytes moved ÷ copy bandwidth (GPU engines with a step and a copy baseline).</param>
+internal sealed record EngineResult(string Engine, string Status, string? Detail, int Ranks, IReadOnlyList<OperationResult> Operations, CudaGraphDecision? CudaGraph,
+    Memory.EngineMemory? Memory = null, StepFloor? Floor = null);
 
 /// <summary>The layer's constants as run.</summary>
 internal sealed record LayerConfiguration(string Name, string Mode, int TokensPerRank, int HiddenSize, int TopK, int Experts, bool ZeroCopy, int Warmup, int Iterations);

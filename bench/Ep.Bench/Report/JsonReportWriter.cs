@@ -17,10 +17,10 @@ internal static class JsonReportWriter
     };
 
     /// <summary>The report as JSON text.</summary>
-    public static string Serialize(BenchReport report) => JsonSerializer.Serialize(report, Options);
+    public static string Serialize<TReport>(TReport report) => JsonSerializer.Serialize(report, Options);
 
-    /// <summary>Writes the report to <paramref name="path"/>, creating its folder.</summary>
-    public static void Write(BenchReport report, string path)
+    /// <summary>Writes the report (a <see cref="BenchReport"/> or the --kernels report) to <paramref name="path"/>, creating its folder.</summary>
+    public static void Write<TReport>(TReport report, string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));

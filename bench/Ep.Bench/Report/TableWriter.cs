@@ -14,7 +14,7 @@ namespace Ep.Bench.Report;
 internal static class TableWriter
 {
     private static readonly string[] Headers =
-        ["operation", "device us (p50)", "p10..p90", "host us (p50)", "p10..p90", "MB/rank", "GB/s", "all ranks GB/s", "ep_bench GB/s", "ours/ep_bench"];
+        ["operation", "device us (p50)", "p10..p90", "host us (p50)", "p10..p90", "MB/rank", "GB/s", "all ranks GB/s", "ep_bench GB/s", "ours/ep_bench", "alloc B"];
 
     /// <summary>The whole report as text.</summary>
     public static string Write(BenchReport report)
@@ -59,6 +59,16 @@ internal static class TableWriter
             {
                 AppendTable(text, engine.Operations);
             }
+
+            if (engine.Memory is { } m)
+            {
+                text.AppendLine(Invariant($"  memory per rank: engine {m.MeasuredBytesPerRank / 1e6:F1} MB (cuMemGetInfo around layer creation) = {m.MeasuredToPlan:F2} × plan; receive buffers {m.ReceiveBytesPerRank / 1e6:F1} MB = {m.ReceiveToPlan:F3} × plan; PlanMemory {m.PlanBytesPerRank / 1e6:F1} MB"));
+            }
+
+            if (engine.Floor is { } f)
+            {
+                text.AppendLine(Invariant($"  step floor: {f.Bytes / 1e6:F1} MB read + written ÷ copy bandwidth = {f.FloorMicroseconds:F1} us; measured step {f.StepMicroseconds:F1} us = {f.Ratio:F2} × floor"));
+            }
         }
 
         text.AppendLine();
@@ -66,6 +76,9 @@ internal static class TableWriter
         text.AppendLine("host us: wall time of the call alone on the host (stream drained before it; checks + launches + native calls + waits inside the call).");
         text.AppendLine("MB/rank: ep_bench's bytes for one rank — HT: unique (source rank, token) pairs received × hidden × 2; LL: valid (token, k) selections × hidden × 2.");
         text.AppendLine("GB/s = MB/rank / median device time (10^9 B/s). all ranks GB/s: every simulated rank's bytes over the same time (what the one GPU moved).");
+        text.AppendLine("alloc B: managed bytes the calling thread allocated per call in the host pass (median, after warm-up); 0 = no allocation in steady state.");
+        text.AppendLine("memory: the plan counts only Dispatch's receive buffers; the engine's total also holds permute, backward and staging buffers, so it is larger.");
+        text.AppendLine("step floor: every exchanged row read once and written once, per pass (dispatch, combine, and their backward), over the copy's read + write bandwidth.");
         return text.ToString();
     }
 
@@ -86,6 +99,7 @@ internal static class TableWriter
                 Number(r.AllRanksGigabytesPerSecond),
                 Number(r.EpBenchGigabytesPerSecond),
                 Number(r.RatioToEpBench, "F2"),
+                Number(r.AllocatedBytes?.Median, "F0"),
             ]);
         }
 

@@ -11,6 +11,12 @@ internal sealed class RankSamples
     /// <summary>Host-time samples of each call (validation + native calls + any wait inside the call).</summary>
     public Dictionary<BenchOperation, List<double>> Host { get; } = [];
 
+    /// <summary>Managed bytes allocated by the calling thread during each call of the host pass (GC.GetAllocatedBytesForCurrentThread).</summary>
+    public Dictionary<BenchOperation, List<double>> Allocated { get; } = [];
+
+    /// <summary>Adds an allocation sample.</summary>
+    public void AddAllocated(BenchOperation operation, long bytes) => Add(Allocated, operation, bytes);
+
     /// <summary>Adds a device sample.</summary>
     public void AddDevice(BenchOperation operation, double microseconds) => Add(Device, operation, microseconds);
 

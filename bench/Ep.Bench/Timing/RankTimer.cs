@@ -12,7 +12,8 @@ namespace Ep.Bench.Timing;
 /// runs it, or an operation waits on the host inside (every engine reads routing counts back in Dispatch), the GPU idles
 /// inside that window and the idle time counts: it is the time the stream is busy with the call, as ep_bench's figures are.</para>
 /// <para>Host pass: before each call the stream is drained (outside the clock), then the wall time of the call alone is
-/// read with a monotonic clock: argument checks, kernel launches, native calls and any wait the call itself makes.</para>
+/// read with a monotonic clock: argument checks, kernel launches, native calls and any wait the call itself makes. The
+/// managed bytes the calling thread allocates during the call are read around it (outside the clock).</para>
 /// </summary>
 internal static class RankTimer
 {
@@ -69,9 +70,12 @@ internal static class RankTimer
             for (int op = 0; op < operations.Count; op++)
             {
                 drain?.Invoke();
+                // Read outside the clock; per thread, so simulated ranks do not count each other's allocations.
+                long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
                 long start = Stopwatch.GetTimestamp();
                 step.Run(operations[op]);
                 double microseconds = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
                 total += microseconds;
                 if (op < BenchOperations.ForwardOnly.Count)
                 {
@@ -81,6 +85,7 @@ internal static class RankTimer
                 if (i >= warmup)
                 {
                     samples.AddHost(operations[op], microseconds);
+                    samples.AddAllocated(operations[op], allocated);
                 }
             }
 

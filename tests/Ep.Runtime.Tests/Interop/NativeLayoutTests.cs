@@ -41,7 +41,18 @@ public sealed class NativeLayoutTests
     [InlineData((int)CudaDeviceAttribute.ComputeCapabilityMajor, 75)]
     [InlineData((int)CudaDeviceAttribute.ComputeCapabilityMinor, 76)]
     [InlineData((int)CudaDeviceAttribute.MaxSharedMemoryPerBlockOptin, 97)]
+    [InlineData((int)CudaDeviceAttribute.MaxThreadsPerMultiprocessor, 39)]
     public void Cuda_device_attributes_match_cuda_h(int attribute, int value) => Assert.Equal(value, attribute);
+
+    // CUfunction_attribute: the benchmark's resource report reads these through cuFuncGetAttribute.
+    [Theory]
+    [InlineData((int)CudaFunctionAttribute.MaxThreadsPerBlock, 0)]
+    [InlineData((int)CudaFunctionAttribute.SharedSizeBytes, 1)]
+    [InlineData((int)CudaFunctionAttribute.ConstSizeBytes, 2)]
+    [InlineData((int)CudaFunctionAttribute.LocalSizeBytes, 3)]
+    [InlineData((int)CudaFunctionAttribute.NumRegs, 4)]
+    [InlineData((int)CudaFunctionAttribute.MaxDynamicSharedSizeBytes, 8)]
+    public void Cuda_function_attributes_match_cuda_h(int attribute, int value) => Assert.Equal(value, attribute);
 
     [Theory]
     [InlineData((int)CudaResult.NotReady, 600)]

@@ -107,6 +107,10 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(Library, EntryPoint = "cuFuncSetAttribute")]
     internal static partial CudaResult FuncSetAttribute(IntPtr function, CudaFunctionAttribute attribute, int value);
 
+    /// <summary>A compiled function's resource use (registers, static shared memory, local memory): the compiler's resource report.</summary>
+    [LibraryImport(Library, EntryPoint = "cuFuncGetAttribute")]
+    internal static partial CudaResult FuncGetAttribute(out int value, CudaFunctionAttribute attribute, IntPtr function);
+
     [LibraryImport(Library, EntryPoint = "cuLaunchKernel")]
     internal static partial CudaResult LaunchKernel(IntPtr function,
         uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,

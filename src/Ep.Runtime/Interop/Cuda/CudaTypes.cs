@@ -23,13 +23,19 @@ internal enum CudaDeviceAttribute
     MaxSharedMemoryPerBlock = 8,
     WarpSize = 10,
     MultiprocessorCount = 16,
+    MaxThreadsPerMultiprocessor = 39,
     ComputeCapabilityMajor = 75,
     ComputeCapabilityMinor = 76,
     MaxSharedMemoryPerBlockOptin = 97,
 }
 
-/// <summary><c>CUfunction_attribute</c> values Ep sets.</summary>
+/// <summary><c>CUfunction_attribute</c> values Ep sets or reads (numbers from cuda.h).</summary>
 internal enum CudaFunctionAttribute
 {
+    MaxThreadsPerBlock = 0,
+    SharedSizeBytes = 1,
+    ConstSizeBytes = 2,
+    LocalSizeBytes = 3,
+    NumRegs = 4,
     MaxDynamicSharedSizeBytes = 8,
 }

@@ -1,0 +1,136 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using Ep.Bench.Baselines;
+using Ep.Bench.Metrics;
+using Ep.Bench.Options;
+using Ep.Bench.Routing;
+using Ep.Engines.Staged;
+using Ep.Interop.Cuda;
+using Ep.Kernels;
+
+namespace Ep.Bench.Kernels;
+
+/// <summary>
+/// <c>--kernels</c>: times each generated kernel alone on a stream of its own (events around one launch, waited on
+/// after each, so no other work overlaps it), on one rank's ep_bench routing laid out by <see cref="KernelWorkspace"/>,
+/// and compares its effective bandwidth with a device copy measured in the same run.
+/// </summary>
+internal static class KernelBench
+{
+    /// <summary>Runs every kernel; failures become the report's <see cref="KernelReport.Problem"/>, never an exception.</summary>
+    public static KernelReport Run(BenchOptions options, Action<string> log)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(log);
+        string started = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture);
+        KernelReport Failed(string? device, int sms, KernelCounts? counts, CopyBaseline? copy, string problem, IReadOnlyList<KernelResult> done) =>
+            new("Ep.Bench --kernels", started, device, options.Layer.Name, sms, counts, copy, options.Warmup, options.Iterations, problem, done);
+
+        if (EpDevice.GpuCount == 0)
+        {
+            return Failed(null, 0, null, null, "no CUDA device (or no CUDA driver) on this machine: --kernels times GPU kernels and needs one", []);
+        }
+
+        CudaDevice device = CudaDevice.Current(0);
+        string name = $"{device.Name} ({device.Architecture}, {device.MultiprocessorCount} SMs)";
+        var results = new List<KernelResult>();
+        KernelCounts? counts = null;
+        CopyBaseline? copy = null;
+        try
+        {
+            EpLayerSpec spec = options.Layer.Spec;
+            log(string.Create(CultureInfo.InvariantCulture, $"kernels: ep_bench routing, 1 rank × {options.Tokens} tokens"));
+            RankInputs inputs = BenchProblem.Create(spec, 1, options.Tokens).Ranks[0];
+            counts = KernelCounts.OneRank(inputs.TopkIdx, spec.TopK, spec.HiddenSize);
+            long copyBytes = Math.Max(2L * spec.HiddenSize * counts.Pairs, 1L << 20);
+            log(string.Create(CultureInfo.InvariantCulture, $"kernels: copy baseline, {copyBytes / 1e6:F1} MB (the M expert-major rows)"));
+            copy = CopyBandwidth.Measure(0, copyBytes, options.Warmup, options.Iterations);
+
+            log("kernels: loading the layer's module (NVRTC or the disk cache)");
+            KernelModule module = StagedKernels.Load(options.Layer.KernelSource, options.Layer.Name, device);
+            device.MakeCurrent();
+            using var stream = CudaStreamHandle.Create();
+            var kernels = new StagedKernels(module, stream);
+            log("kernels: laying out the routing (validate, scan, count, pack, rank, finish — Dispatch's call order)");
+            using var w = new KernelWorkspace(spec, inputs, options.Tokens, kernels, stream);
+            foreach (Case c in Cases(spec, w, kernels, options.Tokens))
+            {
+                log("kernels: timing " + c.Kernel);
+                results.Add(Time(c, module, device, stream, copy, options.Warmup, options.Iterations));
+            }
+        }
+#pragma warning disable CA1031 // The report says what failed and keeps what was measured; the exit code says it failed.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return Failed(name, device.MultiprocessorCount, counts, copy, e.GetType().Name + ": " + e.Message, results);
+        }
+
+        return new KernelReport("Ep.Bench --kernels", started, name, options.Layer.Name, device.MultiprocessorCount, counts, copy,
+            options.Warmup, options.Iterations, null, results);
+    }
+
+    private static KernelResult Time(Case c, KernelModule module, CudaDevice device, CudaStreamHandle stream, CopyBaseline copy, int warmup, int iterations)
+    {
+        using var start = CudaEventHandle.Create(timing: true);
+        using var end = CudaEventHandle.Create(timing: true);
+        var samples = new List<double>(iterations);
+        for (int i = 0; i < warmup + iterations; i++)
+        {
+            start.Record(stream);
+            c.Launch();
+            end.Record(stream);
+            end.Synchronize();
+            if (i >= warmup)
+            {
+                samples.Add(end.ElapsedSince(start) * 1000.0);
+            }
+        }
+
+        SampleSummary time = SampleSummary.Of(samples);
+        double gbps = ByteFormulas.GigabytesPerSecond(c.Bytes.TotalBytes, time.Median) ?? 0;
+        double? ratio = copy.GigabytesPerSecond > 0 ? gbps / (2 * copy.GigabytesPerSecond) : null;
+        KernelResources? resources = null;
+        try
+        {
+            resources = KernelResources.Read(module.Function(c.Kernel), device);
+        }
+        catch (CudaException)
+        {
+            // An older driver without an attribute: the timing still stands; the report shows '-' for the resources.
+        }
+
+        return new KernelResult(c.Kernel, c.Operation, c.Blocks, c.Bytes, time, gbps, ratio, resources,
+            KernelLimit.Explain(ratio, resources, c.Blocks, device.MultiprocessorCount));
+    }
+
+    private static IEnumerable<Case> Cases(EpLayerSpec spec, KernelWorkspace w, StagedKernels kernels, int tokens)
+    {
+        KernelCounts c = w.Counts;
+        int n = c.ReceivedRows, m = c.Pairs, k = spec.TopK, local = spec.Experts;
+        bool weighted = spec.ApplyWeightsInCombine; // as the Staged engine passes it (Unpermute and Combine)
+        ulong weights = weighted ? KernelWorkspace.A(w.RecvWeights) : 0;
+        long weightBlocks = ((long)n * k + KernelResources.ThreadsPerBlock - 1) / KernelResources.ThreadsPerBlock;
+        static ulong A<T>(DeviceTensor<T> t)
+            where T : unmanaged => KernelWorkspace.A(t);
+
+        yield return new("ep_pack_rows", "Dispatch (pack with ids)", tokens, KernelTraffic.Pack(c),
+            () => kernels.PackRows(A(w.Tokens), A(w.Idx), A(w.Weights), tokens, local, A(w.Positions), A(w.SendOffsets), A(w.RecvRows), A(w.RecvIdx), A(w.RecvWeights)));
+        yield return new("ep_permute_rows", "Permute (Flat)", n, KernelTraffic.Permute(c, weighted: false),
+            () => kernels.PermuteRows(A(w.RecvRows), A(w.PermutedRow), 0, n, A(w.Permuted)));
+        yield return new("ep_gather_sum_rows", "Unpermute (Flat)", n, KernelTraffic.GatherSum(c, weighted),
+            () => kernels.GatherSumRows(A(w.ExpertOutput), A(w.PermutedRow), weights, n, A(w.Unpermuted)));
+        yield return new("ep_expand_rows", "Dispatch (expert-major layout)", m, KernelTraffic.Expand(c),
+            () => kernels.ExpandRows(A(w.RecvRows), A(w.RecvWeights), A(w.RowSource), A(w.RowSlot), m, A(w.Expanded), A(w.ExpandedWeights)));
+        yield return new("ep_scale_rows", "Unpermute (expert-major)", m, KernelTraffic.Scale(c, weighted: false),
+            () => kernels.ScaleRows(A(w.ExpertOutput), A(w.RowSource), 0, m, A(w.Scaled)));
+        yield return new("ep_combine_tokens", "Combine (reduction)", tokens, KernelTraffic.Combine(c),
+            () => kernels.CombineTokens(A(w.Idx), A(w.Weights), tokens, local, A(w.Positions), A(w.PairPositions), A(w.SendOffsets),
+                perPair: false, weighted, A(w.Unpermuted), 0, A(w.Output), 0));
+        yield return new("ep_weight_grads_flat", "UnpermuteBackward (Flat)", weightBlocks, KernelTraffic.WeightGradsFlat(c),
+            () => kernels.WeightGradsFlat(A(w.GradRows), A(w.ExpertOutput), A(w.PermutedRow), n, k, A(w.GradWeights)));
+    }
+
+    private sealed record Case(string Kernel, string Operation, long Blocks, KernelBytes Bytes, Action Launch);
+}

@@ -1,0 +1,118 @@
+using System;
+
+namespace Ep.Bench.Kernels;
+
+/// <summary>Bytes a kernel must read and write in one call: the least memory traffic its result needs.</summary>
+/// <param name="ReadBytes">Bytes read (every input row once, plus the index and weight arrays it consults).</param>
+/// <param name="WriteBytes">Bytes written.</param>
+internal sealed record KernelBytes(long ReadBytes, long WriteBytes)
+{
+    /// <summary>Read + written: the traffic an effective bandwidth divides by time.</summary>
+    public long TotalBytes => ReadBytes + WriteBytes;
+}
+
+/// <summary>The sizes one rank's routing gives the kernels (one rank: everything it routes, it receives).</summary>
+/// <param name="Tokens">T, tokens on the rank.</param>
+/// <param name="ReceivedRows">N, (source rank, token) rows received: at one rank, the tokens with at least one valid id.</param>
+/// <param name="Pairs">M, (row, local expert) pairs = expert-major rows (no alignment padding): the valid selections.</param>
+/// <param name="TopK">K.</param>
+/// <param name="Hidden">H (bf16 elements per row).</param>
+internal sealed record KernelCounts(int Tokens, int ReceivedRows, int Pairs, int TopK, int Hidden)
+{
+    /// <summary>Counts for one rank's routing [T, K] (ids &lt; 0 are dropped selections).</summary>
+    public static KernelCounts OneRank(long[] topkIdx, int topK, int hidden)
+    {
+        ArgumentNullException.ThrowIfNull(topkIdx);
+        int tokens = topkIdx.Length / topK, rows = 0, pairs = 0;
+        for (int t = 0; t < tokens; t++)
+        {
+            int valid = 0;
+            for (int k = 0; k < topK; k++)
+            {
+                valid += topkIdx[t * topK + k] >= 0 ? 1 : 0;
+            }
+
+            rows += valid > 0 ? 1 : 0;
+            pairs += valid;
+        }
+
+        return new KernelCounts(tokens, rows, pairs, topK, hidden);
+    }
+}
+
+/// <summary>
+/// The bytes each generated kernel must move (native/kernels/README.md gives each kernel's arguments), as a function of
+/// the routing's counts. Rows are bf16 (H × 2 bytes), routing ids int64, weights fp32, indices int32. A row read by
+/// several threads counts once: the floor is what DRAM must serve, not what the caches serve.
+/// </summary>
+internal static class KernelTraffic
+{
+    private const int Id = sizeof(long), Weight = sizeof(float), Index = sizeof(int);
+
+    /// <summary>
+    /// ep_pack_rows with ids and weights (Dispatch): reads the N tokens that go anywhere, idx and weights [T, K] and the
+    /// position table [R·T]; writes N rows, each with K local ids and K weights.
+    /// </summary>
+    public static KernelBytes Pack(KernelCounts c, int ranks = 1)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        long row = Row(c), meta = (long)c.TopK * (Id + Weight);
+        return new KernelBytes(c.ReceivedRows * row + c.Tokens * meta + (long)ranks * c.Tokens * Index, c.ReceivedRows * (row + meta));
+    }
+
+    /// <summary>ep_permute_rows (Flat Permute): reads N rows and m(n, j) [N·K] (and the weights when weighted); writes M rows.</summary>
+    public static KernelBytes Permute(KernelCounts c, bool weighted)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return new KernelBytes(c.ReceivedRows * Row(c) + Slots(c) * (Index + (weighted ? Weight : 0)), c.Pairs * Row(c));
+    }
+
+    /// <summary>ep_gather_sum_rows (Flat Unpermute): reads M rows and m(n, j) (and the weights when weighted); writes N rows.</summary>
+    public static KernelBytes GatherSum(KernelCounts c, bool weighted)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return new KernelBytes(c.Pairs * Row(c) + Slots(c) * (Index + (weighted ? Weight : 0)), c.ReceivedRows * Row(c));
+    }
+
+    /// <summary>
+    /// ep_expand_rows (expert-major Dispatch): reads, per expert-major row, its source and slot and the Flat row and
+    /// weight behind it; writes M rows and M weights. A Flat row behind several expert-major rows is read for each (the
+    /// kernel has no other way to place it).
+    /// </summary>
+    public static KernelBytes Expand(KernelCounts c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return new KernelBytes(c.Pairs * (Row(c) + 2L * Index + Weight), c.Pairs * (Row(c) + Weight));
+    }
+
+    /// <summary>ep_scale_rows (expert-major Unpermute / PermuteBackward): reads M rows and their sources (and weights); writes M rows.</summary>
+    public static KernelBytes Scale(KernelCounts c, bool weighted)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return new KernelBytes(c.Pairs * (Row(c) + Index + (weighted ? Weight : 0)), c.Pairs * Row(c));
+    }
+
+    /// <summary>
+    /// ep_combine_tokens (Flat Combine): reads the N returned rows, idx and weights [T, K] and both position tables
+    /// [R·T]; writes T output rows.
+    /// </summary>
+    public static KernelBytes Combine(KernelCounts c, int ranks = 1)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        long meta = (long)c.Tokens * c.TopK * (Id + Weight) + 2L * ranks * c.Tokens * Index;
+        return new KernelBytes(c.ReceivedRows * Row(c) + meta, c.Tokens * Row(c));
+    }
+
+    /// <summary>ep_weight_grads_flat (Flat UnpermuteBackward): reads dz [N] rows, the M expert outputs and m(n, j); writes dW [N·K] fp32.</summary>
+    public static KernelBytes WeightGradsFlat(KernelCounts c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return new KernelBytes((c.ReceivedRows + (long)c.Pairs) * Row(c) + Slots(c) * Index, Slots(c) * Weight);
+    }
+
+    /// <summary>Bytes of one bf16 row.</summary>
+    private static long Row(KernelCounts c) => 2L * c.Hidden;
+
+    /// <summary>N × K (row, slot) entries.</summary>
+    private static long Slots(KernelCounts c) => (long)c.ReceivedRows * c.TopK;
+}
