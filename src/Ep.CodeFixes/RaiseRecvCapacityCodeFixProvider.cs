@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Composition;
+using System.Globalization;
 using System.Threading.Tasks;
 using Ep.Generators.Diagnostics;
 using Microsoft.CodeAnalysis;
@@ -47,7 +48,7 @@ public sealed class RaiseRecvCapacityCodeFixProvider : CodeFixProvider
             ExpressionSyntax value = maxTokens.Expression.WithoutTrivia();
             context.RegisterCodeFix(
                 CodeAction.Create(
-                    $"Raise RecvCapacityPerRank to MaxTokensPerRank ({value})",
+                    "Raise RecvCapacityPerRank to MaxTokensPerRank (" + minimum.Value.ToString(CultureInfo.InvariantCulture) + ")",
                     cancellationToken => LayerArguments.ReplaceValueAsync(context.Document, capacity, value, cancellationToken),
                     EquivalenceKey),
                 diagnostic);

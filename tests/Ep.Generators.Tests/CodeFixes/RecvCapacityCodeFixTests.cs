@@ -34,7 +34,7 @@ public sealed class RecvCapacityCodeFixTests
             RecvCapacityPerRank = Moe.Tokens // too small
             )]
         public partial class Moe { public const int Tokens = 128; }
-        """);
+        """, "Raise RecvCapacityPerRank to MaxTokensPerRank (128)");
 
     [Fact]
     public Task EP0009_is_not_fixed_without_a_positive_MaxTokensPerRank() => CodeFixHarness.VerifyNoFixAsync(Provider, """
