@@ -1,0 +1,52 @@
+using System;
+using System.Globalization;
+using System.Linq;
+using Spectre.Console;
+
+namespace Ep.Tool.Plan;
+
+/// <summary>Renders a <see cref="MemoryPlanReport"/> as a table and the worst-case sentence, for people.</summary>
+internal static class MemoryPlanTableWriter
+{
+    /// <summary>Writes <paramref name="report"/> to <paramref name="console"/>.</summary>
+    public static void Write(IAnsiConsole console, MemoryPlanReport report)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(report);
+        EpLayerSpec layer = report.Layer;
+        string budget = layer.MemoryBudgetGiB > 0
+            ? string.Create(CultureInfo.InvariantCulture, $", budget {layer.MemoryBudgetGiB:0.###} GiB")
+            : "";
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"Receive memory per rank: {layer.Experts} experts, top-{layer.TopK}, hidden {layer.HiddenSize}, {layer.MaxTokensPerRank:N0} tokens per rank, {report.Ranks} ranks{budget}")));
+
+        var table = new Table().Border(TableBorder.Rounded);
+        table.AddColumn("mode");
+        table.AddColumn(new TableColumn("local experts").RightAligned());
+        table.AddColumn(new TableColumn("rows").RightAligned());
+        table.AddColumn(new TableColumn("bytes").RightAligned());
+        table.AddColumn(new TableColumn("GiB").RightAligned());
+        table.AddColumn("rules broken at this rank count");
+        foreach (MemoryPlanRow row in report.Rows)
+        {
+            string rules = row.Violations.Count == 0
+                ? "none"
+                : string.Join(Environment.NewLine, row.Violations.Select(v => $"{v.Id} ({v.Severity.ToString().ToLowerInvariant()}): {v.Message}"));
+            table.AddRow(
+                new Text(row.Mode),
+                new Text(row.Plan.LocalExperts.ToString(CultureInfo.InvariantCulture)),
+                new Text(row.Plan.ReceiveRows.ToString("N0", CultureInfo.InvariantCulture)),
+                new Text(row.Plan.TotalBytes.ToString("N0", CultureInfo.InvariantCulture)),
+                new Text(row.Plan.TotalGiB.ToString("F2", CultureInfo.InvariantCulture)),
+                new Text(rules));
+        }
+
+        console.Write(table);
+        foreach (MemoryPlanRow row in report.Rows)
+        {
+            console.MarkupLine(Markup.Escape($"{row.Mode} rows: {row.Formula}"));
+        }
+
+        console.MarkupLine("[bold]Worst case:[/] " + Markup.Escape(report.WorstCaseExplanation));
+    }
+}
