@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Composition;
 using System.Globalization;
+using System.Threading;
 using System.Threading.Tasks;
 using Ep.Generators.Diagnostics;
 using Microsoft.CodeAnalysis;
@@ -15,7 +16,7 @@ namespace Ep.CodeFixes;
 /// the <c>MaxTokensPerRank</c> argument's own expression, so a named constant stays linked to it.
 /// </summary>
 [ExportCodeFixProvider(Microsoft.CodeAnalysis.LanguageNames.CSharp, Name = nameof(RaiseRecvCapacityCodeFixProvider)), Shared]
-public sealed class RaiseRecvCapacityCodeFixProvider : CodeFixProvider
+public sealed class RaiseRecvCapacityCodeFixProvider : ArgumentValueCodeFixProvider
 {
     /// <summary>Shared by every action of this fix, so fix-all applies them together.</summary>
     public const string EquivalenceKey = "Ep.RaiseRecvCapacityToMaxTokens";
@@ -24,34 +25,22 @@ public sealed class RaiseRecvCapacityCodeFixProvider : CodeFixProvider
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(EpDiagnostics.RecvCapacityTooSmall.Id);
 
     /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    protected override string ArgumentName => nameof(ExpertParallelLayerAttribute.RecvCapacityPerRank);
 
     /// <inheritdoc/>
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    protected override string Key => EquivalenceKey;
+
+    /// <inheritdoc/>
+    protected override async Task<ArgumentValueFix?> NewValueAsync(Document document, AttributeArgumentSyntax argument, CancellationToken cancellationToken)
     {
-        SyntaxNode? root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        if (root is null)
+        AttributeArgumentSyntax? maxTokens = LayerArguments.Sibling(argument, nameof(ExpertParallelLayerAttribute.MaxTokensPerRank));
+        int? minimum = maxTokens is null ? null : await LayerArguments.IntValueAsync(document, maxTokens, cancellationToken).ConfigureAwait(false);
+        if (maxTokens is null || minimum is not > 0)
         {
-            return;
+            return null; // Without a positive MaxTokensPerRank there is no minimum to raise to (EP0004 says so).
         }
 
-        foreach (Diagnostic diagnostic in context.Diagnostics)
-        {
-            AttributeArgumentSyntax? capacity = LayerArguments.At(root, diagnostic.Location.SourceSpan, nameof(ExpertParallelLayerAttribute.RecvCapacityPerRank));
-            AttributeArgumentSyntax? maxTokens = capacity is null ? null : LayerArguments.Sibling(capacity, nameof(ExpertParallelLayerAttribute.MaxTokensPerRank));
-            int? minimum = maxTokens is null ? null : await LayerArguments.IntValueAsync(context.Document, maxTokens, context.CancellationToken).ConfigureAwait(false);
-            if (capacity is null || maxTokens is null || minimum is not > 0)
-            {
-                continue; // Without a positive MaxTokensPerRank there is no minimum to raise to (EP0004 says so).
-            }
-
-            ExpressionSyntax value = maxTokens.Expression.WithoutTrivia();
-            context.RegisterCodeFix(
-                CodeAction.Create(
-                    "Raise RecvCapacityPerRank to MaxTokensPerRank (" + minimum.Value.ToString(CultureInfo.InvariantCulture) + ")",
-                    cancellationToken => LayerArguments.ReplaceValueAsync(context.Document, capacity, value, cancellationToken),
-                    EquivalenceKey),
-                diagnostic);
-        }
+        return new ArgumentValueFix("Raise RecvCapacityPerRank to MaxTokensPerRank (" + minimum.Value.ToString(CultureInfo.InvariantCulture) + ")",
+            maxTokens.Expression.WithoutTrivia());
     }
 }

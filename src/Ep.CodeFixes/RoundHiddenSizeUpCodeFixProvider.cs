@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Composition;
 using System.Globalization;
+using System.Threading;
 using System.Threading.Tasks;
 using Ep.Generators.Diagnostics;
 using Microsoft.CodeAnalysis;
@@ -16,7 +17,7 @@ namespace Ep.CodeFixes;
 /// not offered at all.
 /// </summary>
 [ExportCodeFixProvider(Microsoft.CodeAnalysis.LanguageNames.CSharp, Name = nameof(RoundHiddenSizeUpCodeFixProvider)), Shared]
-public sealed class RoundHiddenSizeUpCodeFixProvider : CodeFixProvider
+public sealed class RoundHiddenSizeUpCodeFixProvider : ArgumentValueCodeFixProvider
 {
     /// <summary>Shared by every action of this fix (whatever value it rounds to), so fix-all applies them together.</summary>
     public const string EquivalenceKey = "Ep.RoundHiddenSizeUp";
@@ -25,33 +26,18 @@ public sealed class RoundHiddenSizeUpCodeFixProvider : CodeFixProvider
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(EpDiagnostics.HiddenSizeNotAligned.Id);
 
     /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    protected override string ArgumentName => nameof(ExpertParallelLayerAttribute.HiddenSize);
 
     /// <inheritdoc/>
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    protected override string Key => EquivalenceKey;
+
+    /// <inheritdoc/>
+    protected override async Task<ArgumentValueFix?> NewValueAsync(Document document, AttributeArgumentSyntax argument, CancellationToken cancellationToken)
     {
-        SyntaxNode? root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        if (root is null)
-        {
-            return;
-        }
-
-        foreach (Diagnostic diagnostic in context.Diagnostics)
-        {
-            AttributeArgumentSyntax? hiddenSize = LayerArguments.At(root, diagnostic.Location.SourceSpan, nameof(ExpertParallelLayerAttribute.HiddenSize));
-            int? value = hiddenSize is null ? null : await LayerArguments.IntValueAsync(context.Document, hiddenSize, context.CancellationToken).ConfigureAwait(false);
-            if (hiddenSize is null || RoundUp(value) is not int rounded)
-            {
-                continue;
-            }
-
-            context.RegisterCodeFix(
-                CodeAction.Create(
-                    "Round HiddenSize up to " + rounded.ToString(CultureInfo.InvariantCulture),
-                    cancellationToken => LayerArguments.ReplaceValueAsync(context.Document, hiddenSize, LayerArguments.Literal(rounded), cancellationToken),
-                    EquivalenceKey),
-                diagnostic);
-        }
+        int? value = await LayerArguments.IntValueAsync(document, argument, cancellationToken).ConfigureAwait(false);
+        return RoundUp(value) is int rounded
+            ? new ArgumentValueFix("Round HiddenSize up to " + rounded.ToString(CultureInfo.InvariantCulture), LayerArguments.Literal(rounded))
+            : null;
     }
 
     /// <summary>The next multiple of <see cref="EpRules.HiddenSizeMultiple"/> above a positive size, or null if none fits in an int.</summary>

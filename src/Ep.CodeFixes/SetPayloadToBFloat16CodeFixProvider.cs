@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Composition;
+using System.Threading;
 using System.Threading.Tasks;
 using Ep.Generators.Diagnostics;
 using Microsoft.CodeAnalysis;
@@ -14,7 +15,7 @@ namespace Ep.CodeFixes;
 /// (rather than deleted for the default) so the declaration still says which payload the layer uses.
 /// </summary>
 [ExportCodeFixProvider(Microsoft.CodeAnalysis.LanguageNames.CSharp, Name = nameof(SetPayloadToBFloat16CodeFixProvider)), Shared]
-public sealed class SetPayloadToBFloat16CodeFixProvider : CodeFixProvider
+public sealed class SetPayloadToBFloat16CodeFixProvider : ArgumentValueCodeFixProvider
 {
     /// <summary>Shared by every action of this fix, so fix-all applies them together.</summary>
     public const string EquivalenceKey = "Ep.SetPayloadToBFloat16";
@@ -23,32 +24,13 @@ public sealed class SetPayloadToBFloat16CodeFixProvider : CodeFixProvider
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(EpDiagnostics.UnsupportedPayload.Id);
 
     /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    protected override string ArgumentName => nameof(ExpertParallelLayerAttribute.Payload);
 
     /// <inheritdoc/>
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
-    {
-        SyntaxNode? root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        if (root is null)
-        {
-            return;
-        }
+    protected override string Key => EquivalenceKey;
 
-        foreach (Diagnostic diagnostic in context.Diagnostics)
-        {
-            AttributeArgumentSyntax? payload = LayerArguments.At(root, diagnostic.Location.SourceSpan, nameof(ExpertParallelLayerAttribute.Payload));
-            if (payload is null)
-            {
-                continue;
-            }
-
-            context.RegisterCodeFix(
-                CodeAction.Create(
-                    "Set Payload = EpPayload.BFloat16",
-                    cancellationToken => LayerArguments.ReplaceValueAsync(context.Document, payload,
-                        LayerArguments.EnumMember(nameof(EpPayload), nameof(EpPayload.BFloat16)), cancellationToken),
-                    EquivalenceKey),
-                diagnostic);
-        }
-    }
+    /// <inheritdoc/>
+    protected override Task<ArgumentValueFix?> NewValueAsync(Document document, AttributeArgumentSyntax argument, CancellationToken cancellationToken) =>
+        Task.FromResult<ArgumentValueFix?>(new ArgumentValueFix("Set Payload = EpPayload.BFloat16",
+            LayerArguments.EnumMember(nameof(EpPayload), nameof(EpPayload.BFloat16))));
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Composition;
+using System.Threading;
 using System.Threading.Tasks;
 using Ep.Generators.Diagnostics;
 using Microsoft.CodeAnalysis;
@@ -17,7 +18,7 @@ namespace Ep.CodeFixes;
 /// never an argument to add.
 /// </summary>
 [ExportCodeFixProvider(Microsoft.CodeAnalysis.LanguageNames.CSharp, Name = nameof(SwitchLayoutToFlatCodeFixProvider)), Shared]
-public sealed class SwitchLayoutToFlatCodeFixProvider : CodeFixProvider
+public sealed class SwitchLayoutToFlatCodeFixProvider : ArgumentValueCodeFixProvider
 {
     /// <summary>Shared by every action of this fix, so fix-all applies them together.</summary>
     public const string EquivalenceKey = "Ep.SwitchLayoutToFlat";
@@ -26,32 +27,13 @@ public sealed class SwitchLayoutToFlatCodeFixProvider : CodeFixProvider
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(EpDiagnostics.MemoryAboveBudget.Id);
 
     /// <inheritdoc/>
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    protected override string ArgumentName => nameof(ExpertParallelLayerAttribute.Layout);
 
     /// <inheritdoc/>
-    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
-    {
-        SyntaxNode? root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        if (root is null)
-        {
-            return;
-        }
+    protected override string Key => EquivalenceKey;
 
-        foreach (Diagnostic diagnostic in context.Diagnostics)
-        {
-            AttributeArgumentSyntax? layout = LayerArguments.At(root, diagnostic.Location.SourceSpan, nameof(ExpertParallelLayerAttribute.Layout));
-            if (layout is null)
-            {
-                continue;
-            }
-
-            context.RegisterCodeFix(
-                CodeAction.Create(
-                    "Switch Layout to EpLayout.Flat",
-                    cancellationToken => LayerArguments.ReplaceValueAsync(context.Document, layout,
-                        LayerArguments.EnumMember(nameof(EpLayout), nameof(EpLayout.Flat)), cancellationToken),
-                    EquivalenceKey),
-                diagnostic);
-        }
-    }
+    /// <inheritdoc/>
+    protected override Task<ArgumentValueFix?> NewValueAsync(Document document, AttributeArgumentSyntax argument, CancellationToken cancellationToken) =>
+        Task.FromResult<ArgumentValueFix?>(new ArgumentValueFix("Switch Layout to EpLayout.Flat",
+            LayerArguments.EnumMember(nameof(EpLayout), nameof(EpLayout.Flat))));
 }
