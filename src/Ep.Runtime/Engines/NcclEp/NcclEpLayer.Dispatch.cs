@@ -7,8 +7,6 @@ namespace Ep.Engines.NcclEp;
 
 internal sealed unsafe partial class NcclEpLayer
 {
-    private const long NoError = long.MaxValue;
-
     /// <summary>
     /// Validates and counts on the device, agrees with every rank (routing and capacity errors are thrown identically
     /// everywhere, before NCCL EP — which aborts on bad ids — is called), then updates the handle and dispatches.
@@ -34,9 +32,7 @@ internal sealed unsafe partial class NcclEpLayer
             ExpertCounters = _shape.LowLatency ? NcclEpTensorInfo.Of(_buffers.ExpertCounters, "expertCounters") : null,
         });
 
-        StagedRouteSummary mine = Summarize(topkIdx, tokenCount);
-        var plan = new StagedRoutePlan(_spec, NcclRouteSummaryExchange.AllGather(mine, _rank, Ranks, _spec.Experts, _buffers.Summaries,
-            _communicator, _stream));
+        var plan = new StagedRoutePlan(_spec, Summarize(topkIdx, tokenCount));
         plan.ThrowIfInvalid();
 
         // Committed: from here on this step replaces the previous one. LowLatency keeps the topk_idx pointer until
@@ -113,28 +109,31 @@ internal sealed unsafe partial class NcclEpLayer
         return true;
     }
 
-    /// <summary>Runs validation and counting on the device and reads the results back (the step's one host wait before NCCL EP).</summary>
-    private StagedRouteSummary Summarize(DeviceTensor<long> topkIdx, int tokenCount)
+    /// <summary>
+    /// Runs validation and counting on the device into the routing record, then gathers every rank's record (the step's
+    /// one host wait before NCCL EP; a bad entry anywhere costs one more round, with its row read on the rank that has it).
+    /// </summary>
+    private StagedRouteSummary[] Summarize(DeviceTensor<long> topkIdx, int tokenCount)
     {
         NcclEpLayerBuffers b = _buffers;
-        ulong idx = Address(topkIdx);
-        _kernels.ValidateRouting(idx, tokenCount, Address(b.Error));
-        _kernels.ScanDestinations(idx, tokenCount, Ranks, _shape.LocalExperts, Address(b.Positions), Address(b.PairPositions), Address(b.Counts));
-        _kernels.CountExperts(idx, tokenCount, _spec.Experts, StagedMemory.Address(b.Counts, 2L * Ranks));
-        int[] counts = StagedMemory.Download<int>(Address(b.Counts), 2 * Ranks + _spec.Experts, _stream);
-        long key = StagedMemory.Download<long>(Address(b.Error), 1, _stream)[0];
-        StagedRoutingError? error = null;
-        if (key != NoError)
+        ulong idx = Address(topkIdx), record = Address(b.RouteRecord), counts = record + StagedRouteRecord.CountsByteOffset;
+        _kernels.ValidateRouting(idx, tokenCount, record);
+        _kernels.ScanDestinations(idx, tokenCount, Ranks, _shape.LocalExperts, Address(b.Positions), Address(b.PairPositions), counts);
+        _kernels.CountExperts(idx, tokenCount, _spec.Experts, counts + 2UL * (ulong)Ranks * sizeof(int));
+        _routedIdx = topkIdx;
+        try
         {
-            long entry = key / 2;
-            int token = (int)(entry / TopK), slot = (int)(entry % TopK);
-            long[] row = StagedMemory.Download<long>(StagedMemory.Address(topkIdx, (long)token * TopK), TopK, _stream);
-            error = new StagedRoutingError(token, slot, row[slot], key % 2 == 0 ? -1 : Array.IndexOf(row, row[slot]));
+            return _routing.Gather(record, _describeRoutingError);
         }
-
-        return new StagedRouteSummary(error, counts.AsSpan(0, Ranks).ToArray(), counts.AsSpan(Ranks, Ranks).ToArray(),
-            counts.AsSpan(2 * Ranks).ToArray());
+        finally
+        {
+            _routedIdx = null;
+        }
     }
+
+    /// <summary>The full routing error behind <paramref name="key"/> in the topkIdx being checked (a cached delegate: no closure per call).</summary>
+    private StagedRoutingError DescribeRoutingError(long key) =>
+        StagedRouteRecord.Describe(_routedIdx ?? throw new InvalidOperationException("No routing is being checked."), key, TopK, _stream);
 
     /// <summary>Flat: m(n, j) for Permute. Expert-major: marks padding rows, and zeroes LowLatency's unused rows (NCCL EP leaves them).</summary>
     private EpDispatchResult LayOutReceived(long step, StagedRoutePlan plan)

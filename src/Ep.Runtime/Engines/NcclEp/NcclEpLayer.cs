@@ -15,7 +15,6 @@ namespace Ep.Engines.NcclEp;
 internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
 {
     private readonly EpLayerSpec _spec;
-    private readonly IntPtr _communicator;
     private readonly int _rank;
     private readonly CudaDevice _device;
     private readonly CudaStreamHandle _stream;
@@ -26,6 +25,11 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
     private readonly NcclEpGroupHandle _group;
     private readonly NcclEpHandle _handle;
     private readonly NcclEpCallPreconditions _calls;
+    private readonly NcclRoutingGather _routing;
+    private readonly Func<long, StagedRoutingError> _describeRoutingError;
+
+    // The topkIdx whose routing is being gathered (set only inside Summarize, for the error description).
+    private DeviceTensor<long>? _routedIdx;
 
     // The current step (set by a Dispatch that passed every check).
     private StagedRoutePlan? _plan;
@@ -41,16 +45,17 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         StagedKernels kernels, EpDevice epDevice, Func<int, int, SymmetricTensor<BFloat16>>? symmetric)
     {
         _spec = spec;
-        _communicator = communicator;
         _rank = rank;
         _device = device;
         _stream = stream;
         _kernels = kernels;
         _shape = NcclEpLayerShape.Of(spec, ranks);
         _calls = new NcclEpCallPreconditions(settings);
+        _describeRoutingError = DescribeRoutingError;
         _buffers = new NcclEpLayerBuffers(spec, _shape, epDevice, spec.ZeroCopy ? symmetric : null);
         try
         {
+            _routing = new NcclRoutingGather(epDevice, rank, ranks, spec.Experts, stream, () => communicator, markFailed: null);
             _group = NcclEpGroupHandle.Create(communicator, settings.ToGroupConfig());
             NcclEpHandleConfig handleConfig = settings.ToHandleConfig();
             NcclException.ThrowIfFailed(NcclEpNative.InitHandle(out IntPtr handle, _group.Value, NativeLayout, &handleConfig, spec.TopK, null));
@@ -59,6 +64,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         catch
         {
             _group?.Dispose();
+            _routing?.Dispose();
             _buffers.Dispose();
             _descriptors.Dispose();
             throw;
@@ -162,6 +168,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         _stream.Synchronize();
         _handle.Dispose();
         _group.Dispose();
+        _routing.Dispose();
         _buffers.Dispose();
         _descriptors.Dispose();
     }

@@ -64,12 +64,7 @@ internal sealed partial class StagedLayer
     }
 
     /// <summary>The full routing error behind <paramref name="key"/>: the id found, and for a repeat the slot that named it first.</summary>
-    private StagedRoutingError DescribeRoutingError(DeviceTensor<long> topkIdx, long key)
-    {
-        (int token, int slot, bool repeat) = StagedRouteRecord.Decode(key, TopK);
-        long[] row = StagedMemory.Download<long>(StagedMemory.Address(topkIdx, (long)token * TopK), TopK, _stream);
-        return new StagedRoutingError(token, slot, row[slot], repeat ? Array.IndexOf(row, row[slot]) : -1);
-    }
+    private StagedRoutingError DescribeRoutingError(DeviceTensor<long> topkIdx, long key) => StagedRouteRecord.Describe(topkIdx, key, TopK, _stream);
 
     private void UploadSendOffsets(StagedRoutePlan plan)
     {
