@@ -49,7 +49,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         _device = device;
         _stream = stream;
         _kernels = kernels;
-        _shape = NcclEpLayerShape.Of(spec, ranks);
+        _shape = NcclEpLayerShape.Of(settings);
         _calls = new NcclEpCallPreconditions(settings);
         _describeRoutingError = DescribeRoutingError;
         _buffers = new NcclEpLayerBuffers(spec, _shape, epDevice, spec.ZeroCopy ? symmetric : null);
