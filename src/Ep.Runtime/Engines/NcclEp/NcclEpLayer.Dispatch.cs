@@ -144,8 +144,6 @@ internal sealed unsafe partial class NcclEpLayer
         int rows = plan.RowsReceived(_rank);
         StagedMemory.Upload<int>(offsets, Address(b.ExpertOffsets), _stream);
         StagedMemory.Upload<int>(counts, Address(b.ExpertCounts), _stream);
-        _expertCounts = counts;
-        _expertOffsets = offsets;
         if (!_shape.ExpertMajor)
         {
             layoutRows = 0;
@@ -154,16 +152,14 @@ internal sealed unsafe partial class NcclEpLayer
                 layoutRows += count;
             }
 
-            _receivedRows = rows;
-            _layoutRows = layoutRows;
+            _local.SetStep(rows, layoutRows, counts, offsets);
             _kernels.RankInExpert(Address(b.RecvIdx), rows, _shape.LocalExperts, Address(b.RankInExpert));
             _kernels.FinishRows(Address(b.RecvIdx), Address(b.RankInExpert), Address(b.ExpertOffsets), rows, TopK, Address(b.PermutedRow), 0, 0);
-            return new EpDispatchResult(step, EpLayout.Flat, View(b.RecvRows, rows), b.RecvIdx.SliceRows(0, rows),
-                b.RecvWeights.SliceRows(0, rows), (int[])counts.Clone(), (int[])offsets.Clone(), _tokens);
+            return new EpDispatchResult(step, EpLayout.Flat, _views.RecvRows.Rows(rows), _views.RecvIdx.Rows(rows), _views.RecvWeights.Rows(rows),
+                counts, offsets, _tokens);
         }
 
-        _receivedRows = rows;
-        _layoutRows = layoutRows;
+        _local.SetStep(rows, layoutRows, counts, offsets);
         _kernels.MarkRows(Address(b.ExpertOffsets), Address(b.ExpertCounts), _shape.LocalExperts, layoutRows, Address(b.RowSource));
         if (_shape.LowLatency)
         {
@@ -173,7 +169,7 @@ internal sealed unsafe partial class NcclEpLayer
             StagedMemory.Fill(Address(b.RecvWeights), 0u, layoutRows, _stream);
         }
 
-        return new EpDispatchResult(step, EpLayout.ExpertMajor, View(b.RecvRows, layoutRows), null,
-            b.RecvWeights.SliceRows(0, layoutRows), (int[])counts.Clone(), (int[])offsets.Clone(), _tokens);
+        return new EpDispatchResult(step, EpLayout.ExpertMajor, _views.RecvRows.Rows(layoutRows), null, _views.RecvWeights.Rows(layoutRows),
+            counts, offsets, _tokens);
     }
 }
