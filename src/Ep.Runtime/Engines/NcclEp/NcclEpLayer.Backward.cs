@@ -65,8 +65,8 @@ internal sealed unsafe partial class NcclEpLayer
         {
             Tokens = NcclEpTensorInfo.Of(b.GradReceived, nameof(gradReceived)),
             TopkWeights = NcclEpTensorInfo.Of(b.GradReceivedWeights, nameof(gradReceivedWeights)),
-            OutputTokens = NcclEpTensorInfo.Of(b.GradTokens.SliceRows(0, _tokens), "gradTokens"),
-            OutputTopkWeights = NcclEpTensorInfo.Of(b.GradTopkWeights.SliceRows(0, _tokens), "gradTopkWeights"),
+            OutputTokens = NcclEpTensorInfo.Of(_views.GradTokens.Rows(_tokens), "gradTokens"),
+            OutputTopkWeights = NcclEpTensorInfo.Of(_views.GradTopkWeights.Rows(_tokens), "gradTopkWeights"),
         });
         ulong rows = InSlots(gradReceived, b.GradReceived);
         ulong weights = Address(b.ZeroWeights);

@@ -37,7 +37,7 @@ internal sealed unsafe partial class NcclEpLayer
         _calls.RequireCombine(NcclEpPassDirection.Forward, _tokens, new NcclEpCombineTensors
         {
             Tokens = SlotsInfo(b.Unpermuted, nameof(combineInput)),
-            OutputTokens = NcclEpTensorInfo.Of(b.CombineOutput.SliceRows(0, _tokens), "combined"),
+            OutputTokens = NcclEpTensorInfo.Of(_views.CombineOutput.Rows(_tokens), "combined"),
             OutputTopkWeights = _shape.LowLatency ? NcclEpTensorInfo.Matrix("topkWeights", NcclDataType.Float32, _tokens, TopK) : null,
         });
         StageInto(combineInput, b.Unpermuted);
