@@ -7,8 +7,6 @@ namespace Ep.Engines.NcclEp;
 
 internal sealed unsafe partial class NcclEpLayer
 {
-    private const long NoError = long.MaxValue;
-
     /// <summary>
     /// Validates and counts on the device, agrees with every rank (routing and capacity errors are thrown identically
     /// everywhere, before NCCL EP — which aborts on bad ids — is called), then updates the handle and dispatches.
@@ -37,9 +35,7 @@ internal sealed unsafe partial class NcclEpLayer
             ExpertCounters = _shape.LowLatency ? NcclEpTensorInfo.Of(_buffers.ExpertCounters, "expertCounters") : null,
         });
 
-        StagedRouteSummary mine = Summarize(topkIdx, tokenCount);
-        var plan = new StagedRoutePlan(_spec, NcclRouteSummaryExchange.AllGather(mine, _rank, Ranks, _spec.Experts, _buffers.Summaries,
-            _communicator, _stream));
+        var plan = new StagedRoutePlan(_spec, Summarize(topkIdx, tokenCount));
         plan.ThrowIfInvalid();
 
         // Committed: from here on this step replaces the previous one. LowLatency keeps the topk_idx pointer until
@@ -131,28 +127,31 @@ internal sealed unsafe partial class NcclEpLayer
         return true;
     }
 
-    /// <summary>Runs validation and counting on the device and reads the results back (the step's one host wait before NCCL EP).</summary>
-    private StagedRouteSummary Summarize(DeviceTensor<long> topkIdx, int tokenCount)
+    /// <summary>
+    /// Runs validation and counting on the device into the routing record, then gathers every rank's record (the step's
+    /// one host wait before NCCL EP; a bad entry anywhere costs one more round, with its row read on the rank that has it).
+    /// </summary>
+    private StagedRouteSummary[] Summarize(DeviceTensor<long> topkIdx, int tokenCount)
     {
         NcclEpLayerBuffers b = _buffers;
-        ulong idx = Address(topkIdx);
-        _kernels.ValidateRouting(idx, tokenCount, Address(b.Error));
-        _kernels.ScanDestinations(idx, tokenCount, Ranks, _shape.LocalExperts, Address(b.Positions), Address(b.PairPositions), Address(b.Counts));
-        _kernels.CountExperts(idx, tokenCount, _spec.Experts, StagedMemory.Address(b.Counts, 2L * Ranks));
-        int[] counts = StagedMemory.Download<int>(Address(b.Counts), 2 * Ranks + _spec.Experts, _stream);
-        long key = StagedMemory.Download<long>(Address(b.Error), 1, _stream)[0];
-        StagedRoutingError? error = null;
-        if (key != NoError)
+        ulong idx = Address(topkIdx), record = Address(b.RouteRecord), counts = record + StagedRouteRecord.CountsByteOffset;
+        _kernels.ValidateRouting(idx, tokenCount, record);
+        _kernels.ScanDestinations(idx, tokenCount, Ranks, _shape.LocalExperts, Address(b.Positions), Address(b.PairPositions), counts);
+        _kernels.CountExperts(idx, tokenCount, _spec.Experts, counts + 2UL * (ulong)Ranks * sizeof(int));
+        _routedIdx = topkIdx;
+        try
         {
-            long entry = key / 2;
-            int token = (int)(entry / TopK), slot = (int)(entry % TopK);
-            long[] row = StagedMemory.Download<long>(StagedMemory.Address(topkIdx, (long)token * TopK), TopK, _stream);
-            error = new StagedRoutingError(token, slot, row[slot], key % 2 == 0 ? -1 : Array.IndexOf(row, row[slot]));
+            return _routing.Gather(record, _describeRoutingError);
         }
-
-        return new StagedRouteSummary(error, counts.AsSpan(0, Ranks).ToArray(), counts.AsSpan(Ranks, Ranks).ToArray(),
-            counts.AsSpan(2 * Ranks).ToArray());
+        finally
+        {
+            _routedIdx = null;
+        }
     }
+
+    /// <summary>The full routing error behind <paramref name="key"/> in the topkIdx being checked (a cached delegate: no closure per call).</summary>
+    private StagedRoutingError DescribeRoutingError(long key) =>
+        StagedRouteRecord.Describe(_routedIdx ?? throw new InvalidOperationException("No routing is being checked."), key, TopK, _stream);
 
     /// <summary>Flat: m(n, j) for Permute. Expert-major: marks padding rows, and zeroes LowLatency's unused rows (NCCL EP leaves them).</summary>
     private EpDispatchResult LayOutReceived(long step, StagedRoutePlan plan)
@@ -163,8 +162,6 @@ internal sealed unsafe partial class NcclEpLayer
         int rows = plan.RowsReceived(_rank);
         StagedMemory.Upload<int>(offsets, Address(b.ExpertOffsets), _stream);
         StagedMemory.Upload<int>(counts, Address(b.ExpertCounts), _stream);
-        _expertCounts = counts;
-        _expertOffsets = offsets;
         if (!_shape.ExpertMajor)
         {
             layoutRows = 0;
@@ -173,16 +170,14 @@ internal sealed unsafe partial class NcclEpLayer
                 layoutRows += count;
             }
 
-            _receivedRows = rows;
-            _layoutRows = layoutRows;
+            _local.SetStep(rows, layoutRows, counts, offsets);
             _kernels.RankInExpert(Address(b.RecvIdx), rows, _shape.LocalExperts, Address(b.RankInExpert));
             _kernels.FinishRows(Address(b.RecvIdx), Address(b.RankInExpert), Address(b.ExpertOffsets), rows, TopK, Address(b.PermutedRow), 0, 0);
-            return new EpDispatchResult(step, EpLayout.Flat, View(b.RecvRows, rows), b.RecvIdx.SliceRows(0, rows),
-                b.RecvWeights.SliceRows(0, rows), (int[])counts.Clone(), (int[])offsets.Clone(), _tokens);
+            return new EpDispatchResult(step, EpLayout.Flat, _views.RecvRows.Rows(rows), _views.RecvIdx.Rows(rows), _views.RecvWeights.Rows(rows),
+                counts, offsets, _tokens);
         }
 
-        _receivedRows = rows;
-        _layoutRows = layoutRows;
+        _local.SetStep(rows, layoutRows, counts, offsets);
         _kernels.MarkRows(Address(b.ExpertOffsets), Address(b.ExpertCounts), _shape.LocalExperts, layoutRows, Address(b.RowSource));
         if (_shape.LowLatency)
         {
@@ -192,7 +187,7 @@ internal sealed unsafe partial class NcclEpLayer
             StagedMemory.Fill(Address(b.RecvWeights), 0u, layoutRows, _stream);
         }
 
-        return new EpDispatchResult(step, EpLayout.ExpertMajor, View(b.RecvRows, layoutRows), null,
-            b.RecvWeights.SliceRows(0, layoutRows), (int[])counts.Clone(), (int[])offsets.Clone(), _tokens);
+        return new EpDispatchResult(step, EpLayout.ExpertMajor, _views.RecvRows.Rows(layoutRows), null, _views.RecvWeights.Rows(layoutRows),
+            counts, offsets, _tokens);
     }
 }
