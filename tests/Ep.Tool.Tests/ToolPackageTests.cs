@@ -135,6 +135,42 @@ public class ToolPackageTests
     }
 
     [Fact]
+    public void Without_an_sdk_a_checkout_runs_its_release_build_instead_of_dotnet_run()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "ep-tool-locator-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            string runtimeOnly = Path.Combine(root, "dotnet-runtime", "dotnet");
+            Directory.CreateDirectory(Path.Combine(root, "dotnet-runtime", "shared"));
+            string checkout = Path.Combine(root, "checkout");
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(checkout, BenchLocator.ProjectPath))!);
+            File.WriteAllText(Path.Combine(checkout, BenchLocator.ProjectPath), "");
+            string tool = Path.Combine(root, "tool");
+            Directory.CreateDirectory(tool);
+
+            Assert.False(BenchLocator.HasSdk(runtimeOnly));
+            Assert.Null(BenchLocator.Find(null, tool, checkout, runtimeOnly, out string? problem));
+            Assert.Contains("no .NET SDK", problem, StringComparison.Ordinal);
+            Assert.Contains(BenchLocator.ReleaseBuildPath, problem, StringComparison.Ordinal);
+
+            string built = Path.Combine(checkout, BenchLocator.ReleaseBuildPath);
+            Directory.CreateDirectory(Path.GetDirectoryName(built)!);
+            File.WriteAllText(built, "");
+            BenchLauncher? launcher = BenchLocator.Find(null, tool, Path.Combine(checkout, "bench"), runtimeOnly, out _);
+            Assert.Equal([built], launcher!.LeadingArguments);
+            Assert.Equal(runtimeOnly, launcher.FileName);
+
+            // With an SDK beside dotnet, the project is run (and so rebuilt when its sources changed).
+            Directory.CreateDirectory(Path.Combine(root, "dotnet-runtime", "sdk", "10.0.100"));
+            Assert.Equal("run", BenchLocator.Find(null, tool, checkout, runtimeOnly, out _)!.LeadingArguments[0]);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void The_dotnet_host_is_the_one_running_this_process()
     {
         string host = BenchLocator.DotnetHost();

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Runtime.InteropServices;
 
 namespace Ep.Tool.Bench;
@@ -14,7 +15,7 @@ internal sealed record BenchLauncher(string FileName, IReadOnlyList<string> Lead
 /// <summary>
 /// Finds Ep.Bench: <c>--bench-dll</c> when given, else the copy the tool package carries (<c>bench/Ep.Bench.dll</c> next
 /// to ep), else <c>Ep.Bench.dll</c> next to ep (a copied build), else the repository's <c>bench/Ep.Bench</c> project above
-/// the current folder, run with <c>dotnet run -c Release</c>.
+/// the current folder, run with <c>dotnet run -c Release</c>, or, where dotnet has no SDK, its Release build.
 /// </summary>
 internal static class BenchLocator
 {
@@ -50,15 +51,51 @@ internal static class BenchLocator
         for (DirectoryInfo? folder = new(workingDirectory); folder is not null; folder = folder.Parent)
         {
             string project = Path.Combine(folder.FullName, ProjectPath);
-            if (File.Exists(project))
+            if (!File.Exists(project))
+            {
+                continue;
+            }
+
+            if (HasSdk(dotnet))
             {
                 return new BenchLauncher(dotnet, ["run", "-c", "Release", "--project", project, "--"], project);
             }
+
+            // A machine with only the .NET runtime (this project's GPU machines) cannot dotnet run: use the Release build.
+            string built = Path.Combine(folder.FullName, ReleaseBuildPath);
+            if (File.Exists(built))
+            {
+                return new BenchLauncher(dotnet, [built], built);
+            }
+
+            problem = "Ep.Bench not built: " + dotnet + " has no .NET SDK to build " + project + "; build it elsewhere (dotnet build "
+                + "bench/Ep.Bench -c Release) and bring " + ReleaseBuildPath + ", or pass --bench-dll PATH.";
+            return null;
         }
 
         problem = "Ep.Bench not found: pass --bench-dll PATH, install the Ep.Tool package (it carries " + BundledPath
             + "), or run from inside the Ep repository (" + ProjectPath + ").";
         return null;
+    }
+
+    /// <summary>Where <c>dotnet build bench/Ep.Bench -c Release</c> puts Ep.Bench, relative to the repository.</summary>
+    public const string ReleaseBuildPath = "bench/Ep.Bench/bin/Release/net10.0/Ep.Bench.dll";
+
+    /// <summary>
+    /// Whether the dotnet host at <paramref name="dotnet"/> has an SDK (a non-empty <c>sdk</c> folder beside it);
+    /// assumed for a bare <c>dotnet</c>, whose folder is not known.
+    /// </summary>
+    public static bool HasSdk(string dotnet)
+    {
+        ArgumentNullException.ThrowIfNull(dotnet);
+        string? root = Path.GetDirectoryName(dotnet);
+        if (string.IsNullOrEmpty(root))
+        {
+            return true;
+        }
+
+        string sdk = Path.Combine(root, "sdk");
+        return Directory.Exists(sdk) && Directory.EnumerateDirectories(sdk).Any();
     }
 
     /// <summary>The launcher, or null with <paramref name="problem"/>; runs with the <c>dotnet</c> on PATH.</summary>
