@@ -17,13 +17,13 @@ internal sealed unsafe partial class NcclEpLayer
             return b.GradFlat.SliceRows(0, 0);
         }
 
-        _calls.RequireDispatch(NcclEpPassDirection.Backward, _tokens, new NcclEpDispatchTensors
+        _calls.RequireDispatch(NcclEpPassDirection.Backward, _ncclEpTokens, new NcclEpDispatchTensors
         {
-            Tokens = NcclEpTensorInfo.Of(gradOutput, nameof(gradOutput)),
+            Tokens = _tokens > 0 ? NcclEpTensorInfo.Of(gradOutput, nameof(gradOutput)) : NcclEpTensorInfo.Matrix(nameof(gradOutput), NcclDataType.BFloat16, _ncclEpTokens, Hidden),
             OutputTokens = NcclEpTensorInfo.Of(b.GradFlat, "gradReceived"),
         });
         NcclEpDispatchInputs inputs = NcclEpDispatchInputs.Create();
-        inputs.Tokens = _descriptors.InTokens.Describe(NonNull(gradOutput), [_tokens, Hidden]);
+        inputs.Tokens = _descriptors.InTokens.Describe(NonNull(gradOutput), [_ncclEpTokens, Hidden]);
         NcclEpDispatchOutputs outputs = NcclEpDispatchOutputs.Create();
         outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.GradFlat), [_shape.ReceiveSlots, Hidden]);
         NcclEpDispatchConfig config = NcclEpDispatchConfig.Create(NcclEpPassDirection.Backward);
@@ -96,12 +96,12 @@ internal sealed unsafe partial class NcclEpLayer
             return new EpDispatchGradients(b.GradTokens.SliceRows(0, _tokens), gradReceivedWeights is not null ? b.GradTopkWeights.SliceRows(0, _tokens) : null);
         }
 
-        _calls.RequireCombine(NcclEpPassDirection.Backward, _tokens, new NcclEpCombineTensors
+        _calls.RequireCombine(NcclEpPassDirection.Backward, _ncclEpTokens, new NcclEpCombineTensors
         {
             Tokens = NcclEpTensorInfo.Of(b.GradReceived, nameof(gradReceived)),
             TopkWeights = NcclEpTensorInfo.Of(b.GradReceivedWeights, nameof(gradReceivedWeights)),
-            OutputTokens = NcclEpTensorInfo.Of(b.GradTokens.SliceRows(0, _tokens), "gradTokens"),
-            OutputTopkWeights = NcclEpTensorInfo.Of(b.GradTopkWeights.SliceRows(0, _tokens), "gradTopkWeights"),
+            OutputTokens = NcclEpTensorInfo.Of(b.GradTokens.SliceRows(0, _ncclEpTokens), "gradTokens"),
+            OutputTopkWeights = NcclEpTensorInfo.Of(b.GradTopkWeights.SliceRows(0, _ncclEpTokens), "gradTopkWeights"),
         });
         ulong rows = InSlots(gradReceived, b.GradReceived);
         ulong weights = Address(b.ZeroWeights);
@@ -122,8 +122,8 @@ internal sealed unsafe partial class NcclEpLayer
             ? _descriptors.InWeights.Describe(weights, [_shape.ReceiveSlots])
             : _descriptors.InWeights.Describe(weights, [_shape.ReceiveSlots, TopK]);
         NcclEpCombineOutputs outputs = NcclEpCombineOutputs.Create();
-        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.GradTokens), [_tokens, Hidden]);
-        outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.GradTopkWeights), [_tokens, TopK]);
+        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.GradTokens), [_ncclEpTokens, Hidden]);
+        outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.GradTopkWeights), [_ncclEpTokens, TopK]);
         NcclEpCombineConfig config = NcclEpCombineConfig.Create(NcclEpPassDirection.Backward);
         NcclException.ThrowIfFailed(NcclEpNative.Combine(_handle.DangerousGetHandle(), &inputs, &outputs, &config, Stream));
         return new EpDispatchGradients(b.GradTokens.SliceRows(0, _tokens), gradReceivedWeights is not null ? b.GradTopkWeights.SliceRows(0, _tokens) : null);

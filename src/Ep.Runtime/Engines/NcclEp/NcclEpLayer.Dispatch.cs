@@ -22,12 +22,15 @@ internal sealed unsafe partial class NcclEpLayer
             throw new EpShapeException(nameof(tokens), "at most rows (MaxTokensPerRank)", _spec.MaxTokensPerRank, tokenCount);
         }
 
+        // NCCL EP is never given T = 0: a rank without tokens hands it one token that names no expert (see NcclEpTokens).
+        int ncclEpTokens = NcclEpTokens(tokenCount);
+
         // Every tensor NCCL EP will see is checked against its asserts before anything runs (they would abort the process).
-        _calls.RequireUpdateHandle(NcclEpTensorInfo.Matrix("topkIdx", NcclDataType.Int64, tokenCount, TopK));
-        _calls.RequireDispatch(NcclEpPassDirection.Forward, tokenCount, new NcclEpDispatchTensors
+        _calls.RequireUpdateHandle(NcclEpTensorInfo.Matrix("topkIdx", NcclDataType.Int64, ncclEpTokens, TopK));
+        _calls.RequireDispatch(NcclEpPassDirection.Forward, ncclEpTokens, new NcclEpDispatchTensors
         {
-            Tokens = NcclEpTensorInfo.Of(tokens, nameof(tokens)),
-            TopkWeights = _shape.LowLatency ? null : NcclEpTensorInfo.Matrix(nameof(topkWeights), NcclDataType.Float32, tokenCount, TopK),
+            Tokens = tokenCount > 0 ? NcclEpTensorInfo.Of(tokens, nameof(tokens)) : NcclEpTensorInfo.Matrix(nameof(tokens), NcclDataType.BFloat16, ncclEpTokens, Hidden),
+            TopkWeights = _shape.LowLatency ? null : NcclEpTensorInfo.Matrix(nameof(topkWeights), NcclDataType.Float32, ncclEpTokens, TopK),
             OutputTokens = SlotsInfo(_buffers.RecvRows, "receivedTokens"),
             OutputTopkWeights = _shape.LowLatency ? null : NcclEpTensorInfo.Of(_buffers.RecvWeights, "receivedWeights"),
             OutputTopkIdx = _shape.ExpertMajor ? null : NcclEpTensorInfo.Of(_buffers.RecvIdx, "receivedIdx"),
@@ -43,9 +46,16 @@ internal sealed unsafe partial class NcclEpLayer
         // Combine and reads the weights there, so both are the layer's own copies.
         _plan = plan;
         _tokens = tokenCount;
+        _ncclEpTokens = ncclEpTokens;
         NcclEpLayerBuffers b = _buffers;
         StagedMemory.Copy(Address(b.SourceIdx), Address(topkIdx), (long)tokenCount * TopK * sizeof(long), _stream);
         StagedMemory.Copy(Address(b.SourceWeights), Address(topkWeights), (long)tokenCount * TopK * sizeof(float), _stream);
+        if (tokenCount == 0)
+        {
+            // The stand-in token: ids −1 (all bits set) and weights 0.
+            StagedMemory.Fill(Address(b.SourceIdx), 0xFFFFFFFFu, 2L * TopK, _stream);
+            StagedMemory.Fill(Address(b.SourceWeights), 0u, TopK, _stream);
+        }
 
         // A step in which no rank sends a row (every rank agrees, from the same plan) needs no exchange: NCCL EP is not
         // called (it launches empty grids, leaving a CUDA error that a later NCCL EP call turns into an abort).
@@ -63,12 +73,12 @@ internal sealed unsafe partial class NcclEpLayer
         }
 
         NcclException.ThrowIfFailed(NcclEpNative.UpdateHandle(_handle.DangerousGetHandle(),
-            _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [tokenCount, TopK]), null, Stream));
+            _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [ncclEpTokens, TopK]), null, Stream));
 
         Poison(b.RecvRows);
         Poison(b.RecvWeights);
         NcclEpDispatchInputs inputs = NcclEpDispatchInputs.Create();
-        inputs.Tokens = _descriptors.InTokens.Describe(NonNull(tokens), [tokenCount, Hidden]);
+        inputs.Tokens = _descriptors.InTokens.Describe(NonNull(tokens), [ncclEpTokens, Hidden]);
         NcclEpDispatchOutputs outputs = NcclEpDispatchOutputs.Create();
         NcclEpLayoutInfo layout = NcclEpLayoutInfo.Create();
         NcclEpLayoutInfo* layoutInfo = null;
@@ -81,7 +91,7 @@ internal sealed unsafe partial class NcclEpLayer
         }
         else
         {
-            inputs.TopkWeights = _descriptors.InWeights.Describe(Address(b.SourceWeights), [tokenCount, TopK]);
+            inputs.TopkWeights = _descriptors.InWeights.Describe(Address(b.SourceWeights), [ncclEpTokens, TopK]);
             outputs.Tokens = DescribeSlots(_descriptors.OutTokens, b.RecvRows);
             if (_shape.ExpertMajor)
             {
@@ -99,6 +109,14 @@ internal sealed unsafe partial class NcclEpLayer
         NcclException.ThrowIfFailed(NcclEpNative.Dispatch(_handle.DangerousGetHandle(), &inputs, &outputs, layoutInfo, &config, Stream));
         return LayOutReceived(step, plan);
     }
+
+    /// <summary>
+    /// The token count NCCL EP is given: at least one. With T = 0 its kernels launch empty grids, which leaves a pending
+    /// CUDA error in its runtime that its next LL group creation turns into abort() (CUDA_CHECK(cudaGetLastError()));
+    /// seen with one rank, and across GPUs on a rank with no tokens while others send. A rank without tokens therefore
+    /// hands NCCL EP one token that names no expert: it is sent nowhere, and its combined row is never returned.
+    /// </summary>
+    private static int NcclEpTokens(int tokenCount) => Math.Max(tokenCount, 1);
 
     private static bool IsIdle(StagedRoutePlan plan)
     {

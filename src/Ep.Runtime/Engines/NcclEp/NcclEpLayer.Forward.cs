@@ -53,20 +53,20 @@ internal sealed unsafe partial class NcclEpLayer
 
         // Zero-copy: the input is read by peers in place from the Unpermute buffer's window; another input is first
         // copied there (a symmetric tensor elsewhere would need NCCL EP's full slot count behind its offset).
-        _calls.RequireCombine(NcclEpPassDirection.Forward, _tokens, new NcclEpCombineTensors
+        _calls.RequireCombine(NcclEpPassDirection.Forward, _ncclEpTokens, new NcclEpCombineTensors
         {
             Tokens = SlotsInfo(b.Unpermuted, nameof(combineInput)),
-            OutputTokens = NcclEpTensorInfo.Of(b.CombineOutput.SliceRows(0, _tokens), "combined"),
-            OutputTopkWeights = _shape.LowLatency ? NcclEpTensorInfo.Matrix("topkWeights", NcclDataType.Float32, _tokens, TopK) : null,
+            OutputTokens = NcclEpTensorInfo.Of(b.CombineOutput.SliceRows(0, _ncclEpTokens), "combined"),
+            OutputTopkWeights = _shape.LowLatency ? NcclEpTensorInfo.Matrix("topkWeights", NcclDataType.Float32, _ncclEpTokens, TopK) : null,
         });
         StageInto(combineInput, b.Unpermuted);
         NcclEpCombineInputs inputs = NcclEpCombineInputs.Create();
         inputs.Tokens = DescribeSlots(_descriptors.InTokens, b.Unpermuted);
         NcclEpCombineOutputs outputs = NcclEpCombineOutputs.Create();
-        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.CombineOutput), [_tokens, Hidden]);
+        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.CombineOutput), [_ncclEpTokens, Hidden]);
         if (_shape.LowLatency)
         {
-            outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.SourceWeights), [_tokens, TopK]);
+            outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.SourceWeights), [_ncclEpTokens, TopK]);
         }
 
         NcclEpCombineConfig config = NcclEpCombineConfig.Create(NcclEpPassDirection.Forward);

@@ -31,6 +31,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
     private StagedRoutePlan? _plan;
     private bool _idle;
     private int _tokens;
+    private int _ncclEpTokens;
     private int _receivedRows;
     private int _layoutRows;
     private int[] _expertCounts = [];
