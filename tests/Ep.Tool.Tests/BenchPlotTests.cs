@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using System.Text.Json;
 using System.Threading.Tasks;
+using System.Xml.Linq;
 using Ep.Tool.Bench;
 using Xunit;
 
@@ -60,6 +61,94 @@ public class BenchPlotTests
                 Directory.Delete(folder, recursive: true);
             }
         }
+    }
+
+    [Fact]
+    public async Task In_the_svg_the_reference_lines_are_dashed_and_the_engine_lines_solid()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "ep-tool-tests-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            string plot = Path.Combine(folder, "sweep.png");
+            var (exitCode, _, error) = await ToolRunner.Run("bench", "--from", Sample("ht-flat-sweep.sample.json"), "--plot", plot, "--json");
+            Assert.True(exitCode == 0, error);
+
+            XElement[] stroked = XDocument.Load(Path.Combine(folder, "sweep.svg")).Descendants()
+                .Where(e => e.Attribute("stroke") is not null).ToArray();
+            string? Dashes(XElement e) => e.Attribute("stroke-dasharray")?.Value;
+            XElement[] Stroked(ScottPlot.Color color) => stroked.Where(e => SvgDashes.ParseColor(e.Attribute("stroke")!.Value) == SvgDashes.Rgb(color)).ToArray();
+
+            // Each reference line and its legend sample: dashed as in the PNG (ScottPlot's intervals, in pixels).
+            foreach (DashedStroke reference in BenchPlotter.ReferenceLines)
+            {
+                XElement[] lines = Stroked(reference.Color);
+                Assert.True(lines.Length >= 2, "expected the line and its legend sample for " + reference.Color.ToHex());
+                Assert.All(lines, e => Assert.Equal(string.Join(' ', reference.Pattern.Intervals), Dashes(e)));
+            }
+
+            Assert.Equal("10 10", Dashes(Stroked(BenchPlotter.EpBenchDispatch.Color)[0]));
+            Assert.Equal("3 5", Dashes(Stroked(BenchPlotter.CopyCeiling.Color)[0]));
+
+            // The sample has four engine series (nccl-ep and staged, dispatch and combine): solid, and nothing else is dashed.
+            foreach (ScottPlot.Color engine in BenchPlotter.EngineColors.Take(4))
+            {
+                XElement[] lines = Stroked(engine);
+                Assert.True(lines.Length >= 2, "expected the line and its legend sample for " + engine.ToHex());
+                Assert.All(lines, e => Assert.Null(Dashes(e)));
+            }
+
+            int referenceElements = BenchPlotter.ReferenceLines.Sum(r => Stroked(r.Color).Length);
+            Assert.Equal(referenceElements, stroked.Count(e => Dashes(e) is not null));
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public void Reference_colours_are_used_by_no_engine_line_and_are_not_named_svg_colours()
+    {
+        uint[] engines = BenchPlotter.EngineColors.Select(SvgDashes.Rgb).ToArray();
+        uint[] references = BenchPlotter.ReferenceLines.Select(r => SvgDashes.Rgb(r.Color)).ToArray();
+
+        Assert.Equal(references.Length, references.Distinct().Count());
+        Assert.Empty(engines.Intersect(references));
+        // Axes, ticks and text are black, the background white: a reference colour must not be one a frame could print.
+        Assert.DoesNotContain(0x000000u, references);
+        Assert.DoesNotContain(0xFFFFFFu, references);
+    }
+
+    [Theory]
+    [InlineData("#1B3A5C", 0x1B3A5Cu)]
+    [InlineData("#1b3a5c", 0x1B3A5Cu)]
+    [InlineData("#333", 0x333333u)]
+    [InlineData("black", 0x000000u)]
+    [InlineData("Gray", 0x808080u)]
+    public void Svg_colours_parse_in_every_form_skia_writes(string text, uint rgb) =>
+        Assert.Equal(rgb, SvgDashes.ParseColor(text));
+
+    [Theory]
+    [InlineData("none")]
+    [InlineData("url(#gradient)")]
+    [InlineData("#12345")]
+    public void Other_svg_paints_are_no_colour(string text) => Assert.Null(SvgDashes.ParseColor(text));
+
+    [Fact]
+    public void Only_the_given_colours_get_dashes()
+    {
+        const string Svg = """<svg xmlns="http://www.w3.org/2000/svg"><path stroke="#1B3A5C" d="M0 0L9 9"/><path stroke="#1F77B4" d="M0 0L9 9"/><rect fill="#1B3A5C"/></svg>""";
+
+        XDocument document = SvgDashes.Apply(Svg, [new DashedStroke(ScottPlot.Color.FromHex("#1B3A5C"), new ScottPlot.LinePattern([4, 2], 1, "test"))]);
+
+        XElement[] elements = document.Root!.Elements().ToArray();
+        Assert.Equal("4 2", elements[0].Attribute("stroke-dasharray")?.Value);
+        Assert.Equal("1", elements[0].Attribute("stroke-dashoffset")?.Value);
+        Assert.Null(elements[1].Attribute("stroke-dasharray"));
+        Assert.Null(elements[2].Attribute("stroke-dasharray"));
     }
 
     [Fact]

@@ -17,9 +17,10 @@ internal sealed record BenchRun(int TokensPerRank, int ExitCode, string ReportPa
 
 /// <summary>What <c>ep bench</c> writes: every run's Ep.Bench report, unchanged, in one file.</summary>
 /// <param name="Tool">"ep bench".</param>
+/// <param name="Bench">Where Ep.Bench was found: its dll, or the project run with <c>dotnet run</c>.</param>
 /// <param name="BenchArguments">The Ep.Bench options shared by every run.</param>
 /// <param name="Runs">One per --tokens value.</param>
-internal sealed record BenchSweepReport(string Tool, IReadOnlyList<string> BenchArguments, IReadOnlyList<BenchRun> Runs);
+internal sealed record BenchSweepReport(string Tool, string Bench, IReadOnlyList<string> BenchArguments, IReadOnlyList<BenchRun> Runs);
 
 /// <summary>Runs Ep.Bench once per token count, each writing its own <c>--json</c> report into a folder.</summary>
 internal static class BenchSweep
@@ -47,7 +48,7 @@ internal static class BenchSweep
             runs.Add(new BenchRun(t, exitCode, path, report, exitCode == 0 ? null : Tail(errors)));
         }
 
-        return new BenchSweepReport("ep bench", benchArguments, runs);
+        return new BenchSweepReport("ep bench", launcher.Description, benchArguments, runs);
     }
 
     private static (int ExitCode, string Errors) Execute(string fileName, IReadOnlyList<string> arguments)

@@ -13,18 +13,25 @@ internal sealed record GpuFacts(int Ordinal, string Name, string Architecture, i
 /// <param name="DriverVersion">e.g. "13.0"; null when libcuda did not load.</param>
 /// <param name="Devices">Empty without a driver or a device.</param>
 /// <param name="Problem">Why there is no usable GPU; null when there is one.</param>
-internal sealed record CudaFacts(string? DriverVersion, IReadOnlyList<GpuFacts> Devices, string? Problem);
+/// <param name="Library">The libcuda file loaded (from /proc/self/maps); null when unknown.</param>
+internal sealed record CudaFacts(string? DriverVersion, IReadOnlyList<GpuFacts> Devices, string? Problem, string? Library = null);
 
 /// <summary>A native library and its version.</summary>
 /// <param name="Version">e.g. "12.8" or "2.30.7"; null when it did not load.</param>
 /// <param name="Problem">Why it cannot be used; null when it can.</param>
-internal sealed record LibraryFacts(string? Version, string? Problem);
+/// <param name="Library">The file loaded (from /proc/self/maps); null when unknown or not loaded.</param>
+internal sealed record LibraryFacts(string? Version, string? Problem, string? Library = null);
 
 /// <summary>NCCL EP as the engine selector sees it.</summary>
 /// <param name="Version">NCCL EP's version; null when it did not load.</param>
 /// <param name="NcclVersion">The libnccl it runs on.</param>
 /// <param name="Problem">Why Ep cannot drive it (not found, or a version mismatch); null when it can.</param>
-internal sealed record NcclEpFacts(string? Version, string? NcclVersion, string? Problem);
+/// <param name="Library">The libnccl_ep file loaded; null when unknown or not loaded.</param>
+/// <param name="Warning">
+/// Set when more than one libnccl file is loaded in this process: NCCL EP's own libnccl dependency may then be another
+/// copy than the one Ep checked (EP_NCCL_LIBRARY).
+/// </param>
+internal sealed record NcclEpFacts(string? Version, string? NcclVersion, string? Problem, string? Library = null, string? Warning = null);
 
 /// <summary>What NCCL EP HighThroughput's run-time nvcc compile needs (<c>NcclEpJitEnvironment</c>).</summary>
 /// <param name="VariablesToSet">What Ep would export before the first HT group.</param>

@@ -14,16 +14,21 @@ internal static class DoctorReportWriter
         ArgumentNullException.ThrowIfNull(report);
         CudaFacts cuda = report.Cuda;
         Line(console, "CUDA driver", cuda.Devices.Count > 0,
-            cuda.Problem ?? $"{cuda.DriverVersion}, {cuda.Devices.Count} device(s)");
+            cuda.Problem ?? $"{cuda.DriverVersion}, {cuda.Devices.Count} device(s)" + From(cuda.Library));
         foreach (GpuFacts gpu in cuda.Devices)
         {
             console.MarkupLine(Markup.Escape($"    GPU {gpu.Ordinal}: {gpu.Name}, {gpu.Architecture}, {gpu.Multiprocessors} SMs"));
         }
 
-        Line(console, "NVRTC", report.Nvrtc.Problem is null, report.Nvrtc.Problem ?? report.Nvrtc.Version!);
-        Line(console, "NCCL", report.Nccl.Problem is null, report.Nccl.Problem ?? report.Nccl.Version!);
+        Line(console, "NVRTC", report.Nvrtc.Problem is null, report.Nvrtc.Problem ?? report.Nvrtc.Version! + From(report.Nvrtc.Library));
+        Line(console, "NCCL", report.Nccl.Problem is null, report.Nccl.Problem ?? report.Nccl.Version! + From(report.Nccl.Library));
         Line(console, "NCCL EP", report.NcclEp.Problem is null,
-            report.NcclEp.Problem ?? $"{report.NcclEp.Version} on NCCL {report.NcclEp.NcclVersion}");
+            report.NcclEp.Problem ?? $"{report.NcclEp.Version} on NCCL {report.NcclEp.NcclVersion}" + From(report.NcclEp.Library));
+        if (report.NcclEp.Warning is { } warning)
+        {
+            console.MarkupLine("[yellow]![/] " + Markup.Escape("NCCL EP: " + warning));
+        }
+
         string jitDetail = report.HighThroughputJit.Problem
             ?? (report.HighThroughputJit.VariablesToSet.Count == 0
                 ? "headers and nvcc found"
@@ -59,6 +64,8 @@ internal static class DoctorReportWriter
             }
         }
     }
+
+    private static string From(string? library) => library is null ? "" : " (" + library + ")";
 
     private static void Line(IAnsiConsole console, string what, bool ok, string detail) =>
         console.MarkupLine((ok ? "[green]✓[/] " : "[red]✗[/] ") + Markup.Escape(what + ": " + detail));
