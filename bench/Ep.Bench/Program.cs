@@ -56,6 +56,13 @@ internal static class Program
                 Console.Error.WriteLine("Ep.Bench: cannot join the process run: " + e.Message);
                 return 1;
             }
+#pragma warning disable CA1031 // A rank that fails outside an engine (the baseline, a gather) says so and exits 1; ep-run then stops the others.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Console.Error.WriteLine("Ep.Bench: this rank failed: " + e);
+                return 1;
+            }
         }
 
         if (options.Kernels)

@@ -91,4 +91,32 @@ public sealed class EpBenchRunnerTests
         Assert.Contains("OMPI_COMM_WORLD_RANK", removed);
         Assert.Equal(["CUDA_HOME", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "NCCL_DEBUG", "NCCL_EP_HOME", "NCCL_HOME", "PATH"], environment.Keys.Order());
     }
+
+    [Fact]
+    public void The_summary_of_N_ranks_is_read_and_the_per_rank_lines_before_it_are_not()
+    {
+        // printHighThroughputResults with 2 ranks: every rank prints its "[Rank K]" lines, rank 0 the summary across ranks.
+        const string output = """
+            [Rank 1] Dispatch:         total=700.10 us  kernel=0.00 us
+            [Rank 0] Dispatch:         total=690.00 us  kernel=0.00 us
+            [Rank 0] Combine:          total=650.00 us  kernel=0.00 us
+            [Rank 1] Combine:          total=655.00 us  kernel=0.00 us
+
+            === Summary (High Throughput BF16, across 2 ranks) ===
+            NOTE: total time = kernel time + memcpyD2D + misc
+            --- BW based on total time ---
+            Dispatch:    total=695.05 us (min=680.00, max=720.00)
+                         recv: total_bw=84.53  nvl_bw=42.26  rdma_bw=0.00 GB/s
+                         send: total_bw=84.53  nvl_bw=42.26  rdma_bw=0.00 GB/s
+            Combine:     total=652.50 us (min=640.00, max=670.00)
+                         send: total_bw=90.04  nvl_bw=45.02  rdma_bw=0.00 GB/s
+                         recv: total_bw=90.04  nvl_bw=45.02  rdma_bw=0.00 GB/s
+            Total (D+C): avg=1347.55 us, min=1330.00 us, max=1380.00 us
+            """;
+
+        EpBenchFigures figures = EpBenchOutputParser.Parse(output);
+
+        Assert.Equal(new EpBenchFigure(695.05, 84.53), figures.Dispatch);
+        Assert.Equal(new EpBenchFigure(652.50, 90.04), figures.Combine);
+    }
 }

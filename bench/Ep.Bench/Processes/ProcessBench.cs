@@ -230,7 +230,7 @@ internal static class ProcessBench
             using var process = Process.GetProcessById(pid);
             return !process.HasExited;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
             return false;
         }
