@@ -25,7 +25,12 @@ int reportingRank = 0;
 
 if (processes)
 {
-    using EpGroup group = EpGroup.FromEnvironment();
+    using EpGroup? group = JoinGroup();
+    if (group is null)
+    {
+        return 2;
+    }
+
     ranks = group.WorldSize;
     reportingRank = group.Rank;
     problem = MoeProblem.Create(ranks, SampleMoe.MaxTokensPerRank, seed);
@@ -81,6 +86,20 @@ static RankResult RunSteps(EpGroup group, MoeProblem problem, int steps, double[
     }
 
     return result;
+}
+
+// A launch that cannot form the group (a rank that never joins, wrong variables, no CUDA or NCCL) ends with the reason, not a stack trace.
+static EpGroup? JoinGroup()
+{
+    try
+    {
+        return EpGroup.FromEnvironment();
+    }
+    catch (Exception error) when (error is EpBootstrapException or EpConfigurationException or Ep.Interop.EpNativeLibraryException)
+    {
+        Console.Error.WriteLine($"MoeLayer: could not join the expert-parallel group: {error.Message}");
+        return null;
+    }
 }
 
 static int Option(string[] args, string name, int fallback)

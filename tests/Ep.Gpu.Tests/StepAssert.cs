@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using Xunit;
 
@@ -51,6 +52,44 @@ internal static class StepAssert
         {
             int distance = StepRecord.UlpDistance(expected[i], actual[i]);
             Assert.True(distance <= allowedUlps, $"{where}: [{i}] is 0x{actual[i]:X4}, Reference 0x{expected[i]:X4} ({distance} ulp, {allowedUlps} allowed).");
+        }
+    }
+
+    /// <summary>
+    /// NCCL EP LL places each expert's rows in arrival order (its kernels use atomics) and delivers no per-row weights,
+    /// so the dispatch rows are compared as each expert group's multiset and the weights as zeros; counts, offsets,
+    /// unused rows (zero) and the weighted Combine (within 1 bf16 ulp) must match exactly (docs/engines.md).
+    /// </summary>
+    public static void MatchesUpToRowOrderWithinExperts(StepRecord expected, StepRecord actual, int hidden, string where)
+    {
+        Assert.Equal(expected.Integers["dispatch.counts"], actual.Integers["dispatch.counts"]);
+        Assert.Equal(expected.Integers["dispatch.offsets"], actual.Integers["dispatch.offsets"]);
+        int[] counts = expected.Integers["dispatch.counts"].Select(c => (int)c).ToArray();
+        int[] offsets = expected.Integers["dispatch.offsets"].Select(o => (int)o).ToArray();
+        foreach (string name in new[] { "dispatch.tokens", "permute.tokens", "unpermute" })
+        {
+            SameRowsPerExpert(expected.Rows[name], actual.Rows[name], hidden, offsets, counts, $"{where}: {name}");
+        }
+
+        Assert.All(actual.Floats["dispatch.weights"], w => Assert.Equal(0f, w));
+        MatchesWithin(expected.Rows["combine"], actual.Rows["combine"], allowedUlps: 1, $"{where}: combine");
+    }
+
+    private static void SameRowsPerExpert(ushort[] expected, ushort[] actual, int hidden, int[] offsets, int[] counts, string where)
+    {
+        Assert.True(expected.Length == actual.Length, $"{where}: {actual.Length} elements, Reference {expected.Length}.");
+        for (int e = 0; e < counts.Length; e++)
+        {
+            List<string> Rows(ushort[] values, int begin, int count) =>
+                Enumerable.Range(begin, count).Select(r => string.Join(',', values.Skip(r * hidden).Take(hidden))).Order(StringComparer.Ordinal).ToList();
+
+            Assert.True(Rows(expected, offsets[e], counts[e]).SequenceEqual(Rows(actual, offsets[e], counts[e])),
+                $"{where}: the rows of local expert {e} differ from the Reference engine's (as sets).");
+            int groupEnd = e + 1 < offsets.Length ? offsets[e + 1] : expected.Length / hidden;
+            for (int r = offsets[e] + counts[e]; r < groupEnd; r++)
+            {
+                Assert.True(actual.Skip(r * hidden).Take(hidden).All(v => v == 0), $"{where}: unused row {r} of expert {e} is not zero.");
+            }
         }
     }
 
