@@ -15,7 +15,8 @@
 #   ht-flat-zc    HT Flat zero-copy                  ep_bench --algorithm ht --zcopy
 # ep_bench's defaults: warm-up 10, 50 timed steps. Each launch runs under ep-run --timeout (every rank, and ep_bench
 # under rank 0, is killed when it passes) and an outer timeout. Expected total on 2×H100: about 3-4 minutes (NCCL EP
-# HT compiles its kernels at run time, 5-15 s per new configuration, for us and again for ep_bench); at most ~6.5.
+# HT compiles its kernels at run time, 5-15 s per new configuration, for us and again for ep_bench); at most ~6.5
+# (every limit reached).
 # Writes NAME.txt (rank 0's table), NAME.json, NAME.log (every rank's progress and errors, "[rank K]" in front,
 # and ep-run's own lines), gpu.csv and summary.txt. Exits 1 if a launch failed, naming it.
 set -uo pipefail
@@ -60,9 +61,11 @@ run() { # name limit_seconds args...
   fi
 }
 
-run ht-flat      150 --layer ht-flat    --engine all --ep-bench-timeout 90
-run ll           100 --layer ll         --engine all --ep-bench-timeout 60
-run ht-flat-zc   120 --layer ht-flat-zc --engine all --ep-bench-timeout 70
+# Each limit leaves the Ep part (start, kernel compiles, baseline, both engines: ~30-60 s) room before ep_bench's own.
+# Rank 0 writes NAME.json before it starts ep_bench, so a launch stopped during ep_bench keeps our figures.
+run ht-flat      150 --layer ht-flat    --engine all --ep-bench-timeout 70
+run ll            90 --layer ll         --engine all --ep-bench-timeout 40
+run ht-flat-zc   120 --layer ht-flat-zc --engine all --ep-bench-timeout 60
 
 cat "$out"/ht-flat.txt "$out"/ll.txt "$out"/ht-flat-zc.txt > "$out/summary.txt" 2>/dev/null
 echo "run-on-multi-gpu: reports in $out (summary.txt, one .txt/.json/.log per run)"

@@ -91,15 +91,27 @@ internal static class ProcessBench
             return 0;
         }
 
+        var configuration = new LayerConfiguration(options.Layer.Name, options.Layer.ModeText, options.Tokens, spec.HiddenSize, spec.TopK, spec.Experts,
+            spec.ZeroCopy, options.Warmup, options.Iterations);
+        BenchReport Report(EpBenchResult? epBench, IReadOnlyList<EngineResult> rows) => new("Ep.Bench", started, device, configuration, null,
+            "not run in a process run (one GPU per rank: the plain NCCL all-to-all below is the baseline)", epBench, rows,
+            new ProcessRun(ranks, join, allToAll, null));
+
         EpBenchResult? epBench = null;
-        if (options.RunEpBench)
+        if (options.RunEpBench && Environment.GetEnvironmentVariable(EpBenchRunner.Variable) is { Length: > 0 } binary)
         {
-            if (Environment.GetEnvironmentVariable(EpBenchRunner.Variable) is { Length: > 0 } binary)
+            // Ours first, so that a launcher timeout during ep_bench does not lose them; rewritten with ep_bench's figures.
+            if (options.JsonPath is { } early)
             {
-                WaitForExit(pids.Skip(1).Select(p => (int)p), TimeSpan.FromSeconds(60), Log);
-                Log(string.Create(CultureInfo.InvariantCulture, $"ep_bench: running {binary} on {ranks} rank(s)"));
+                JsonReportWriter.Write(Report(new EpBenchResult(null, null, "not finished (the run stopped while ep_bench ran)", ranks), engines), early);
             }
 
+            WaitForExit(pids.Skip(1).Select(p => (int)p), TimeSpan.FromSeconds(60), Log);
+            Log(string.Create(CultureInfo.InvariantCulture, $"ep_bench: running {binary} on {ranks} rank(s)"));
+        }
+
+        if (options.RunEpBench)
+        {
             epBench = EpBenchRunner.Run(spec, options.Tokens, options.Warmup, options.Iterations, options.EpBenchTimeout, ranks);
             if (epBench.Figures is { } figures)
             {
@@ -107,11 +119,7 @@ internal static class ProcessBench
             }
         }
 
-        var configuration = new LayerConfiguration(options.Layer.Name, options.Layer.ModeText, options.Tokens, spec.HiddenSize, spec.TopK, spec.Experts,
-            spec.ZeroCopy, options.Warmup, options.Iterations);
-        var report = new BenchReport("Ep.Bench", started, device, configuration, null,
-            "not run in a process run (one GPU per rank: the plain NCCL all-to-all below is the baseline)", epBench, engines,
-            new ProcessRun(ranks, join, allToAll, null));
+        BenchReport report = Report(epBench, engines);
         Console.WriteLine(TableWriter.Write(report));
         if (options.JsonPath is { } path)
         {
