@@ -34,7 +34,7 @@ if (processes)
     ranks = group.WorldSize;
     reportingRank = group.Rank;
     problem = MoeProblem.Create(ranks, SampleMoe.MaxTokensPerRank, seed);
-    RankResult mine = RunSteps(group, problem, steps, stepTimes, ref engine);
+    RankResult mine = RunSteps(group, problem, steps, stepTimes, ref engine, reports: true);
     compared = Comparison.CompareRank(mine, group.Rank, new DenseMoe(problem), SampleMoe.Experts / ranks);
 }
 else
@@ -44,7 +44,7 @@ else
     // The first GPU when this machine has one (the Staged engine), else the CPU (the Reference engine).
     EpDevice device = EpDevice.GpuCount > 0 ? EpDevice.Gpu(0) : EpDevice.Cpu;
     string simulatedEngine = "?";
-    RankResult[] results = EpWorld.RunSimulated(ranks, device, group => RunSteps(group, problem, steps, stepTimes, ref simulatedEngine));
+    RankResult[] results = EpWorld.RunSimulated(ranks, device, group => RunSteps(group, problem, steps, stepTimes, ref simulatedEngine, reports: group.Rank == 0));
     engine = simulatedEngine;
     compared = Comparison.Compare(results, new DenseMoe(problem), SampleMoe.Experts);
 }
@@ -69,8 +69,8 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
 Console.WriteLine(passed ? "PASSED" : "FAILED");
 return passed ? 0 : 1;
 
-// One rank's steps; rank 0 records the step times and the engine.
-static RankResult RunSteps(EpGroup group, MoeProblem problem, int steps, double[] stepTimes, ref string engine)
+// One rank's steps; the reporting rank (each process, or rank 0 of simulated ranks) records the step times and the engine.
+static RankResult RunSteps(EpGroup group, MoeProblem problem, int steps, double[] stepTimes, ref string engine, bool reports)
 {
     using var moe = new SampleMoe(group);
     RankResult result = null!;
@@ -78,7 +78,7 @@ static RankResult RunSteps(EpGroup group, MoeProblem problem, int steps, double[
     {
         long start = Stopwatch.GetTimestamp();
         result = EpTrainingStep.Run(moe, problem, group.Rank);
-        if (group.Rank == 0)
+        if (reports)
         {
             stepTimes[step] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             engine = $"{group.EngineKind} ({group.EngineReason})";

@@ -2,14 +2,13 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Ep.Engines.NcclEp;
-using Ep.Interop.Cuda;
-using Ep.Interop.Nccl;
+using Ep.Engines.Staged;
 using Xunit;
 
 namespace Ep.Gpu.Tests.NcclEp;
 
 /// <summary>
-/// The NcclEp engine on one rank (one process, GPU 0, a one-rank NCCL communicator borrowed by the group) against the
+/// The NcclEp engine on one rank (one process, GPU 0, a one-rank NCCL communicator the engine borrows from its group) against the
 /// Reference engine: HT Flat and HT ExpertMajor (every operation, both pass directions), LL ExpertMajor (inference).
 /// Outputs are poisoned before every operation; bad input must never reach NCCL EP (it would abort the process).
 /// </summary>
@@ -26,11 +25,11 @@ public sealed class NcclEpEngineTests
     [NcclEpFact]
     public void Auto_picks_the_nccl_ep_engine_and_says_why()
     {
-        using var world = new OneRankWorld();
-        Assert.Equal(EpEngineKind.NcclEp, world.Group.EngineKind);
-        Assert.StartsWith("NcclEp: ", world.Group.EngineReason, StringComparison.Ordinal);
-        Assert.Contains("NCCL EP 0.1.0", world.Group.EngineReason, StringComparison.Ordinal);
-        TestContext.Current.SendDiagnosticMessage(world.Group.EngineReason);
+        using EpGroup group = OneRankGroup();
+        Assert.Equal(EpEngineKind.NcclEp, group.EngineKind);
+        Assert.StartsWith("NcclEp: ", group.EngineReason, StringComparison.Ordinal);
+        Assert.Contains("NCCL EP 0.1.0", group.EngineReason, StringComparison.Ordinal);
+        TestContext.Current.SendDiagnosticMessage(group.EngineReason);
     }
 
     [NcclEpTheory]
@@ -73,23 +72,23 @@ public sealed class NcclEpEngineTests
         var problem = new StepProblem(spec, ranks: 1, seed: 29, noTokens: false);
         StepRecord reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1)[0][0];
 
-        using var world = new OneRankWorld();
-        using var layer = new EpLayerRuntime(world.Group, spec, source, "ZeroCopyMoe");
-        StepRecord windows = StagedStep.Run(world.Group, layer, problem, steps: 1)[0];
+        using EpGroup group = OneRankGroup();
+        using var layer = new EpLayerRuntime(group, spec, source, "ZeroCopyMoe");
+        StepRecord windows = StagedStep.Run(group, layer, problem, steps: 1)[0];
         StepRecord suspended;
         using (EpZeroCopy.Suspend())
         {
             Assert.False(EpZeroCopy.UsesWindows(spec));
-            suspended = StagedStep.Run(world.Group, layer, problem, steps: 1)[0];
+            suspended = StagedStep.Run(group, layer, problem, steps: 1)[0];
         }
 
         Assert.True(EpZeroCopy.UsesWindows(spec));
         StepAssert.Matches(reference, windows, "ZeroCopy on NCCL EP by window");
         StepAssert.Identical(windows, suspended, "ZeroCopy on NCCL EP, suspended");
 
-        using var tokens = StagedStep.Upload(world.Group.Device, problem.Tokens[0], problem.TokenCounts[0], spec.HiddenSize);
-        using var idx = StagedStep.Upload(world.Group.Device, problem.Idx[0], problem.TokenCounts[0], spec.TopK);
-        using var weights = StagedStep.Upload(world.Group.Device, problem.Weights[0], problem.TokenCounts[0], spec.TopK);
+        using var tokens = StagedStep.Upload(group.Device, problem.Tokens[0], problem.TokenCounts[0], spec.HiddenSize);
+        using var idx = StagedStep.Upload(group.Device, problem.Idx[0], problem.TokenCounts[0], spec.TopK);
+        using var weights = StagedStep.Upload(group.Device, problem.Weights[0], problem.TokenCounts[0], spec.TopK);
         EpDispatchResult d = layer.Dispatch(tokens, idx, weights);
         EpPermutedBatch batch = layer.Permute(d);
         Assert.IsType<SymmetricTensor<BFloat16>>(d.Tokens);
@@ -152,8 +151,8 @@ public sealed class NcclEpEngineTests
         };
 
         var reference = EpWorld.RunSimulated(1, EpDevice.Cpu, run)[0];
-        using var world = new OneRankWorld();
-        var ncclEp = run(world.Group);
+        using EpGroup group = OneRankGroup();
+        var ncclEp = run(group);
 
         Assert.Equal(reference, ncclEp);
     }
@@ -163,9 +162,9 @@ public sealed class NcclEpEngineTests
     {
         (EpLayerSpec spec, string source) = TestLayers.All[nameof(FlatMoe)];
         EpLayerSpec tooManyTokens = spec with { MaxTokensPerRank = 10_000, RecvCapacityPerRank = 0 };
-        using var world = new OneRankWorld(stagedForUnfitLayers: false);
+        using EpGroup group = OneRankGroup(stagedForUnfitLayers: false);
 
-        var error = Assert.Throws<EpConfigurationException>(() => new EpLayerRuntime(world.Group, tooManyTokens, source, "HugeMoe"));
+        var error = Assert.Throws<EpConfigurationException>(() => new EpLayerRuntime(group, tooManyTokens, source, "HugeMoe"));
 
         Assert.Contains("cannot run on NCCL EP", error.Message, StringComparison.Ordinal);
         Assert.Contains("8192", error.Message, StringComparison.Ordinal);
@@ -179,13 +178,13 @@ public sealed class NcclEpEngineTests
         EpLayerSpec tooManyTokens = spec with { MaxTokensPerRank = 10_000, RecvCapacityPerRank = 0 };
         var problem = new StepProblem(spec, ranks: 1, seed: 17, noTokens: false);
         StepRecord reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1)[0][0];
-        using var world = new OneRankWorld();
-        using var fits = new EpLayerRuntime(world.Group, spec, source, "FlatWeightedMoe");
-        using var huge = new EpLayerRuntime(world.Group, tooManyTokens, source, "HugeMoe");
+        using EpGroup group = OneRankGroup();
+        using var fits = new EpLayerRuntime(group, spec, source, "FlatWeightedMoe");
+        using var huge = new EpLayerRuntime(group, tooManyTokens, source, "HugeMoe");
 
-        Assert.Equal((EpEngineKind.NcclEp, EpEngineKind.NcclEp, EpEngineKind.Staged), (world.Group.EngineKind, fits.EngineKind, huge.EngineKind));
-        StepAssert.Matches(reference, StagedStep.Run(world.Group, fits, problem, steps: 1)[0], "NcclEp layer beside a Staged one");
-        StepAssert.Matches(reference, StagedStep.Run(world.Group, huge, problem, steps: 1)[0], "Staged layer in an NcclEp group");
+        Assert.Equal((EpEngineKind.NcclEp, EpEngineKind.NcclEp, EpEngineKind.Staged), (group.EngineKind, fits.EngineKind, huge.EngineKind));
+        StepAssert.Matches(reference, StagedStep.Run(group, fits, problem, steps: 1)[0], "NcclEp layer beside a Staged one");
+        StepAssert.Matches(reference, StagedStep.Run(group, huge, problem, steps: 1)[0], "Staged layer in an NcclEp group");
     }
 
     public static TheoryData<string, string> RefusedLayers() => new()
@@ -217,24 +216,24 @@ public sealed class NcclEpEngineTests
             "HT ExpertMajor 128 local experts" => flat with { Experts = 128, Layout = EpLayout.ExpertMajor },
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown case"),
         };
-        using var world = new OneRankWorld(stagedForUnfitLayers: false);
+        using EpGroup group = OneRankGroup(stagedForUnfitLayers: false);
 
-        var error = Assert.Throws<EpConfigurationException>(() => new EpLayerRuntime(world.Group, spec, source, "RefusedMoe"));
+        var error = Assert.Throws<EpConfigurationException>(() => new EpLayerRuntime(group, spec, source, "RefusedMoe"));
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         TestContext.Current.SendDiagnosticMessage($"{name}: {error.Message}");
         var problem = new StepProblem(flat, ranks: 1, seed: 2, noTokens: false);
-        using var good = new EpLayerRuntime(world.Group, flat, source, "FlatMoe");
-        Assert.NotEmpty(StagedStep.Run(world.Group, good, problem, steps: 1)[0].Rows);
+        using var good = new EpLayerRuntime(group, flat, source, "FlatMoe");
+        Assert.NotEmpty(StagedStep.Run(group, good, problem, steps: 1)[0].Rows);
     }
 
     /// <summary>Symmetric memory: ncclMemAlloc plus a collective window per tensor, zero-filled, released newest first with the engine.</summary>
     [NcclEpFact]
     public void Symmetric_tensors_carry_a_window_and_are_released_with_the_group()
     {
-        using var world = new OneRankWorld();
-        SymmetricTensor<BFloat16> first = world.Group.AllocateSymmetric<BFloat16>(16, 64);
-        SymmetricTensor<float> second = world.Group.AllocateSymmetric<float>(8, 4);
+        using EpGroup group = OneRankGroup();
+        SymmetricTensor<BFloat16> first = group.AllocateSymmetric<BFloat16>(16, 64);
+        SymmetricTensor<float> second = group.AllocateSymmetric<float>(8, 4);
 
         Assert.NotEqual(IntPtr.Zero, first.Window.NativeHandle);
         Assert.NotEqual(first.Window.Id, second.Window.Id);
@@ -267,33 +266,17 @@ public sealed class NcclEpEngineTests
 
     private static StepRecord[] Run(EpLayerSpec spec, string source, StepProblem problem, int steps)
     {
-        using var world = new OneRankWorld();
-        using var layer = new EpLayerRuntime(world.Group, spec, source, "TestMoe");
-        return StagedStep.Run(world.Group, layer, problem, steps);
+        using EpGroup group = OneRankGroup();
+        using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
+        return StagedStep.Run(group, layer, problem, steps);
     }
 
-    /// <summary>A one-rank communicator on GPU 0, borrowed by a group from <see cref="EpGroup.FromCommunicator"/> (Auto engine choice).</summary>
-    private sealed class OneRankWorld : IDisposable
-    {
-        private readonly IntPtr _communicator;
-
-        /// <param name="stagedForUnfitLayers">null: the Auto choice of <see cref="EpGroup.FromCommunicator"/>; else an NcclEp engine built directly with that setting.</param>
-        public OneRankWorld(bool? stagedForUnfitLayers = null)
-        {
-            CudaDevice.Current(0);
-            NcclException.ThrowIfFailed(Nccl.GetUniqueId(out NcclUniqueId id));
-            NcclException.ThrowIfFailed(Nccl.CommInitRank(out _communicator, 1, id, 0));
-            Group = stagedForUnfitLayers is { } staged
-                ? new EpGroup(0, 1, EpDevice.Gpu(0), new NcclEpEngine(_communicator, 0, 1, EpDevice.Gpu(0), staged))
-                : EpGroup.FromCommunicator(_communicator, EpDevice.Gpu(0));
-        }
-
-        public EpGroup Group { get; }
-
-        public void Dispose()
-        {
-            Group.Dispose();
-            NcclException.ThrowIfFailed(Nccl.CommDestroy(_communicator));
-        }
-    }
+    /// <summary>
+    /// A group over a one-rank communicator on GPU 0 (<see cref="NcclSingleRankGroup"/>; the group owns it and the engine
+    /// borrows it, as from <see cref="EpGroup.FromCommunicator"/>).
+    /// </summary>
+    /// <param name="stagedForUnfitLayers">null: the Auto engine choice; else an NcclEp engine built directly with that setting.</param>
+    private static EpGroup OneRankGroup(bool? stagedForUnfitLayers = null) => stagedForUnfitLayers is { } staged
+        ? NcclSingleRankGroup.Create(EpDevice.Gpu(0), communicator => new NcclEpEngine(communicator, 0, 1, EpDevice.Gpu(0), staged))
+        : NcclSingleRankGroup.CreateAuto(EpDevice.Gpu(0));
 }

@@ -10,6 +10,7 @@ namespace Ep.Engines.NcclEp;
 /// fields and window use, each of which NCCL EP asserts (process abort) rather than reports. Shape mistakes throw
 /// <see cref="EpShapeException"/>, other argument mistakes <see cref="ArgumentException"/>, a backward pass on
 /// LowLatency <see cref="NotSupportedException"/> (as <see cref="EpLayerRuntime"/> does); all before any native call.
+/// A call that passes allocates nothing: the tensors are values, and messages are built only for a failure.
 /// </summary>
 internal sealed class NcclEpCallPreconditions
 {
@@ -32,9 +33,8 @@ internal sealed class NcclEpCallPreconditions
     /// <c>ncclEpUpdateHandle</c>: <paramref name="topkIdx"/> int64 [T, K] with T ≤ max_dispatch_tokens_per_rank.
     /// Returns T, the handle's num_tokens that Dispatch and Combine must then use.
     /// </summary>
-    public int RequireUpdateHandle(NcclEpTensorInfo topkIdx, NcclEpLayoutInfoTensors? layoutInfo = null)
+    public int RequireUpdateHandle(in NcclEpTensorInfo topkIdx, NcclEpLayoutInfoTensors? layoutInfo = null)
     {
-        ArgumentNullException.ThrowIfNull(topkIdx);
         RequireNoWindowForLowLatency(topkIdx);
         RequireType(topkIdx, NcclDataType.Int64, "NCCL EP asserts topk_idx is ncclInt64 (cast int32 routing ids to long)");
         RequireDimensions(topkIdx, 2, "NCCL EP asserts topk_idx is 2-D [num_tokens, top_k]");
@@ -58,9 +58,8 @@ internal sealed class NcclEpCallPreconditions
     /// <summary>
     /// <c>ncclEpDispatch</c> on a handle last updated with <paramref name="handleTokens"/> tokens.
     /// </summary>
-    public void RequireDispatch(NcclEpPassDirection direction, int handleTokens, NcclEpDispatchTensors tensors)
+    public void RequireDispatch(NcclEpPassDirection direction, int handleTokens, in NcclEpDispatchTensors tensors)
     {
-        ArgumentNullException.ThrowIfNull(tensors);
         RequireDirection(direction, "Dispatch");
         RequireNoWindowForLowLatency(tensors.Tokens, tensors.TopkWeights, tensors.OutputTokens, tensors.OutputTopkWeights, tensors.OutputTopkIdx, tensors.ExpertCounters);
         RequireTokens(tensors.Tokens, handleTokens);
@@ -114,9 +113,8 @@ internal sealed class NcclEpCallPreconditions
     }
 
     /// <summary><c>ncclEpCombine</c> on a handle last updated with <paramref name="handleTokens"/> tokens.</summary>
-    public void RequireCombine(NcclEpPassDirection direction, int handleTokens, NcclEpCombineTensors tensors)
+    public void RequireCombine(NcclEpPassDirection direction, int handleTokens, in NcclEpCombineTensors tensors)
     {
-        ArgumentNullException.ThrowIfNull(tensors);
         RequireDirection(direction, "Combine");
         RequireNoWindowForLowLatency(tensors.Tokens, tensors.TopkWeights, tensors.OutputTokens, tensors.OutputTopkWeights);
         NcclEpTensorInfo input = tensors.Tokens;
@@ -173,8 +171,11 @@ internal sealed class NcclEpCallPreconditions
     {
         RequireType(tokens, NcclDataType.BFloat16, "NCCL EP v0.1 dispatches bf16 only (asserted)");
         RequireDimensions(tokens, 2, "NCCL EP asserts tokens is 2-D [num_tokens, hidden]");
-        RequireColumns(tokens, _settings.HiddenSize, "HiddenSize",
-            Text($"NCCL EP asserts hidden × 2 ≤ max_token_bytes = {_settings.MaxTokenBytes}"));
+        if (tokens.Columns != _settings.HiddenSize)
+        {
+            RequireColumns(tokens, _settings.HiddenSize, "HiddenSize", Text($"NCCL EP asserts hidden × 2 ≤ max_token_bytes = {_settings.MaxTokenBytes}"));
+        }
+
         RequireTokenCount(tokens);
         RequireRows(tokens, handleTokens, "tokens (the handle's num_tokens)",
             "NCCL EP asserts inputs.tokens.sizes[0] equals the token count of the last UpdateHandle (topk_idx rows)");
@@ -202,8 +203,11 @@ internal sealed class NcclEpCallPreconditions
         RequireType(tensor, NcclDataType.BFloat16, "NCCL EP v0.1 moves bf16 only (asserted)");
         RequireDimensions(tensor, 2, "Ep passes LowLatency's [L, R·maxTok, H] buffer as L × R·maxTok rows");
         RequireColumns(tensor, _settings.HiddenSize, "HiddenSize", "NCCL EP asserts sizes[2] == hidden");
-        RequireRows(tensor, _settings.LowLatencyOutputRows, "local experts × ranks × MaxTokensPerRank",
-            Text($"NCCL EP LowLatency asserts the exact shape [L, R·maxTok, H] = [{_settings.LocalExperts}, {_settings.WorldSize * (long)_settings.MaxDispatchTokensPerRank}, {_settings.HiddenSize}]"));
+        if (tensor.Rows != _settings.LowLatencyOutputRows)
+        {
+            RequireRows(tensor, _settings.LowLatencyOutputRows, "local experts × ranks × MaxTokensPerRank",
+                Text($"NCCL EP LowLatency asserts the exact shape [L, R·maxTok, H] = [{_settings.LocalExperts}, {_settings.WorldSize * (long)_settings.MaxDispatchTokensPerRank}, {_settings.HiddenSize}]"));
+        }
     }
 
     private void RequireAtLeastRecvRows(NcclEpTensorInfo tensor, string meaning, bool requireHidden)
@@ -225,9 +229,10 @@ internal sealed class NcclEpCallPreconditions
     private void RequireLayoutInfo(NcclEpLayoutInfoTensors info)
     {
         NcclDataType? shared = null;
-        foreach (NcclEpTensorInfo? counter in new[] { info.ExpertCounters, info.ExpertOffsets, info.ReceiveTotal })
+        ReadOnlySpan<NcclEpTensorInfo?> counters = [info.ExpertCounters, info.ExpertOffsets, info.ReceiveTotal];
+        foreach (NcclEpTensorInfo? present in counters)
         {
-            if (counter is null)
+            if (present is not { } counter)
             {
                 continue;
             }
@@ -246,14 +251,14 @@ internal sealed class NcclEpCallPreconditions
             RequireDimensions(counter, 1, "NCCL EP asserts layout_info counters are 1-D");
         }
 
-        if (info.ExpertCounters is { } counters)
+        if (info.ExpertCounters is { } expertCounters)
         {
             if (!ExpertMajor)
             {
-                RequireType(counters, NcclDataType.Int32, "NCCL EP asserts HT Flat expert_counters is ncclInt32");
+                RequireType(expertCounters, NcclDataType.Int32, "NCCL EP asserts HT Flat expert_counters is ncclInt32");
             }
 
-            RequireRowsAtLeast(counters, _settings.LocalExperts, "local experts", "NCCL EP asserts sizes[0] ≥ num_local_experts");
+            RequireRowsAtLeast(expertCounters, _settings.LocalExperts, "local experts", "NCCL EP asserts sizes[0] ≥ num_local_experts");
         }
 
         if (info.ExpertOffsets is { } offsets)
@@ -272,16 +277,16 @@ internal sealed class NcclEpCallPreconditions
         }
     }
 
-    private void RequireNoWindowForLowLatency(params NcclEpTensorInfo?[] tensors)
+    private void RequireNoWindowForLowLatency(params ReadOnlySpan<NcclEpTensorInfo?> tensors)
     {
         if (!LowLatency)
         {
             return;
         }
 
-        foreach (NcclEpTensorInfo? tensor in tensors)
+        foreach (NcclEpTensorInfo? present in tensors)
         {
-            if (tensor is { WindowBacked: true })
+            if (present is { WindowBacked: true } tensor)
             {
                 throw new ArgumentException(
                     $"{tensor.Name}: a window-backed (symmetric, zero-copy) tensor was passed to NCCL EP LowLatency, which reads ->data directly and so breaks on window-only tensors; pass it by pointer (zero-copy is HT only).",
@@ -292,16 +297,16 @@ internal sealed class NcclEpCallPreconditions
 
     private void RequireAbsent(NcclEpTensorInfo? tensor, string name, string why)
     {
-        if (tensor is not null)
+        if (tensor is { } present)
         {
-            throw new ArgumentException($"{name}: expected null for {Mode}, got a {tensor.ShapeText} tensor; {why}.", name);
+            throw new ArgumentException($"{name}: expected null for {Mode}, got a {present.ShapeText} tensor; {why}.", name);
         }
     }
 
     private NcclEpTensorInfo RequirePresent(NcclEpTensorInfo? tensor, string name, string why) =>
         tensor ?? throw new ArgumentException($"{name}: expected a tensor for {Mode}, got null; {why}.", name);
 
-    private static void RequireType(NcclEpTensorInfo tensor, NcclDataType expected, string why)
+    private static void RequireType(in NcclEpTensorInfo tensor, NcclDataType expected, string why)
     {
         if (tensor.DataType != expected)
         {
@@ -309,7 +314,7 @@ internal sealed class NcclEpCallPreconditions
         }
     }
 
-    private static void RequireDimensions(NcclEpTensorInfo tensor, int dimensions, string why)
+    private static void RequireDimensions(in NcclEpTensorInfo tensor, int dimensions, string why)
     {
         if (tensor.Dimensions != dimensions)
         {
@@ -317,7 +322,7 @@ internal sealed class NcclEpCallPreconditions
         }
     }
 
-    private static void RequireColumns(NcclEpTensorInfo tensor, long columns, string meaning, string why)
+    private static void RequireColumns(in NcclEpTensorInfo tensor, long columns, string meaning, string why)
     {
         if (tensor.Columns != columns)
         {
@@ -325,7 +330,7 @@ internal sealed class NcclEpCallPreconditions
         }
     }
 
-    private static void RequireRows(NcclEpTensorInfo tensor, long rows, string meaning, string why)
+    private static void RequireRows(in NcclEpTensorInfo tensor, long rows, string meaning, string why)
     {
         if (tensor.Rows != rows)
         {
@@ -333,7 +338,7 @@ internal sealed class NcclEpCallPreconditions
         }
     }
 
-    private static void RequireRowsAtLeast(NcclEpTensorInfo tensor, long rows, string meaning, string why)
+    private static void RequireRowsAtLeast(in NcclEpTensorInfo tensor, long rows, string meaning, string why)
     {
         if (tensor.Rows < rows)
         {

@@ -1,7 +1,7 @@
 namespace Ep.Engines.NcclEp;
 
-/// <summary>The tensors of one <c>ncclEpDispatch</c> call; null = the field is passed as NULL.</summary>
-internal sealed record NcclEpDispatchTensors
+/// <summary>The tensors of one <c>ncclEpDispatch</c> call; null = the field is passed as NULL. A value, passed by reference.</summary>
+internal readonly record struct NcclEpDispatchTensors
 {
     /// <summary><c>inputs.tokens</c> bf16 [T, H].</summary>
     public required NcclEpTensorInfo Tokens { get; init; }
@@ -17,8 +17,8 @@ internal sealed record NcclEpDispatchTensors
     public NcclEpTensorInfo? ExpertCounters { get; init; }
 }
 
-/// <summary>The tensors of one <c>ncclEpCombine</c> call; null = the field is passed as NULL.</summary>
-internal sealed record NcclEpCombineTensors
+/// <summary>The tensors of one <c>ncclEpCombine</c> call; null = the field is passed as NULL. A value, passed by reference.</summary>
+internal readonly record struct NcclEpCombineTensors
 {
     /// <summary><c>inputs.tokens</c>: HT [N_slots, H]; LL [L × R·maxTok, H].</summary>
     public required NcclEpTensorInfo Tokens { get; init; }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using Ep.Engines.Staged;
 using Ep.Interop.Cuda;
@@ -24,7 +25,12 @@ internal sealed class NcclEpEngine : IEpEngine
     private readonly GpuCapability _gpu;
     private readonly NcclEpTuning _tuning;
     private readonly bool _stagedForUnfitLayers;
+    private readonly IReadOnlyList<string> _platformProblems;
     private StagedEngine? _staged;
+
+    // Set once HT's run-time compile environment has been resolved and exported in this process (it never needs redoing).
+    private static volatile bool s_jitEnvironmentReady;
+    private static readonly object s_jitGate = new();
 
     /// <summary>Binds to <paramref name="communicator"/> (rank <paramref name="rank"/> of <paramref name="ranks"/>) on <paramref name="device"/>.</summary>
     /// <param name="communicator">The group's communicator; the engine never destroys it.</param>
@@ -54,6 +60,7 @@ internal sealed class NcclEpEngine : IEpEngine
         _device = device;
         _cuda = CudaDevice.Current(device.Ordinal);
         _gpu = new GpuCapability(_cuda.ComputeMajor, _cuda.ComputeMinor, _cuda.MultiprocessorCount);
+        _platformProblems = NcclEpPreconditions.CheckPlatform(_gpu, versions);
         _stream = CudaStreamHandle.Create();
         _symmetric = new NcclSymmetricAllocator(communicator, device);
         Reason = string.Create(CultureInfo.InvariantCulture,
@@ -71,13 +78,15 @@ internal sealed class NcclEpEngine : IEpEngine
     public IEpLayerEngine CreateLayer(EpLayerSpec spec, string kernelSource, string layerName)
     {
         _cuda.MakeCurrent();
-        if (_stagedForUnfitLayers && NcclEpPreconditions.CheckLayer(spec, NcclEpTopology.SingleNode(_ranks), _gpu.MultiprocessorCount, _tuning).Count > 0)
+        NcclEpTopology topology = NcclEpTopology.SingleNode(_ranks);
+        IReadOnlyList<string> layerProblems = NcclEpPreconditions.CheckLayer(spec, topology, _gpu.MultiprocessorCount, _tuning);
+        if (_stagedForUnfitLayers && layerProblems.Count > 0)
         {
             _staged ??= StagedEngine.ForCommunicator(_communicator, _rank, _ranks, _device, ownsCommunicator: false);
             return _staged.CreateLayer(spec, kernelSource, layerName);
         }
 
-        NcclEpGroupSettings settings = NcclEpPreconditions.RequireLayer(spec, layerName, NcclEpTopology.SingleNode(_ranks), _gpu, _versions, _tuning);
+        NcclEpGroupSettings settings = NcclEpPreconditions.RequireLayer(spec, layerName, topology, _gpu, _platformProblems, layerProblems, _tuning);
         if (spec.Algorithm == EpAlgorithm.HighThroughput)
         {
             PrepareJitEnvironment();
@@ -89,19 +98,36 @@ internal sealed class NcclEpEngine : IEpEngine
 
     /// <summary>
     /// NCCL EP HT compiles kernels with nvcc on first use and aborts the process if it cannot: the headers and nvcc
-    /// are found (or derived from EP_NCCL_EP_LIBRARY) and exported to the C environment first, or this throws.
+    /// are found (or derived from EP_NCCL_EP_LIBRARY) and exported to the C environment first, or this throws. Done
+    /// once per process: the exported variables stay (libc <c>setenv</c>), so later HT layers skip the file checks.
     /// </summary>
     internal static void PrepareJitEnvironment()
     {
-        NcclEpJitEnvironment jit = NcclEpJitEnvironment.Resolve(Environment.GetEnvironmentVariable, System.IO.Directory.Exists, System.IO.File.Exists);
-        if (jit.Problem is { } problem)
+        if (s_jitEnvironmentReady)
         {
-            throw new EpConfigurationException("NCCL EP HighThroughput cannot compile its kernels here: " + problem);
+            return;
         }
 
-        foreach ((string name, string value) in jit.VariablesToSet)
+        lock (s_jitGate)
         {
-            Ep.Interop.Libc.NativeEnvironment.SetIfUnset(name, value);
+            if (s_jitEnvironmentReady)
+            {
+                return;
+            }
+
+            // A problem is not remembered: the next HT layer resolves again (and reports its own error).
+            NcclEpJitEnvironment jit = NcclEpJitEnvironment.Resolve(Environment.GetEnvironmentVariable, System.IO.Directory.Exists, System.IO.File.Exists);
+            if (jit.Problem is { } problem)
+            {
+                throw new EpConfigurationException("NCCL EP HighThroughput cannot compile its kernels here: " + problem);
+            }
+
+            foreach ((string name, string value) in jit.VariablesToSet)
+            {
+                Ep.Interop.Libc.NativeEnvironment.SetIfUnset(name, value);
+            }
+
+            s_jitEnvironmentReady = true;
         }
     }
 

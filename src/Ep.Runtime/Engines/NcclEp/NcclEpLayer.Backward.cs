@@ -14,70 +14,35 @@ internal sealed unsafe partial class NcclEpLayer
         Poison(b.GradFlat);
         if (_idle)
         {
-            return b.GradFlat.SliceRows(0, 0);
+            return _views.GradFlat.Rows(0);
         }
 
-        _calls.RequireDispatch(NcclEpPassDirection.Backward, _tokens, new NcclEpDispatchTensors
+        _calls.RequireDispatch(NcclEpPassDirection.Backward, _ncclEpTokens, new NcclEpDispatchTensors
         {
-            Tokens = NcclEpTensorInfo.Of(gradOutput, nameof(gradOutput)),
+            Tokens = _tokens > 0 ? NcclEpTensorInfo.Of(gradOutput, nameof(gradOutput)) : NcclEpTensorInfo.Matrix(nameof(gradOutput), NcclDataType.BFloat16, _ncclEpTokens, Hidden),
             OutputTokens = NcclEpTensorInfo.Of(b.GradFlat, "gradReceived"),
         });
         NcclEpDispatchInputs inputs = NcclEpDispatchInputs.Create();
-        inputs.Tokens = _descriptors.InTokens.Describe(NonNull(gradOutput), [_tokens, Hidden]);
+        inputs.Tokens = _descriptors.InTokens.Describe(NonNull(gradOutput), [_ncclEpTokens, Hidden]);
         NcclEpDispatchOutputs outputs = NcclEpDispatchOutputs.Create();
         outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.GradFlat), [_shape.ReceiveSlots, Hidden]);
         NcclEpDispatchConfig config = NcclEpDispatchConfig.Create(NcclEpPassDirection.Backward);
         NcclException.ThrowIfFailed(NcclEpNative.Dispatch(_handle.DangerousGetHandle(), &inputs, &outputs, null, &config, Stream));
-        return b.GradFlat.SliceRows(0, _shape.ExpertMajor ? _layoutRows : _receivedRows);
+        return _views.GradFlat.Rows(_shape.ExpertMajor ? _local.LayoutRows : _local.ReceivedRows);
     }
 
     /// <summary>dExpertOut = c · dz in the permuted order; dWeights = ⟨dz, expertOut⟩ when the layer applies weights.</summary>
     public EpUnpermuteGradients UnpermuteBackward(EpPermutedBatch batch, DeviceTensor<BFloat16> expertOutput, DeviceTensor<BFloat16> gradCombineInput)
     {
         _device.MakeCurrent();
-        NcclEpLayerBuffers b = _buffers;
-        bool weighted = _spec.ApplyWeightsInCombine;
-        ulong dz = Address(gradCombineInput), output = Address(expertOutput);
-        Poison(b.GradExpertOutput);
-        if (weighted)
-        {
-            Poison(b.GradWeights);
-        }
-
-        if (!_shape.ExpertMajor)
-        {
-            _kernels.PermuteRows(dz, Address(b.PermutedRow), weighted ? Address(b.RecvWeights) : 0, _receivedRows, Address(b.GradExpertOutput));
-            if (weighted)
-            {
-                _kernels.WeightGradsFlat(dz, output, Address(b.PermutedRow), _receivedRows, TopK, Address(b.GradWeights));
-            }
-
-            return new EpUnpermuteGradients(b.GradExpertOutput.SliceRows(0, _layoutRows), weighted ? b.GradWeights.SliceRows(0, _receivedRows) : null);
-        }
-
-        _kernels.ScaleRows(dz, Address(b.RowSource), weighted ? Address(b.RecvWeights) : 0, _layoutRows, Address(b.GradExpertOutput));
-        if (weighted)
-        {
-            _kernels.WeightGradsRows(dz, output, Address(b.RowSource), _layoutRows, Address(b.GradWeights));
-        }
-
-        return new EpUnpermuteGradients(b.GradExpertOutput.SliceRows(0, _layoutRows), weighted ? b.GradWeights.SliceRows(0, _layoutRows) : null);
+        return _local.UnpermuteBackward(expertOutput, gradCombineInput);
     }
 
     /// <summary>Flat: sums each received row's permuted gradients. Expert-major: a copy with padding rows zeroed.</summary>
     public DeviceTensor<BFloat16> PermuteBackward(EpPermutedBatch batch, DeviceTensor<BFloat16> gradPermuted)
     {
         _device.MakeCurrent();
-        NcclEpLayerBuffers b = _buffers;
-        Poison(b.GradReceived);
-        if (!_shape.ExpertMajor)
-        {
-            _kernels.GatherSumRows(Address(gradPermuted), Address(b.PermutedRow), 0, _receivedRows, Address(b.GradReceived));
-            return b.GradReceived.SliceRows(0, _receivedRows);
-        }
-
-        _kernels.ScaleRows(Address(gradPermuted), Address(b.RowSource), 0, _layoutRows, Address(b.GradReceived));
-        return b.GradReceived.SliceRows(0, _layoutRows);
+        return _local.PermuteBackward(gradPermuted);
     }
 
     /// <summary>
@@ -93,15 +58,15 @@ internal sealed unsafe partial class NcclEpLayer
         {
             Clear(b.GradTokens);
             Clear(b.GradTopkWeights);
-            return new EpDispatchGradients(b.GradTokens.SliceRows(0, _tokens), gradReceivedWeights is not null ? b.GradTopkWeights.SliceRows(0, _tokens) : null);
+            return new EpDispatchGradients(_views.GradTokens.Rows(_tokens), gradReceivedWeights is not null ? _views.GradTopkWeights.Rows(_tokens) : null);
         }
 
-        _calls.RequireCombine(NcclEpPassDirection.Backward, _tokens, new NcclEpCombineTensors
+        _calls.RequireCombine(NcclEpPassDirection.Backward, _ncclEpTokens, new NcclEpCombineTensors
         {
             Tokens = NcclEpTensorInfo.Of(b.GradReceived, nameof(gradReceived)),
             TopkWeights = NcclEpTensorInfo.Of(b.GradReceivedWeights, nameof(gradReceivedWeights)),
-            OutputTokens = NcclEpTensorInfo.Of(b.GradTokens.SliceRows(0, _tokens), "gradTokens"),
-            OutputTopkWeights = NcclEpTensorInfo.Of(b.GradTopkWeights.SliceRows(0, _tokens), "gradTopkWeights"),
+            OutputTokens = NcclEpTensorInfo.Of(_views.GradTokens.Rows(_ncclEpTokens), "gradTokens"),
+            OutputTopkWeights = NcclEpTensorInfo.Of(_views.GradTopkWeights.Rows(_ncclEpTokens), "gradTopkWeights"),
         });
         ulong rows = InSlots(gradReceived, b.GradReceived);
         ulong weights = Address(b.ZeroWeights);
@@ -122,10 +87,10 @@ internal sealed unsafe partial class NcclEpLayer
             ? _descriptors.InWeights.Describe(weights, [_shape.ReceiveSlots])
             : _descriptors.InWeights.Describe(weights, [_shape.ReceiveSlots, TopK]);
         NcclEpCombineOutputs outputs = NcclEpCombineOutputs.Create();
-        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.GradTokens), [_tokens, Hidden]);
-        outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.GradTopkWeights), [_tokens, TopK]);
+        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.GradTokens), [_ncclEpTokens, Hidden]);
+        outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.GradTopkWeights), [_ncclEpTokens, TopK]);
         NcclEpCombineConfig config = NcclEpCombineConfig.Create(NcclEpPassDirection.Backward);
         NcclException.ThrowIfFailed(NcclEpNative.Combine(_handle.DangerousGetHandle(), &inputs, &outputs, &config, Stream));
-        return new EpDispatchGradients(b.GradTokens.SliceRows(0, _tokens), gradReceivedWeights is not null ? b.GradTopkWeights.SliceRows(0, _tokens) : null);
+        return new EpDispatchGradients(_views.GradTokens.Rows(_tokens), gradReceivedWeights is not null ? _views.GradTopkWeights.Rows(_tokens) : null);
     }
 }

@@ -7,8 +7,6 @@ namespace Ep.Engines.NcclEp;
 
 internal sealed unsafe partial class NcclEpLayer
 {
-    private const long NoError = long.MaxValue;
-
     /// <summary>
     /// Validates and counts on the device, agrees with every rank (routing and capacity errors are thrown identically
     /// everywhere, before NCCL EP — which aborts on bad ids — is called), then updates the handle and dispatches.
@@ -22,30 +20,38 @@ internal sealed unsafe partial class NcclEpLayer
             throw new EpShapeException(nameof(tokens), "at most rows (MaxTokensPerRank)", _spec.MaxTokensPerRank, tokenCount);
         }
 
+        // NCCL EP is never given T = 0: a rank without tokens hands it one token that names no expert (see NcclEpTokens).
+        int ncclEpTokens = NcclEpTokens(tokenCount);
+
         // Every tensor NCCL EP will see is checked against its asserts before anything runs (they would abort the process).
-        _calls.RequireUpdateHandle(NcclEpTensorInfo.Matrix("topkIdx", NcclDataType.Int64, tokenCount, TopK));
-        _calls.RequireDispatch(NcclEpPassDirection.Forward, tokenCount, new NcclEpDispatchTensors
+        _calls.RequireUpdateHandle(NcclEpTensorInfo.Matrix("topkIdx", NcclDataType.Int64, ncclEpTokens, TopK));
+        _calls.RequireDispatch(NcclEpPassDirection.Forward, ncclEpTokens, new NcclEpDispatchTensors
         {
-            Tokens = NcclEpTensorInfo.Of(tokens, nameof(tokens)),
-            TopkWeights = _shape.LowLatency ? null : NcclEpTensorInfo.Matrix(nameof(topkWeights), NcclDataType.Float32, tokenCount, TopK),
+            Tokens = tokenCount > 0 ? NcclEpTensorInfo.Of(tokens, nameof(tokens)) : NcclEpTensorInfo.Matrix(nameof(tokens), NcclDataType.BFloat16, ncclEpTokens, Hidden),
+            TopkWeights = _shape.LowLatency ? null : NcclEpTensorInfo.Matrix(nameof(topkWeights), NcclDataType.Float32, ncclEpTokens, TopK),
             OutputTokens = SlotsInfo(_buffers.RecvRows, "receivedTokens"),
             OutputTopkWeights = _shape.LowLatency ? null : NcclEpTensorInfo.Of(_buffers.RecvWeights, "receivedWeights"),
             OutputTopkIdx = _shape.ExpertMajor ? null : NcclEpTensorInfo.Of(_buffers.RecvIdx, "receivedIdx"),
             ExpertCounters = _shape.LowLatency ? NcclEpTensorInfo.Of(_buffers.ExpertCounters, "expertCounters") : null,
         });
 
-        StagedRouteSummary mine = Summarize(topkIdx, tokenCount);
-        var plan = new StagedRoutePlan(_spec, NcclRouteSummaryExchange.AllGather(mine, _rank, Ranks, _spec.Experts, _buffers.Summaries,
-            _communicator, _stream));
+        var plan = new StagedRoutePlan(_spec, Summarize(topkIdx, tokenCount));
         plan.ThrowIfInvalid();
 
         // Committed: from here on this step replaces the previous one. LowLatency keeps the topk_idx pointer until
         // Combine and reads the weights there, so both are the layer's own copies.
         _plan = plan;
         _tokens = tokenCount;
+        _ncclEpTokens = ncclEpTokens;
         NcclEpLayerBuffers b = _buffers;
         StagedMemory.Copy(Address(b.SourceIdx), Address(topkIdx), (long)tokenCount * TopK * sizeof(long), _stream);
         StagedMemory.Copy(Address(b.SourceWeights), Address(topkWeights), (long)tokenCount * TopK * sizeof(float), _stream);
+        if (tokenCount == 0)
+        {
+            // The stand-in token: ids −1 (all bits set) and weights 0.
+            StagedMemory.Fill(Address(b.SourceIdx), 0xFFFFFFFFu, 2L * TopK, _stream);
+            StagedMemory.Fill(Address(b.SourceWeights), 0u, TopK, _stream);
+        }
 
         // A step in which no rank sends a row (every rank agrees, from the same plan) needs no exchange: NCCL EP is not
         // called (it launches empty grids, leaving a CUDA error that a later NCCL EP call turns into an abort).
@@ -63,12 +69,12 @@ internal sealed unsafe partial class NcclEpLayer
         }
 
         NcclException.ThrowIfFailed(NcclEpNative.UpdateHandle(_handle.DangerousGetHandle(),
-            _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [tokenCount, TopK]), null, Stream));
+            _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [ncclEpTokens, TopK]), null, Stream));
 
         Poison(b.RecvRows);
         Poison(b.RecvWeights);
         NcclEpDispatchInputs inputs = NcclEpDispatchInputs.Create();
-        inputs.Tokens = _descriptors.InTokens.Describe(NonNull(tokens), [tokenCount, Hidden]);
+        inputs.Tokens = _descriptors.InTokens.Describe(NonNull(tokens), [ncclEpTokens, Hidden]);
         NcclEpDispatchOutputs outputs = NcclEpDispatchOutputs.Create();
         NcclEpLayoutInfo layout = NcclEpLayoutInfo.Create();
         NcclEpLayoutInfo* layoutInfo = null;
@@ -81,7 +87,7 @@ internal sealed unsafe partial class NcclEpLayer
         }
         else
         {
-            inputs.TopkWeights = _descriptors.InWeights.Describe(Address(b.SourceWeights), [tokenCount, TopK]);
+            inputs.TopkWeights = _descriptors.InWeights.Describe(Address(b.SourceWeights), [ncclEpTokens, TopK]);
             outputs.Tokens = DescribeSlots(_descriptors.OutTokens, b.RecvRows);
             if (_shape.ExpertMajor)
             {
@@ -100,6 +106,14 @@ internal sealed unsafe partial class NcclEpLayer
         return LayOutReceived(step, plan);
     }
 
+    /// <summary>
+    /// The token count NCCL EP is given: at least one. With T = 0 its kernels launch empty grids, which leaves a pending
+    /// CUDA error in its runtime that its next LL group creation turns into abort() (CUDA_CHECK(cudaGetLastError()));
+    /// seen with one rank, and across GPUs on a rank with no tokens while others send. A rank without tokens therefore
+    /// hands NCCL EP one token that names no expert: it is sent nowhere, and its combined row is never returned.
+    /// </summary>
+    private static int NcclEpTokens(int tokenCount) => Math.Max(tokenCount, 1);
+
     private static bool IsIdle(StagedRoutePlan plan)
     {
         for (int d = 0; d < plan.Ranks; d++)
@@ -113,28 +127,31 @@ internal sealed unsafe partial class NcclEpLayer
         return true;
     }
 
-    /// <summary>Runs validation and counting on the device and reads the results back (the step's one host wait before NCCL EP).</summary>
-    private StagedRouteSummary Summarize(DeviceTensor<long> topkIdx, int tokenCount)
+    /// <summary>
+    /// Runs validation and counting on the device into the routing record, then gathers every rank's record (the step's
+    /// one host wait before NCCL EP; a bad entry anywhere costs one more round, with its row read on the rank that has it).
+    /// </summary>
+    private StagedRouteSummary[] Summarize(DeviceTensor<long> topkIdx, int tokenCount)
     {
         NcclEpLayerBuffers b = _buffers;
-        ulong idx = Address(topkIdx);
-        _kernels.ValidateRouting(idx, tokenCount, Address(b.Error));
-        _kernels.ScanDestinations(idx, tokenCount, Ranks, _shape.LocalExperts, Address(b.Positions), Address(b.PairPositions), Address(b.Counts));
-        _kernels.CountExperts(idx, tokenCount, _spec.Experts, StagedMemory.Address(b.Counts, 2L * Ranks));
-        int[] counts = StagedMemory.Download<int>(Address(b.Counts), 2 * Ranks + _spec.Experts, _stream);
-        long key = StagedMemory.Download<long>(Address(b.Error), 1, _stream)[0];
-        StagedRoutingError? error = null;
-        if (key != NoError)
+        ulong idx = Address(topkIdx), record = Address(b.RouteRecord), counts = record + StagedRouteRecord.CountsByteOffset;
+        _kernels.ValidateRouting(idx, tokenCount, record);
+        _kernels.ScanDestinations(idx, tokenCount, Ranks, _shape.LocalExperts, Address(b.Positions), Address(b.PairPositions), counts);
+        _kernels.CountExperts(idx, tokenCount, _spec.Experts, counts + 2UL * (ulong)Ranks * sizeof(int));
+        _routedIdx = topkIdx;
+        try
         {
-            long entry = key / 2;
-            int token = (int)(entry / TopK), slot = (int)(entry % TopK);
-            long[] row = StagedMemory.Download<long>(StagedMemory.Address(topkIdx, (long)token * TopK), TopK, _stream);
-            error = new StagedRoutingError(token, slot, row[slot], key % 2 == 0 ? -1 : Array.IndexOf(row, row[slot]));
+            return _routing.Gather(record, _describeRoutingError);
         }
-
-        return new StagedRouteSummary(error, counts.AsSpan(0, Ranks).ToArray(), counts.AsSpan(Ranks, Ranks).ToArray(),
-            counts.AsSpan(2 * Ranks).ToArray());
+        finally
+        {
+            _routedIdx = null;
+        }
     }
+
+    /// <summary>The full routing error behind <paramref name="key"/> in the topkIdx being checked (a cached delegate: no closure per call).</summary>
+    private StagedRoutingError DescribeRoutingError(long key) =>
+        StagedRouteRecord.Describe(_routedIdx ?? throw new InvalidOperationException("No routing is being checked."), key, TopK, _stream);
 
     /// <summary>Flat: m(n, j) for Permute. Expert-major: marks padding rows, and zeroes LowLatency's unused rows (NCCL EP leaves them).</summary>
     private EpDispatchResult LayOutReceived(long step, StagedRoutePlan plan)
@@ -145,8 +162,6 @@ internal sealed unsafe partial class NcclEpLayer
         int rows = plan.RowsReceived(_rank);
         StagedMemory.Upload<int>(offsets, Address(b.ExpertOffsets), _stream);
         StagedMemory.Upload<int>(counts, Address(b.ExpertCounts), _stream);
-        _expertCounts = counts;
-        _expertOffsets = offsets;
         if (!_shape.ExpertMajor)
         {
             layoutRows = 0;
@@ -155,16 +170,14 @@ internal sealed unsafe partial class NcclEpLayer
                 layoutRows += count;
             }
 
-            _receivedRows = rows;
-            _layoutRows = layoutRows;
+            _local.SetStep(rows, layoutRows, counts, offsets);
             _kernels.RankInExpert(Address(b.RecvIdx), rows, _shape.LocalExperts, Address(b.RankInExpert));
             _kernels.FinishRows(Address(b.RecvIdx), Address(b.RankInExpert), Address(b.ExpertOffsets), rows, TopK, Address(b.PermutedRow), 0, 0);
-            return new EpDispatchResult(step, EpLayout.Flat, View(b.RecvRows, rows), b.RecvIdx.SliceRows(0, rows),
-                b.RecvWeights.SliceRows(0, rows), (int[])counts.Clone(), (int[])offsets.Clone(), _tokens);
+            return new EpDispatchResult(step, EpLayout.Flat, _views.RecvRows.Rows(rows), _views.RecvIdx.Rows(rows), _views.RecvWeights.Rows(rows),
+                counts, offsets, _tokens);
         }
 
-        _receivedRows = rows;
-        _layoutRows = layoutRows;
+        _local.SetStep(rows, layoutRows, counts, offsets);
         _kernels.MarkRows(Address(b.ExpertOffsets), Address(b.ExpertCounts), _shape.LocalExperts, layoutRows, Address(b.RowSource));
         if (_shape.LowLatency)
         {
@@ -174,7 +187,7 @@ internal sealed unsafe partial class NcclEpLayer
             StagedMemory.Fill(Address(b.RecvWeights), 0u, layoutRows, _stream);
         }
 
-        return new EpDispatchResult(step, EpLayout.ExpertMajor, View(b.RecvRows, layoutRows), null,
-            b.RecvWeights.SliceRows(0, layoutRows), (int[])counts.Clone(), (int[])offsets.Clone(), _tokens);
+        return new EpDispatchResult(step, EpLayout.ExpertMajor, _views.RecvRows.Rows(layoutRows), null, _views.RecvWeights.Rows(layoutRows),
+            counts, offsets, _tokens);
     }
 }

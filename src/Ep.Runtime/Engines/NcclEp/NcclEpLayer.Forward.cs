@@ -10,33 +10,14 @@ internal sealed unsafe partial class NcclEpLayer
     public EpPermutedBatch Permute(EpDispatchResult dispatched)
     {
         _device.MakeCurrent();
-        NcclEpLayerBuffers b = _buffers;
-        if (_shape.ExpertMajor)
-        {
-            return new EpPermutedBatch(dispatched.Step, dispatched.Tokens, (int[])_expertCounts.Clone(), (int[])_expertOffsets.Clone());
-        }
-
-        Poison(b.Permuted);
-        _kernels.PermuteRows(Address(b.RecvRows), Address(b.PermutedRow), 0, _receivedRows, Address(b.Permuted));
-        return new EpPermutedBatch(dispatched.Step, b.Permuted.SliceRows(0, _layoutRows), (int[])_expertCounts.Clone(), (int[])_expertOffsets.Clone());
+        return _local.Permute(dispatched);
     }
 
     /// <summary>As in the Staged engine: Flat sums a row's expert outputs (weighted when asked); expert-major scales or copies.</summary>
     public DeviceTensor<BFloat16> Unpermute(EpPermutedBatch batch, DeviceTensor<BFloat16> expertOutput)
     {
         _device.MakeCurrent();
-        NcclEpLayerBuffers b = _buffers;
-        Poison(b.Unpermuted);
-        if (!_shape.ExpertMajor)
-        {
-            _kernels.GatherSumRows(Address(expertOutput), Address(b.PermutedRow), _spec.ApplyWeightsInCombine ? Address(b.RecvWeights) : 0,
-                _receivedRows, Address(b.Unpermuted));
-            return View(b.Unpermuted, _receivedRows);
-        }
-
-        bool weighted = _spec.ApplyWeightsInCombine && !_shape.LowLatency;
-        _kernels.ScaleRows(Address(expertOutput), Address(b.RowSource), weighted ? Address(b.RecvWeights) : 0, _layoutRows, Address(b.Unpermuted));
-        return View(b.Unpermuted, _layoutRows);
+        return _local.Unpermute(expertOutput);
     }
 
     /// <summary>NCCL EP's combine: an unweighted sum of each token's rows (HT), or weighted by the source's routing weights (LL).</summary>
@@ -48,29 +29,29 @@ internal sealed unsafe partial class NcclEpLayer
         if (_idle)
         {
             Clear(b.CombineOutput);
-            return b.CombineOutput.SliceRows(0, _tokens);
+            return _views.CombineOutput.Rows(_tokens);
         }
 
         // Zero-copy: the input is read by peers in place from the Unpermute buffer's window; another input is first
         // copied there (a symmetric tensor elsewhere would need NCCL EP's full slot count behind its offset).
-        _calls.RequireCombine(NcclEpPassDirection.Forward, _tokens, new NcclEpCombineTensors
+        _calls.RequireCombine(NcclEpPassDirection.Forward, _ncclEpTokens, new NcclEpCombineTensors
         {
             Tokens = SlotsInfo(b.Unpermuted, nameof(combineInput)),
-            OutputTokens = NcclEpTensorInfo.Of(b.CombineOutput.SliceRows(0, _tokens), "combined"),
-            OutputTopkWeights = _shape.LowLatency ? NcclEpTensorInfo.Matrix("topkWeights", NcclDataType.Float32, _tokens, TopK) : null,
+            OutputTokens = NcclEpTensorInfo.Of(_views.CombineOutput.Rows(_ncclEpTokens), "combined"),
+            OutputTopkWeights = _shape.LowLatency ? NcclEpTensorInfo.Matrix("topkWeights", NcclDataType.Float32, _ncclEpTokens, TopK) : null,
         });
         StageInto(combineInput, b.Unpermuted);
         NcclEpCombineInputs inputs = NcclEpCombineInputs.Create();
         inputs.Tokens = DescribeSlots(_descriptors.InTokens, b.Unpermuted);
         NcclEpCombineOutputs outputs = NcclEpCombineOutputs.Create();
-        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.CombineOutput), [_tokens, Hidden]);
+        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.CombineOutput), [_ncclEpTokens, Hidden]);
         if (_shape.LowLatency)
         {
-            outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.SourceWeights), [_tokens, TopK]);
+            outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.SourceWeights), [_ncclEpTokens, TopK]);
         }
 
         NcclEpCombineConfig config = NcclEpCombineConfig.Create(NcclEpPassDirection.Forward);
         NcclException.ThrowIfFailed(NcclEpNative.Combine(_handle.DangerousGetHandle(), &inputs, &outputs, &config, Stream));
-        return b.CombineOutput.SliceRows(0, _tokens);
+        return _views.CombineOutput.Rows(_tokens);
     }
 }

@@ -15,7 +15,6 @@ namespace Ep.Engines.NcclEp;
 internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
 {
     private readonly EpLayerSpec _spec;
-    private readonly IntPtr _communicator;
     private readonly int _rank;
     private readonly CudaDevice _device;
     private readonly CudaStreamHandle _stream;
@@ -26,31 +25,42 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
     private readonly NcclEpGroupHandle _group;
     private readonly NcclEpHandle _handle;
     private readonly NcclEpCallPreconditions _calls;
+    private readonly NcclRoutingGather _routing;
+    private readonly Func<long, StagedRoutingError> _describeRoutingError;
+    private readonly StagedLocalReorder _local;
+    private readonly ResultViews _views;
+
+    // The topkIdx whose routing is being gathered (set only inside Summarize, for the error description).
+    private DeviceTensor<long>? _routedIdx;
 
     // The current step (set by a Dispatch that passed every check).
     private StagedRoutePlan? _plan;
     private bool _idle;
     private int _tokens;
-    private int _receivedRows;
-    private int _layoutRows;
-    private int[] _expertCounts = [];
-    private int[] _expertOffsets = [];
+    private int _ncclEpTokens;
 
     /// <summary>Collective: creates the layer's NCCL EP group (blocking, on every rank) and its handle.</summary>
     public NcclEpLayer(EpLayerSpec spec, NcclEpGroupSettings settings, IntPtr communicator, int rank, int ranks, CudaDevice device, CudaStreamHandle stream,
         StagedKernels kernels, EpDevice epDevice, Func<int, int, SymmetricTensor<BFloat16>>? symmetric)
     {
         _spec = spec;
-        _communicator = communicator;
         _rank = rank;
         _device = device;
         _stream = stream;
         _kernels = kernels;
-        _shape = NcclEpLayerShape.Of(spec, ranks);
+        _shape = NcclEpLayerShape.Of(settings);
         _calls = new NcclEpCallPreconditions(settings);
+        _describeRoutingError = DescribeRoutingError;
         _buffers = new NcclEpLayerBuffers(spec, _shape, epDevice, spec.ZeroCopy ? symmetric : null);
+        NcclEpLayerBuffers b = _buffers;
+
+        // NCCL EP delivers expert-major rows with one weight each, so its received weights are also the rows' weights.
+        _local = new StagedLocalReorder(spec, kernels, stream, new StagedReorderBuffers(b.RecvRows, b.PermutedRow, b.RecvWeights, b.RowSource,
+            b.RecvWeights, b.Permuted, b.Unpermuted, b.GradExpertOutput, b.GradWeights, b.GradReceived), static () => PoisonOutputs);
+        _views = new ResultViews(b);
         try
         {
+            _routing = new NcclRoutingGather(epDevice, rank, ranks, spec.Experts, stream, () => communicator, markFailed: null);
             _group = NcclEpGroupHandle.Create(communicator, settings.ToGroupConfig());
             NcclEpHandleConfig handleConfig = settings.ToHandleConfig();
             NcclException.ThrowIfFailed(NcclEpNative.InitHandle(out IntPtr handle, _group.Value, NativeLayout, &handleConfig, spec.TopK, null));
@@ -59,6 +69,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         catch
         {
             _group?.Dispose();
+            _routing?.Dispose();
             _buffers.Dispose();
             _descriptors.Dispose();
             throw;
@@ -106,21 +117,12 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
     }
 
     private void Poison<T>(DeviceTensor<T> buffer)
-        where T : unmanaged
-    {
-        if (PoisonOutputs)
-        {
-            StagedMemory.Fill(Address(buffer), 0xFFFFFFFFu, buffer.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() / 4, _stream);
-        }
-    }
+        where T : unmanaged => _local.Poison(buffer);
 
     /// <summary>How <paramref name="buffer"/> goes to NCCL EP (by window or by address), for the call preconditions.</summary>
     private NcclEpTensorInfo SlotsInfo(DeviceTensor<BFloat16> buffer, string name) =>
         NcclEpTensorInfo.Of(buffer, name, asWindow: buffer is SymmetricTensor<BFloat16> && EpZeroCopy.UsesWindows(_spec));
 
-    /// <summary>The first <paramref name="rows"/> rows of <paramref name="buffer"/>, keeping a symmetric buffer's type (ZeroCopy signatures need it).</summary>
-    private static DeviceTensor<T> View<T>(DeviceTensor<T> buffer, int rows)
-        where T : unmanaged => buffer is SymmetricTensor<T> symmetric ? symmetric.SliceRows(0, rows) : buffer.SliceRows(0, rows);
 
     /// <summary>
     /// Describes one of the layer's slot buffers for NCCL EP: by its window when the layer is zero-copy and no
@@ -162,7 +164,20 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         _stream.Synchronize();
         _handle.Dispose();
         _group.Dispose();
+        _routing.Dispose();
         _buffers.Dispose();
         _descriptors.Dispose();
+    }
+
+    /// <summary>Row views of the buffers the transfers' results are read from, reused while their row counts repeat.</summary>
+    private sealed class ResultViews(NcclEpLayerBuffers b)
+    {
+        public StagedRowViews<BFloat16> RecvRows { get; } = new(b.RecvRows);
+        public StagedRowViews<long> RecvIdx { get; } = new(b.RecvIdx);
+        public StagedRowViews<float> RecvWeights { get; } = new(b.RecvWeights);
+        public StagedRowViews<BFloat16> CombineOutput { get; } = new(b.CombineOutput);
+        public StagedRowViews<BFloat16> GradFlat { get; } = new(b.GradFlat);
+        public StagedRowViews<BFloat16> GradTokens { get; } = new(b.GradTokens);
+        public StagedRowViews<float> GradTopkWeights { get; } = new(b.GradTopkWeights);
     }
 }

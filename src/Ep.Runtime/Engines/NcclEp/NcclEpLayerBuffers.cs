@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using Ep.Engines.Staged;
 
 namespace Ep.Engines.NcclEp;
 
@@ -17,12 +18,10 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         int h = spec.HiddenSize, k = spec.TopK, maxTokens = spec.MaxTokensPerRank, ranks = shape.Ranks;
         int slots = shape.ReceiveSlots, permutedRows = shape.PermutedRows;
 
-        // Routing checks before any NCCL EP call, as in the Staged engine (one summary row per rank, gathered).
-        Error = Own(DeviceTensor<long>.Allocate(device, 1));
-        Counts = Own(DeviceTensor<int>.Allocate(device, 2 * ranks + spec.Experts));
+        // Routing checks before any NCCL EP call, as in the Staged engine (one record per rank, gathered).
+        RouteRecord = Own(DeviceTensor<long>.Allocate(device, StagedRouteRecord.Words(ranks, spec.Experts)));
         Positions = Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)));
         PairPositions = Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)));
-        Summaries = Own(DeviceTensor<long>.Allocate(device, checked(ranks * NcclRouteSummaryExchange.Width(ranks, spec.Experts))));
 
         // Source side. LowLatency keeps the topk_idx pointer until Combine and reads the weights in Combine: own copies.
         SourceIdx = Own(DeviceTensor<long>.Allocate(device, maxTokens, k));
@@ -55,11 +54,10 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         GradReceivedWeights = Own(Weights(device, slots, shape.ExpertMajor, k));
     }
 
-    public DeviceTensor<long> Error { get; }
-    public DeviceTensor<int> Counts { get; }
+    /// <summary>The routing record <see cref="NcclRoutingGather"/> gathers: the error key, then [2R + E] counts (see <see cref="StagedRouteRecord"/>).</summary>
+    public DeviceTensor<long> RouteRecord { get; }
     public DeviceTensor<int> Positions { get; }
     public DeviceTensor<int> PairPositions { get; }
-    public DeviceTensor<long> Summaries { get; }
     public DeviceTensor<long> SourceIdx { get; }
     public DeviceTensor<float> SourceWeights { get; }
     public DeviceTensor<BFloat16> CombineOutput { get; }

@@ -80,13 +80,20 @@ internal static class NcclEpPreconditions
     /// <see cref="EpConfigurationException"/> listing every problem.
     /// </summary>
     public static NcclEpGroupSettings RequireLayer(EpLayerSpec spec, string layerName, NcclEpTopology topology, GpuCapability gpu,
-        NcclEpVersions versions, NcclEpTuning? tuning = null)
+        NcclEpVersions versions, NcclEpTuning? tuning = null) =>
+        RequireLayer(spec, layerName, topology, gpu, CheckPlatform(gpu, versions), CheckLayer(spec, topology, gpu.MultiprocessorCount, tuning), tuning);
+
+    /// <summary>
+    /// <see cref="RequireLayer(EpLayerSpec, string, NcclEpTopology, GpuCapability, NcclEpVersions, NcclEpTuning?)"/> with
+    /// the findings already made: <paramref name="platformProblems"/> from <see cref="CheckPlatform"/> (once per engine)
+    /// and <paramref name="layerProblems"/> from <see cref="CheckLayer"/> for this layer (once per layer).
+    /// </summary>
+    public static NcclEpGroupSettings RequireLayer(EpLayerSpec spec, string layerName, NcclEpTopology topology, GpuCapability gpu,
+        IReadOnlyList<string> platformProblems, IReadOnlyList<string> layerProblems, NcclEpTuning? tuning = null)
     {
-        var problems = new List<string>(CheckPlatform(gpu, versions));
-        problems.AddRange(CheckLayer(spec, topology, gpu.MultiprocessorCount, tuning));
-        if (problems.Count > 0)
+        if (platformProblems.Count + layerProblems.Count > 0)
         {
-            throw new EpConfigurationException(Text($"Layer '{layerName}' cannot run on NCCL EP: ") + string.Join(" ", problems));
+            throw new EpConfigurationException(Text($"Layer '{layerName}' cannot run on NCCL EP: ") + string.Join(" ", platformProblems.Concat(layerProblems)));
         }
 
         return NcclEpGroupSettings.Create(spec, topology.WorldSize, gpu.MultiprocessorCount, tuning);

@@ -17,61 +17,26 @@ internal sealed partial class StagedLayer
         _transport.Exchange("CombineBackward", [new StagedTransfer(StagedReceiveBuffer.GradFlat, Address(b.SendRows), RowBytes, _forwardSegments)]);
         if (!_expertMajor)
         {
-            return b.GradFlat.SliceRows(0, _receivedRows);
+            return b.GradFlat.SliceRows(0, _local.ReceivedRows);
         }
 
         Poison(b.GradLayout);
-        _kernels.ExpandRows(Address(b.GradFlat), 0, Address(b.RowSource), Address(b.RowSlot), _layoutRows, Address(b.GradLayout), 0);
-        return b.GradLayout.SliceRows(0, _layoutRows);
+        _kernels.ExpandRows(Address(b.GradFlat), 0, Address(b.RowSource), Address(b.RowSlot), _local.LayoutRows, Address(b.GradLayout), 0);
+        return b.GradLayout.SliceRows(0, _local.LayoutRows);
     }
 
     /// <summary>dExpertOut = c · dz scattered to the permuted rows; dWeights = ⟨dz, expertOut⟩ per (row, slot) when weighted.</summary>
     public EpUnpermuteGradients UnpermuteBackward(EpPermutedBatch batch, DeviceTensor<BFloat16> expertOutput, DeviceTensor<BFloat16> gradCombineInput)
     {
         _device.MakeCurrent();
-        StagedLayerBuffers b = _buffers;
-        bool weighted = _spec.ApplyWeightsInCombine;
-        ulong dz = Address(gradCombineInput), output = Address(expertOutput);
-        Poison(b.GradExpertOutput);
-        if (weighted)
-        {
-            Poison(b.GradWeights);
-        }
-
-        if (!_expertMajor)
-        {
-            _kernels.PermuteRows(dz, Address(b.PermutedRow), weighted ? Address(b.RecvWeights) : 0, _receivedRows, Address(b.GradExpertOutput));
-            if (weighted)
-            {
-                _kernels.WeightGradsFlat(dz, output, Address(b.PermutedRow), _receivedRows, TopK, Address(b.GradWeights));
-            }
-
-            return new EpUnpermuteGradients(b.GradExpertOutput.SliceRows(0, _layoutRows), weighted ? b.GradWeights.SliceRows(0, _receivedRows) : null);
-        }
-
-        _kernels.ScaleRows(dz, Address(b.RowSource), weighted ? Address(b.LayoutWeights) : 0, _layoutRows, Address(b.GradExpertOutput));
-        if (weighted)
-        {
-            _kernels.WeightGradsRows(dz, output, Address(b.RowSource), _layoutRows, Address(b.GradWeights));
-        }
-
-        return new EpUnpermuteGradients(b.GradExpertOutput.SliceRows(0, _layoutRows), weighted ? b.GradWeights.SliceRows(0, _layoutRows) : null);
+        return _local.UnpermuteBackward(expertOutput, gradCombineInput);
     }
 
     /// <summary>Flat: sums each received row's permuted gradients. ExpertMajor: a copy with padding rows zeroed.</summary>
     public DeviceTensor<BFloat16> PermuteBackward(EpPermutedBatch batch, DeviceTensor<BFloat16> gradPermuted)
     {
         _device.MakeCurrent();
-        StagedLayerBuffers b = _buffers;
-        Poison(b.GradReceived);
-        if (!_expertMajor)
-        {
-            _kernels.GatherSumRows(Address(gradPermuted), Address(b.PermutedRow), 0, _receivedRows, Address(b.GradReceived));
-            return b.GradReceived.SliceRows(0, _receivedRows);
-        }
-
-        _kernels.ScaleRows(Address(gradPermuted), Address(b.RowSource), 0, _layoutRows, Address(b.GradReceived));
-        return b.GradReceived.SliceRows(0, _layoutRows);
+        return _local.PermuteBackward(gradPermuted);
     }
 
     /// <summary>Returns received-row gradients (and weight gradients) to their source ranks, which sum them per token.</summary>
@@ -92,7 +57,7 @@ internal sealed partial class StagedLayer
         {
             Poison(b.PairRows);
             Poison(b.PairWeights);
-            _kernels.RowsToPairs(units, unitWeights, Address(b.RowSource), Address(b.RowSlot), Address(b.PairStart), _layoutRows,
+            _kernels.RowsToPairs(units, unitWeights, Address(b.RowSource), Address(b.RowSlot), Address(b.PairStart), _local.LayoutRows,
                 Address(b.PairRows), withWeights ? Address(b.PairWeights) : 0);
             units = Address(b.PairRows);
             unitWeights = Address(b.PairWeights);

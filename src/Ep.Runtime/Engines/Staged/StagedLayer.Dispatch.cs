@@ -64,12 +64,7 @@ internal sealed partial class StagedLayer
     }
 
     /// <summary>The full routing error behind <paramref name="key"/>: the id found, and for a repeat the slot that named it first.</summary>
-    private StagedRoutingError DescribeRoutingError(DeviceTensor<long> topkIdx, long key)
-    {
-        (int token, int slot, bool repeat) = StagedRouteRecord.Decode(key, TopK);
-        long[] row = StagedMemory.Download<long>(StagedMemory.Address(topkIdx, (long)token * TopK), TopK, _stream);
-        return new StagedRoutingError(token, slot, row[slot], repeat ? Array.IndexOf(row, row[slot]) : -1);
-    }
+    private StagedRoutingError DescribeRoutingError(DeviceTensor<long> topkIdx, long key) => StagedRouteRecord.Describe(topkIdx, key, TopK, _stream);
 
     private void UploadSendOffsets(StagedRoutePlan plan)
     {
@@ -99,17 +94,14 @@ internal sealed partial class StagedLayer
             }
         }
 
-        _receivedRows = rows;
-        _layoutRows = layoutRows;
-        _expertCounts = counts;
-        _expertOffsets = offsets;
+        _local.SetStep(rows, layoutRows, counts, offsets);
         StagedMemory.Upload<int>(offsets, Address(b.ExpertOffsets), _stream);
         _kernels.RankInExpert(Address(b.RecvIdx), rows, _localExperts, Address(b.RankInExpert));
         if (!_expertMajor)
         {
             _kernels.FinishRows(Address(b.RecvIdx), Address(b.RankInExpert), Address(b.ExpertOffsets), rows, TopK, Address(b.PermutedRow), 0, 0);
             return new EpDispatchResult(step, EpLayout.Flat, b.RecvRows.SliceRows(0, rows), b.RecvIdx.SliceRows(0, rows),
-                b.RecvWeights.SliceRows(0, rows), (int[])counts.Clone(), (int[])offsets.Clone(), _tokens);
+                b.RecvWeights.SliceRows(0, rows), counts, offsets, _tokens);
         }
 
         _kernels.ScanPairs(Address(b.RecvIdx), rows, Address(b.PairStart));
@@ -121,6 +113,6 @@ internal sealed partial class StagedLayer
         _kernels.ExpandRows(Address(b.RecvRows), Address(b.RecvWeights), Address(b.RowSource), Address(b.RowSlot), layoutRows,
             Address(b.LayoutRows), Address(b.LayoutWeights));
         return new EpDispatchResult(step, EpLayout.ExpertMajor, b.LayoutRows.SliceRows(0, layoutRows), null,
-            b.LayoutWeights.SliceRows(0, layoutRows), (int[])counts.Clone(), (int[])offsets.Clone(), _tokens);
+            b.LayoutWeights.SliceRows(0, layoutRows), counts, offsets, _tokens);
     }
 }

@@ -6,15 +6,7 @@ internal sealed partial class StagedLayer
     public EpPermutedBatch Permute(EpDispatchResult dispatched)
     {
         _device.MakeCurrent();
-        if (_expertMajor)
-        {
-            return new EpPermutedBatch(dispatched.Step, dispatched.Tokens, (int[])_expertCounts.Clone(), (int[])_expertOffsets.Clone());
-        }
-
-        StagedLayerBuffers b = _buffers;
-        Poison(b.Permuted);
-        _kernels.PermuteRows(Address(b.RecvRows), Address(b.PermutedRow), 0, _receivedRows, Address(b.Permuted));
-        return new EpPermutedBatch(dispatched.Step, b.Permuted.SliceRows(0, _layoutRows), (int[])_expertCounts.Clone(), (int[])_expertOffsets.Clone());
+        return _local.Permute(dispatched);
     }
 
     /// <summary>
@@ -24,18 +16,7 @@ internal sealed partial class StagedLayer
     public DeviceTensor<BFloat16> Unpermute(EpPermutedBatch batch, DeviceTensor<BFloat16> expertOutput)
     {
         _device.MakeCurrent();
-        StagedLayerBuffers b = _buffers;
-        Poison(b.Unpermuted);
-        if (!_expertMajor)
-        {
-            _kernels.GatherSumRows(Address(expertOutput), Address(b.PermutedRow), _spec.ApplyWeightsInCombine ? Address(b.RecvWeights) : 0,
-                _receivedRows, Address(b.Unpermuted));
-            return View(b.Unpermuted, _receivedRows);
-        }
-
-        bool weighted = _spec.ApplyWeightsInCombine && !_lowLatency;
-        _kernels.ScaleRows(Address(expertOutput), Address(b.RowSource), weighted ? Address(b.LayoutWeights) : 0, _layoutRows, Address(b.Unpermuted));
-        return View(b.Unpermuted, _layoutRows);
+        return _local.Unpermute(expertOutput);
     }
 
     /// <summary>Returns every received row to its source rank, which sums its token's rows in ascending rank and row.</summary>
@@ -47,7 +28,7 @@ internal sealed partial class StagedLayer
         if (_expertMajor)
         {
             Poison(b.PairRows);
-            _kernels.RowsToPairs(units, 0, Address(b.RowSource), Address(b.RowSlot), Address(b.PairStart), _layoutRows, Address(b.PairRows), 0);
+            _kernels.RowsToPairs(units, 0, Address(b.RowSource), Address(b.RowSlot), Address(b.PairStart), _local.LayoutRows, Address(b.PairRows), 0);
             units = Address(b.PairRows);
         }
 

@@ -26,15 +26,12 @@ internal sealed partial class StagedLayer : IEpLayerEngine
     private readonly int _localExperts;
     private readonly bool _expertMajor;
     private readonly bool _lowLatency;
+    private readonly StagedLocalReorder _local;
 
     // The current step (set by a Dispatch that passed every check).
     private StagedRoutePlan? _plan;
     private int _generation;
     private int _tokens;
-    private int _receivedRows;
-    private int _layoutRows;
-    private int[] _expertCounts = [];
-    private int[] _expertOffsets = [];
     private StagedPeerSegment[] _forwardSegments = [];
     private StagedPeerSegment[] _returnSegments = [];
 
@@ -52,6 +49,9 @@ internal sealed partial class StagedLayer : IEpLayerEngine
         _lowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
         _expertMajor = _lowLatency || spec.Layout == EpLayout.ExpertMajor;
         _buffers = new StagedLayerBuffers(spec, ranks, epDevice, symmetric);
+        StagedLayerBuffers b = _buffers;
+        _local = new StagedLocalReorder(spec, kernels, stream, new StagedReorderBuffers(b.RecvRows, b.PermutedRow, b.RecvWeights, b.RowSource,
+            b.LayoutWeights, b.Permuted, b.Unpermuted, b.GradExpertOutput, b.GradWeights, b.GradReceived), static () => PoisonOutputs);
         try
         {
             _transport = transport.Connect(spec, _buffers);
@@ -89,17 +89,7 @@ internal sealed partial class StagedLayer : IEpLayerEngine
 
     /// <summary>Fills <paramref name="buffer"/> with all-ones words (NaN in bf16 and fp32, −1 in int) when poisoning is on.</summary>
     private void Poison<T>(DeviceTensor<T> buffer)
-        where T : unmanaged
-    {
-        if (PoisonOutputs)
-        {
-            StagedMemory.Fill(Address(buffer), 0xFFFFFFFFu, buffer.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() / 4, _stream);
-        }
-    }
-
-    /// <summary>The first <paramref name="rows"/> rows of <paramref name="buffer"/>, keeping a symmetric buffer's type.</summary>
-    private static DeviceTensor<T> View<T>(DeviceTensor<T> buffer, int rows)
-        where T : unmanaged => buffer is SymmetricTensor<T> symmetric ? symmetric.SliceRows(0, rows) : buffer.SliceRows(0, rows);
+        where T : unmanaged => _local.Poison(buffer);
 
     /// <summary>The transfer that returns received units (from <paramref name="units"/>) to their source ranks' <paramref name="target"/>.</summary>
     private StagedTransfer Return(StagedReceiveBuffer target, ulong units, long unitBytes) => new(target, units, unitBytes, _returnSegments);

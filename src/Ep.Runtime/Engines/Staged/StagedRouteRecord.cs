@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.InteropServices;
+using Ep.Interop.Cuda;
 
 namespace Ep.Engines.Staged;
 
@@ -34,6 +35,17 @@ internal static class StagedRouteRecord
     {
         long entry = key / 2;
         return ((int)(entry / topK), (int)(entry % topK), key % 2 != 0);
+    }
+
+    /// <summary>
+    /// The full routing error behind <paramref name="key"/>: reads the bad row of <paramref name="topkIdx"/> (one host
+    /// wait) for the id found and, for a repeat, the slot that named it first.
+    /// </summary>
+    public static StagedRoutingError Describe(DeviceTensor<long> topkIdx, long key, int topK, CudaStreamHandle stream)
+    {
+        (int token, int slot, bool repeat) = Decode(key, topK);
+        long[] row = StagedMemory.Download<long>(StagedMemory.Address(topkIdx, (long)token * topK), topK, stream);
+        return new StagedRoutingError(token, slot, row[slot], repeat ? Array.IndexOf(row, row[slot]) : -1);
     }
 
     private static int CountEntries(int ranks, int experts) => 2 * ranks + experts;

@@ -82,6 +82,9 @@ internal sealed class NcclStagedTransport : IStagedTransport
 
     public void NoteFailure(Exception error) => _communicator.MarkFailed();
 
+    /// <summary>Records that communication may be half-done (a failed NCCL call), so that disposal aborts instead of waiting.</summary>
+    public void MarkFailed() => _communicator.MarkFailed();
+
     /// <summary>After a failure: aborts an owned communicator, so that freeing memory a stuck transfer names does not wait.</summary>
     public void AbortIfFailed() => _communicator.AbortIfFailed();
 

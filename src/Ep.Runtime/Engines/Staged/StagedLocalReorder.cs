@@ -1,0 +1,182 @@
+using System;
+using Ep.Interop.Cuda;
+
+namespace Ep.Engines.Staged;
+
+/// <summary>
+/// The buffers the local reorderings read and write on one rank, allocated by the layer that owns them.
+/// </summary>
+/// <param name="ReceivedRows">The Flat received rows [N, H] Permute reads.</param>
+/// <param name="PermutedRow">[N × K] m(n, j), the permuted row of each received (row, slot) (Flat).</param>
+/// <param name="ReceivedWeights">Flat routing weights [N, K] of the received rows.</param>
+/// <param name="RowSource">[M] the received row behind each expert-major row, −1 for padding (expert-major).</param>
+/// <param name="RowWeights">[M] the routing weight of each expert-major row.</param>
+/// <param name="Permuted">Flat Permute's result.</param>
+/// <param name="Unpermuted">Unpermute's result (symmetric memory for ZeroCopy layers).</param>
+/// <param name="GradExpertOutput">UnpermuteBackward's expert-output gradient.</param>
+/// <param name="GradWeights">UnpermuteBackward's weight gradient.</param>
+/// <param name="GradReceived">PermuteBackward's result.</param>
+internal sealed record StagedReorderBuffers(
+    DeviceTensor<BFloat16> ReceivedRows,
+    DeviceTensor<int> PermutedRow,
+    DeviceTensor<float> ReceivedWeights,
+    DeviceTensor<int> RowSource,
+    DeviceTensor<float> RowWeights,
+    DeviceTensor<BFloat16> Permuted,
+    DeviceTensor<BFloat16> Unpermuted,
+    DeviceTensor<BFloat16> GradExpertOutput,
+    DeviceTensor<float> GradWeights,
+    DeviceTensor<BFloat16> GradReceived);
+
+/// <summary>
+/// The local reorderings of docs/semantics.md — Permute, Unpermute, UnpermuteBackward, PermuteBackward — as kernel
+/// launches on one rank's stream, shared by the Staged and NcclEp layers (only the exchanges differ between them).
+/// Holds the step's received layout (rows, counts, offsets) that Dispatch set, and the layer's poisoning test hook.
+/// </summary>
+internal sealed class StagedLocalReorder
+{
+    private readonly EpLayerSpec _spec;
+    private readonly StagedKernels _kernels;
+    private readonly CudaStreamHandle _stream;
+    private readonly StagedReorderBuffers _b;
+    private readonly Func<bool> _poisonOutputs;
+    private readonly bool _expertMajor;
+    private readonly bool _lowLatency;
+    private readonly StagedRowViews<BFloat16> _permuted;
+    private readonly StagedRowViews<BFloat16> _unpermuted;
+    private readonly StagedRowViews<BFloat16> _gradExpertOutput;
+    private readonly StagedRowViews<float> _gradWeights;
+    private readonly StagedRowViews<BFloat16> _gradReceived;
+
+    /// <param name="spec">The layer.</param>
+    /// <param name="kernels">The layer's kernels, on the rank's stream.</param>
+    /// <param name="stream">The rank's stream (for fills).</param>
+    /// <param name="buffers">The buffers read and written.</param>
+    /// <param name="poisonOutputs">The owning engine's test hook: whether outputs are filled with NaN before they are written.</param>
+    public StagedLocalReorder(EpLayerSpec spec, StagedKernels kernels, CudaStreamHandle stream, StagedReorderBuffers buffers, Func<bool> poisonOutputs)
+    {
+        _spec = spec;
+        _kernels = kernels;
+        _stream = stream;
+        _b = buffers;
+        _poisonOutputs = poisonOutputs;
+        _lowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
+        _expertMajor = _lowLatency || spec.Layout == EpLayout.ExpertMajor;
+        _permuted = new StagedRowViews<BFloat16>(buffers.Permuted);
+        _unpermuted = new StagedRowViews<BFloat16>(buffers.Unpermuted);
+        _gradExpertOutput = new StagedRowViews<BFloat16>(buffers.GradExpertOutput);
+        _gradWeights = new StagedRowViews<float>(buffers.GradWeights);
+        _gradReceived = new StagedRowViews<BFloat16>(buffers.GradReceived);
+    }
+
+    /// <summary>N, the Flat rows received in the current step.</summary>
+    public int ReceivedRows { get; private set; }
+
+    /// <summary>M, the rows of the expert-major order (Flat: the real pairs; expert-major: including padding).</summary>
+    public int LayoutRows { get; private set; }
+
+    /// <summary>Real rows per local expert in the current step (never changed once set: results share it).</summary>
+    public int[] ExpertCounts { get; private set; } = [];
+
+    /// <summary>First row of each local expert's group in the current step (never changed once set).</summary>
+    public int[] ExpertOffsets { get; private set; } = [];
+
+    /// <summary>Sets the step a Dispatch committed. The arrays are handed to results as they are, so the caller must not change them afterwards.</summary>
+    public void SetStep(int receivedRows, int layoutRows, int[] expertCounts, int[] expertOffsets)
+    {
+        ReceivedRows = receivedRows;
+        LayoutRows = layoutRows;
+        ExpertCounts = expertCounts;
+        ExpertOffsets = expertOffsets;
+    }
+
+    /// <summary>Fills <paramref name="buffer"/> with all-ones words (NaN in bf16 and fp32, −1 in int) when poisoning is on.</summary>
+    public void Poison<T>(DeviceTensor<T> buffer)
+        where T : unmanaged
+    {
+        if (_poisonOutputs())
+        {
+            StagedMemory.Fill(StagedMemory.Address(buffer), 0xFFFFFFFFu, buffer.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() / 4, _stream);
+        }
+    }
+
+    /// <summary>Flat: copies each received row to its experts' groups. Expert-major layouts are already permuted: a view.</summary>
+    public EpPermutedBatch Permute(EpDispatchResult dispatched)
+    {
+        if (_expertMajor)
+        {
+            return new EpPermutedBatch(dispatched.Step, dispatched.Tokens, ExpertCounts, ExpertOffsets);
+        }
+
+        Poison(_b.Permuted);
+        _kernels.PermuteRows(Address(_b.ReceivedRows), Address(_b.PermutedRow), 0, ReceivedRows, Address(_b.Permuted));
+        return new EpPermutedBatch(dispatched.Step, _permuted.Rows(LayoutRows), ExpertCounts, ExpertOffsets);
+    }
+
+    /// <summary>
+    /// Flat: sums each received row's expert outputs (weighted when the layer says so). ExpertMajor: scales each row by
+    /// its weight (or copies it). LowLatency: copies (its Combine applies the weights).
+    /// </summary>
+    public DeviceTensor<BFloat16> Unpermute(DeviceTensor<BFloat16> expertOutput)
+    {
+        Poison(_b.Unpermuted);
+        if (!_expertMajor)
+        {
+            _kernels.GatherSumRows(Address(expertOutput), Address(_b.PermutedRow), _spec.ApplyWeightsInCombine ? Address(_b.ReceivedWeights) : 0,
+                ReceivedRows, Address(_b.Unpermuted));
+            return _unpermuted.Rows(ReceivedRows);
+        }
+
+        bool weighted = _spec.ApplyWeightsInCombine && !_lowLatency;
+        _kernels.ScaleRows(Address(expertOutput), Address(_b.RowSource), weighted ? Address(_b.RowWeights) : 0, LayoutRows, Address(_b.Unpermuted));
+        return _unpermuted.Rows(LayoutRows);
+    }
+
+    /// <summary>dExpertOut = c · dz scattered to the permuted rows; dWeights = ⟨dz, expertOut⟩ per (row, slot) when weighted.</summary>
+    public EpUnpermuteGradients UnpermuteBackward(DeviceTensor<BFloat16> expertOutput, DeviceTensor<BFloat16> gradCombineInput)
+    {
+        bool weighted = _spec.ApplyWeightsInCombine;
+        ulong dz = Address(gradCombineInput), output = Address(expertOutput);
+        Poison(_b.GradExpertOutput);
+        if (weighted)
+        {
+            Poison(_b.GradWeights);
+        }
+
+        if (!_expertMajor)
+        {
+            _kernels.PermuteRows(dz, Address(_b.PermutedRow), weighted ? Address(_b.ReceivedWeights) : 0, ReceivedRows, Address(_b.GradExpertOutput));
+            if (weighted)
+            {
+                _kernels.WeightGradsFlat(dz, output, Address(_b.PermutedRow), ReceivedRows, _spec.TopK, Address(_b.GradWeights));
+            }
+
+            return new EpUnpermuteGradients(_gradExpertOutput.Rows(LayoutRows), weighted ? _gradWeights.Rows(ReceivedRows) : null);
+        }
+
+        _kernels.ScaleRows(dz, Address(_b.RowSource), weighted ? Address(_b.RowWeights) : 0, LayoutRows, Address(_b.GradExpertOutput));
+        if (weighted)
+        {
+            _kernels.WeightGradsRows(dz, output, Address(_b.RowSource), LayoutRows, Address(_b.GradWeights));
+        }
+
+        return new EpUnpermuteGradients(_gradExpertOutput.Rows(LayoutRows), weighted ? _gradWeights.Rows(LayoutRows) : null);
+    }
+
+    /// <summary>Flat: sums each received row's permuted gradients. Expert-major: a copy with padding rows zeroed.</summary>
+    public DeviceTensor<BFloat16> PermuteBackward(DeviceTensor<BFloat16> gradPermuted)
+    {
+        Poison(_b.GradReceived);
+        if (!_expertMajor)
+        {
+            _kernels.GatherSumRows(Address(gradPermuted), Address(_b.PermutedRow), 0, ReceivedRows, Address(_b.GradReceived));
+            return _gradReceived.Rows(ReceivedRows);
+        }
+
+        _kernels.ScaleRows(Address(gradPermuted), Address(_b.RowSource), 0, LayoutRows, Address(_b.GradReceived));
+        return _gradReceived.Rows(LayoutRows);
+    }
+
+    private static ulong Address<T>(DeviceTensor<T>? tensor)
+        where T : unmanaged => StagedMemory.Address(tensor);
+}

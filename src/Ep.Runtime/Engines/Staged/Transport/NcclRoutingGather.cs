@@ -1,0 +1,131 @@
+using System;
+using Ep.Interop.Cuda;
+using Ep.Interop.Nccl;
+
+namespace Ep.Engines.Staged;
+
+/// <summary>
+/// Routing agreement over NCCL for one layer instance, shared by the Staged engine's NCCL transport and the NcclEp
+/// engine: one <c>ncclAllGather</c> of every rank's device <see cref="StagedRouteRecord"/>, then one read-back (the
+/// step's one host wait). Only when some rank's record names a routing error does a second round gather each rank's
+/// error details (every rank sees the same keys, so all of them take it, or none does), so every rank builds the same
+/// summaries and throws the same error.
+/// </summary>
+/// <remarks>Every call is issued on the rank's stream; the device buffers and the host read-back buffer are allocated once.</remarks>
+internal sealed class NcclRoutingGather : IDisposable
+{
+    // A routing error's details, gathered only when some rank has one: token, slot, value, first slot.
+    private const int ErrorWords = 4;
+
+    private readonly int _rank;
+    private readonly int _ranks;
+    private readonly int _experts;
+    private readonly int _recordWords;
+    private readonly CudaStreamHandle _stream;
+    private readonly Func<IntPtr> _communicator;
+    private readonly Action? _markFailed;
+    private readonly DeviceTensor<long> _contribution;
+    private readonly DeviceTensor<long> _gathered;
+
+    /// <param name="device">Where the gather buffers live (the rank's GPU).</param>
+    /// <param name="rank">This rank.</param>
+    /// <param name="ranks">The world size.</param>
+    /// <param name="experts">E, for the record's size.</param>
+    /// <param name="stream">The rank's stream.</param>
+    /// <param name="communicator">The communicator, read at every call (a Staged lease throws once it has ended).</param>
+    /// <param name="markFailed">Called before a failed NCCL call throws (peers may be mid-operation); null when nothing records it.</param>
+    public NcclRoutingGather(EpDevice device, int rank, int ranks, int experts, CudaStreamHandle stream, Func<IntPtr> communicator, Action? markFailed)
+    {
+        _rank = rank;
+        _ranks = ranks;
+        _experts = experts;
+        _recordWords = StagedRouteRecord.Words(ranks, experts);
+        _stream = stream;
+        _communicator = communicator;
+        _markFailed = markFailed;
+        _contribution = DeviceTensor<long>.Allocate(device, ErrorWords);
+        try
+        {
+            _gathered = DeviceTensor<long>.Allocate(device, checked(ranks * Math.Max(_recordWords, ErrorWords)));
+        }
+        catch
+        {
+            _contribution.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Collective: every rank's routing summary, from the record at device address <paramref name="record"/>
+    /// (<see cref="StagedRouteRecord.Words"/> words). <paramref name="describeError"/> turns this rank's error key into
+    /// the full error (it reads the bad row of topkIdx); it is called only when this rank has one.
+    /// </summary>
+    public StagedRouteSummary[] Gather(ulong record, Func<long, StagedRoutingError> describeError)
+    {
+        long[] records = Gather(record, _recordWords);
+        var summaries = new StagedRouteSummary[_ranks];
+        bool anyError = false;
+        for (int r = 0; r < _ranks; r++)
+        {
+            ReadOnlySpan<long> words = records.AsSpan(r * _recordWords, _recordWords);
+            anyError |= StagedRouteRecord.ErrorKey(words) != StagedRouteRecord.NoError;
+            summaries[r] = StagedRouteRecord.Read(words, _ranks, _experts, error: null);
+        }
+
+        // Every rank sees the same keys, so all of them take this second round, or none does.
+        return anyError ? WithErrors(summaries, records, describeError) : summaries;
+    }
+
+    /// <summary>Collective: every rank's host <paramref name="values"/> (at most four words per rank), indexed by rank then word.</summary>
+    public long[] GatherHost(long[] values)
+    {
+        StagedMemory.Upload<long>(values, StagedMemory.Address(_contribution), _stream);
+        return Gather(StagedMemory.Address(_contribution), values.Length);
+    }
+
+    public void Dispose()
+    {
+        _contribution.Dispose();
+        _gathered.Dispose();
+    }
+
+    /// <summary>Second round, only when some rank's key names an error: every rank contributes its error's details (zeros if none).</summary>
+    private StagedRouteSummary[] WithErrors(StagedRouteSummary[] summaries, long[] records, Func<long, StagedRoutingError> describeError)
+    {
+        long myKey = StagedRouteRecord.ErrorKey(records.AsSpan(_rank * _recordWords, _recordWords));
+        var mine = new long[ErrorWords];
+        if (myKey != StagedRouteRecord.NoError)
+        {
+            StagedRoutingError error = describeError(myKey);
+            mine = [error.Token, error.Slot, error.Value, error.FirstSlot];
+        }
+
+        long[] details = GatherHost(mine);
+        for (int r = 0; r < _ranks; r++)
+        {
+            if (StagedRouteRecord.ErrorKey(records.AsSpan(r * _recordWords, _recordWords)) != StagedRouteRecord.NoError)
+            {
+                ReadOnlySpan<long> d = details.AsSpan(r * ErrorWords, ErrorWords);
+                summaries[r] = summaries[r] with { Error = new StagedRoutingError((int)d[0], (int)d[1], d[2], (int)d[3]) };
+            }
+        }
+
+        return summaries;
+    }
+
+    /// <summary>AllGathers <paramref name="words"/> int64 words per rank from device address <paramref name="source"/> and reads them back (one host wait).</summary>
+    private long[] Gather(ulong source, int words)
+    {
+        Check(Nccl.AllGather(source, StagedMemory.Address(_gathered), (nuint)words, NcclDataType.Int64, _communicator(), _stream.DangerousGetHandle()));
+        return StagedMemory.Download<long>(StagedMemory.Address(_gathered), _ranks * words, _stream);
+    }
+
+    private void Check(NcclResult status, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(status))] string call = "")
+    {
+        if (status != NcclResult.Success)
+        {
+            _markFailed?.Invoke();
+            NcclException.ThrowIfFailed(status, call);
+        }
+    }
+}
