@@ -6,9 +6,8 @@
 #   On the device:      bash bench/run-on-device.sh "$OUT"
 #   Carry:              .device  bench/Ep.Bench/bin  .nccl/dist   (the last one only for NCCL EP and ep_bench)
 #
-# NCCL EP: when EP_NCCL_EP_LIBRARY is unset and .nccl/dist (or $NCCL_DIST) holds nccl-lib.tar.xz and nccl-ep.tar.xz,
-# both are unpacked under /tmp/ncclep and EP_NCCL_LIBRARY, EP_NCCL_EP_LIBRARY, NCCL_EP_HOME, NCCL_HOME,
-# LD_LIBRARY_PATH and EP_NCCL_EP_BENCH (test/nccl_ep/ep_bench) point there. Without them the nccl-ep rows and the
+# NCCL EP and .NET: bench/device-env.sh (sourced; shared with run-on-multi-gpu.sh) unpacks .nccl/dist under /tmp/ncclep
+# and points EP_NCCL_EP_LIBRARY, EP_NCCL_LIBRARY, EP_NCCL_EP_BENCH, ... there. Without them the nccl-ep rows and the
 # ep_bench comparison are skipped with the reason, and the Staged engine and the copy baseline still run.
 #
 # Runs (ep_bench's defaults: warm-up 10, 50 timed steps), each under a time limit so that a hang cannot eat the lease:
@@ -25,26 +24,13 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cd "$(dirname "$0")/.."
 
-if [[ -f .device/setup.sh ]]; then source .device/setup.sh; fi
+source bench/device-env.sh run-on-device
 dll=bench/Ep.Bench/bin/Release/net10.0/Ep.Bench.dll
 if [[ ! -f $dll ]]; then
   echo "run-on-device: $dll is missing; build it first (dotnet build bench/Ep.Bench -c Release) and carry bench/Ep.Bench/bin" >&2
   exit 2
 fi
 
-dist=${NCCL_DIST:-.nccl/dist}
-if [[ -z ${EP_NCCL_EP_LIBRARY:-} && -f $dist/nccl-ep.tar.xz && -f $dist/nccl-lib.tar.xz ]]; then
-  mkdir -p /tmp/ncclep
-  tar -C /tmp/ncclep -xJf "$dist/nccl-lib.tar.xz" && tar -C /tmp/ncclep -xJf "$dist/nccl-ep.tar.xz"
-  export EP_NCCL_LIBRARY=/tmp/ncclep/lib/libnccl.so.2 EP_NCCL_EP_LIBRARY=/tmp/ncclep/lib/libnccl_ep.so.0
-  # ep_bench's HT kernels are compiled by NCCL EP at run time too: it needs the same headers and nvcc.
-  export NCCL_EP_HOME=/tmp/ncclep NCCL_HOME=/tmp/ncclep CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
-  export LD_LIBRARY_PATH=/tmp/ncclep/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-  if [[ -x /tmp/ncclep/test/nccl_ep/ep_bench && -z ${EP_NCCL_EP_BENCH:-} ]]; then
-    export EP_NCCL_EP_BENCH=/tmp/ncclep/test/nccl_ep/ep_bench
-  fi
-fi
-echo "run-on-device: nccl_ep=${EP_NCCL_EP_LIBRARY:-none} nccl=${EP_NCCL_LIBRARY:-none} ep_bench=${EP_NCCL_EP_BENCH:-none} mpirun=$(command -v mpirun || echo none)"
 nvidia-smi --query-gpu=name,memory.used,memory.total,clocks.sm,clocks.max.sm --format=csv > "$out/gpu.csv" 2>&1 || true
 
 failures=()

@@ -8,6 +8,7 @@ using Ep.Bench.Kernels;
 using Ep.Bench.Layers;
 using Ep.Bench.Metrics;
 using Ep.Bench.Options;
+using Ep.Bench.Processes;
 using Ep.Bench.Report;
 using Ep.Bench.Routing;
 using Ep.Interop.Cuda;
@@ -16,7 +17,8 @@ namespace Ep.Bench;
 
 /// <summary>
 /// Entry point: parse, run the baselines (copy bandwidth, ep_bench), time each engine, print the table, write the JSON.
-/// With --kernels, times each generated kernel alone instead (exit 1 when that run failed).
+/// With --kernels, times each generated kernel alone instead (exit 1 when that run failed). With --processes (or under a
+/// launcher) this process is one rank of a multi-GPU run (<see cref="ProcessBench"/>); only rank 0 reports.
 /// Exit codes: 0 every engine ran or was skipped for a reason; 1 an engine failed, or an engine named with --engine could
 /// not run; 2 the command line is wrong.
 /// </summary>
@@ -40,6 +42,27 @@ internal static class Program
             Console.Error.WriteLine();
             Console.Error.WriteLine(BenchCommandLine.Usage);
             return 2;
+        }
+
+        if (options.Processes)
+        {
+            try
+            {
+                return ProcessBench.Run(options);
+            }
+            catch (Exception e) when (e is EpConfigurationException or EpBootstrapException or Interop.EpNativeLibraryException)
+            {
+                // The launch itself is wrong (variables, rendezvous, libraries): nothing was measured.
+                Console.Error.WriteLine("Ep.Bench: cannot join the process run: " + e.Message);
+                return 1;
+            }
+#pragma warning disable CA1031 // A rank that fails outside an engine (the baseline, a gather) says so and exits 1; ep-run then stops the others.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Console.Error.WriteLine("Ep.Bench: this rank failed: " + e);
+                return 1;
+            }
         }
 
         if (options.Kernels)

@@ -121,7 +121,8 @@ internal static class EngineRunner
         return (results.Select(r => r.Item1).ToArray(), results[0].Item2, gpu ? after - before : null);
     }
 
-    private static List<OperationResult> Rows(RankSamples[] samples, long[] bytes, EpAlgorithm algorithm, EpBenchFigures? epBench)
+    /// <summary>The table rows of every rank's samples, pooled; <paramref name="bytes"/> by rank; ep_bench's figures when given.</summary>
+    internal static List<OperationResult> Rows(RankSamples[] samples, long[] bytes, EpAlgorithm algorithm, EpBenchFigures? epBench)
     {
         double bytesPerRank = bytes.Average(), allBytes = bytes.Sum();
         var rows = new List<OperationResult>();

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using Ep.Bench.Engines;
 using Ep.Bench.Layers;
+using Ep.Bootstrap;
 
 namespace Ep.Bench.Options;
 
@@ -14,7 +15,8 @@ internal static class BenchCommandLine
     public static string Usage =>
         $"""
         Usage: Ep.Bench [--layer NAME] [--engine LIST] [--ranks N] [--tokens N] [--warmup N] [--iters N]
-                        [--json PATH] [--kernels] [--cuda-graph] [--no-ep-bench] [--ep-bench-timeout S] [--list-layers] [--help]
+                        [--json PATH] [--kernels] [--cuda-graph] [--processes] [--no-ep-bench] [--ep-bench-timeout S]
+                        [--list-layers] [--help]
 
           --layer NAME          configuration to run (default {BenchLayers.DefaultName}); one of {BenchLayers.Names}
           --engine LIST         comma-separated: staged, nccl-ep, reference, or all (default: all = staged and nccl-ep,
@@ -28,19 +30,31 @@ internal static class BenchCommandLine
           --kernels             time each generated kernel alone (one rank, ep_bench routing) against the
                                 same-run copy bandwidth, with registers, shared memory and occupancy
           --cuda-graph          time captured CUDA-graph replays where the engine allows it; prints why it does not
+          --processes           one process per GPU, started by a launcher (ep-run -n N -- dotnet Ep.Bench.dll ...):
+                                each rank joins with EpGroup.FromEnvironment, every engine is forced in turn on
+                                that communicator, a plain NCCL all-to-all is timed beside it, rank 0 gathers
+                                every rank's samples and alone prints the table and writes the JSON; chosen
+                                automatically when a launcher's rank variable (EP_RANK, OMPI_COMM_WORLD_RANK,
+                                SLURM_PROCID) is set
           --no-ep-bench         do not run NCCL EP's ep_bench even when EP_NCCL_EP_BENCH names it
           --ep-bench-timeout S  stop ep_bench after S seconds (default {BenchOptions.DefaultEpBenchTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)})
           --list-layers         print the configurations and exit
 
         Environment: EP_NCCL_EP_LIBRARY / EP_NCCL_LIBRARY (the nccl-ep engine), EP_NCCL_EP_BENCH (path of NCCL EP's
-        ep_bench, run with mpirun -np 1 for the same configuration), EP_KERNEL_CACHE_DIR. See bench/README.md.
+        ep_bench, run with mpirun -np N for the same configuration), EP_KERNEL_CACHE_DIR. See bench/README.md.
         """;
 
     /// <summary>The options, or null when help or the layer list was asked for (<paramref name="listLayers"/> says which).</summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="listLayers">Set when <c>--list-layers</c> was asked for.</param>
+    /// <param name="environment">Variable lookup for the launcher check (process mode is automatic under a launcher); null:
+    /// this process's environment.</param>
     /// <exception cref="BenchUsageException">The command line is wrong; the message says how.</exception>
-    public static BenchOptions? Parse(IReadOnlyList<string> args, out bool listLayers)
+    public static BenchOptions? Parse(IReadOnlyList<string> args, out bool listLayers, Func<string, string?>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(args);
+        bool processes = EpLaunchEnvironment.IsLaunched(environment ?? Environment.GetEnvironmentVariable);
+        bool ranksGiven = false;
         listLayers = false;
         string layerName = BenchLayers.DefaultName;
         string? engines = null;
@@ -69,6 +83,10 @@ internal static class BenchCommandLine
                     break;
                 case "--ranks":
                     ranks = Integer(arg, Value(args, ref i), 1, EpWorld.MaxSimulatedRanks);
+                    ranksGiven = true;
+                    break;
+                case "--processes":
+                    processes = true;
                     break;
                 case "--tokens":
                     tokens = Integer(arg, Value(args, ref i), 1, int.MaxValue);
@@ -108,8 +126,14 @@ internal static class BenchCommandLine
             throw new BenchUsageException("--kernels times the kernels of one rank (the exchange between ranks is not a kernel); drop --ranks or use --ranks 1.");
         }
 
+        if (processes)
+        {
+            ValidateProcesses(engineList, ranksGiven, kernels);
+        }
+
         return new BenchOptions
         {
+            Processes = processes,
             Layer = layer,
             Engines = engineList,
             EnginesRequested = requested,
@@ -175,6 +199,24 @@ internal static class BenchCommandLine
         {
             throw new BenchUsageException(
                 $"--engine reference runs on the CPU and is far too slow for --layer {layer.Name}; use --layer small-ht or small-ll with it.");
+        }
+    }
+
+    private static void ValidateProcesses(IReadOnlyList<BenchEngine> engines, bool ranksGiven, bool kernels)
+    {
+        if (ranksGiven)
+        {
+            throw new BenchUsageException("--ranks simulates ranks in one process; with --processes (or under a launcher) the launcher's process count is the rank count: ep-run -n N -- dotnet Ep.Bench.dll --processes ...");
+        }
+
+        if (kernels)
+        {
+            throw new BenchUsageException("--kernels times one rank's kernels in one process; run it without --processes and outside a launcher.");
+        }
+
+        if (engines.Contains(BenchEngine.Reference))
+        {
+            throw new BenchUsageException("--engine reference runs on the CPU in one process; with --processes use staged and/or nccl-ep.");
         }
     }
 

@@ -50,6 +50,12 @@ internal sealed record BenchOptions
     /// <summary>Whether to run NCCL EP's ep_bench when EP_NCCL_EP_BENCH names it.</summary>
     public bool RunEpBench { get; init; } = true;
 
+    /// <summary>
+    /// One process per GPU (<c>--processes</c>, or started by a launcher: ep-run, mpirun, Slurm): each rank joins with
+    /// <c>EpGroup.FromEnvironment</c>, rank 0 gathers and reports. Otherwise ranks are simulated in this process.
+    /// </summary>
+    public bool Processes { get; init; }
+
     /// <summary>Limit for the ep_bench run.</summary>
     public TimeSpan EpBenchTimeout { get; init; } = DefaultEpBenchTimeout;
 }

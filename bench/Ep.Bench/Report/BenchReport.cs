@@ -15,6 +15,10 @@ namespace Ep.Bench.Report;
 /// <param name="EpBenchGigabytesPerSecond">ep_bench's figure for the same operation and configuration (one rank), when it ran.</param>
 /// <param name="RatioToEpBench">GigabytesPerSecond / EpBenchGigabytesPerSecond.</param>
 /// <param name="AllocatedBytes">Managed bytes the calling thread allocated per call in the host pass, after warm-up (all ranks pooled); null for spans.</param>
+/// <param name="RankGigabytesPerSecond">Process runs: each rank's bytes over its own median device time, min / median / max over ranks
+/// (then <paramref name="GigabytesPerSecond"/> is that median).</param>
+/// <param name="RatioToAllToAll">Process runs: the plain NCCL all-to-all's median time ÷ this operation's, per rank, median over ranks
+/// (for HT the ratio of GB/s, both counted with the HT formula); null for local operations.</param>
 internal sealed record OperationResult(
     string Operation,
     SampleSummary? DeviceMicroseconds,
@@ -24,7 +28,9 @@ internal sealed record OperationResult(
     double? AllRanksGigabytesPerSecond,
     double? EpBenchGigabytesPerSecond,
     double? RatioToEpBench,
-    SampleSummary? AllocatedBytes = null);
+    SampleSummary? AllocatedBytes = null,
+    Processes.RankSpread? RankGigabytesPerSecond = null,
+    double? RatioToAllToAll = null);
 
 /// <summary>One engine's outcome.</summary>
 /// <param name="Engine">staged, nccl-ep or reference.</param>
@@ -50,4 +56,20 @@ internal sealed record BenchReport(
     CopyBaseline? CopyBaseline,
     string? CopyBaselineProblem,
     EpBenchResult? EpBench,
-    IReadOnlyList<EngineResult> Engines);
+    IReadOnlyList<EngineResult> Engines,
+    ProcessRun? Processes = null);
+
+/// <summary>What a process run (<c>--processes</c>, one process per GPU under ep-run) adds to the report.</summary>
+/// <param name="Ranks">Processes (one GPU each).</param>
+/// <param name="Join">How the ranks joined: the launch description and the engine <c>EpGroup.FromEnvironment</c> picked.</param>
+/// <param name="AllToAll">The plain NCCL all-to-all baseline, or null when it did not run.</param>
+/// <param name="AllToAllProblem">Why the baseline has no figures, or null.</param>
+internal sealed record ProcessRun(int Ranks, string Join, AllToAllResult? AllToAll, string? AllToAllProblem);
+
+/// <summary>The plain NCCL all-to-all baseline of a process run.</summary>
+/// <param name="BytesPerRank">Bytes each rank receives (ep_bench's HT formula), by rank.</param>
+/// <param name="Microseconds">Device time per exchange, every rank's samples pooled.</param>
+/// <param name="RankMicroseconds">Each rank's median time, min / median / max over ranks.</param>
+/// <param name="RankGigabytesPerSecond">Each rank's bytes over its median time, min / median / max over ranks.</param>
+internal sealed record AllToAllResult(IReadOnlyList<long> BytesPerRank, SampleSummary Microseconds, Processes.RankSpread RankMicroseconds,
+    Processes.RankSpread RankGigabytesPerSecond);

@@ -16,6 +16,9 @@ internal static class TableWriter
     private static readonly string[] Headers =
         ["operation", "device us (p50)", "p10..p90", "host us (p50)", "p10..p90", "MB/rank", "GB/s", "all ranks GB/s", "ep_bench GB/s", "ours/ep_bench", "alloc B"];
 
+    // Process runs: each rank's GB/s (min..max over ranks) and ours ÷ the plain NCCL all-to-all, after the GB/s column.
+    private static readonly string[] ProcessHeaders = ["rank GB/s min..max", "ours/a2a"];
+
     /// <summary>The whole report as text.</summary>
     public static string Write(BenchReport report)
     {
@@ -33,11 +36,24 @@ internal static class TableWriter
             text.AppendLine("Copy baseline: " + problem);
         }
 
+        if (report.Processes is { } run)
+        {
+            text.AppendLine(Invariant($"Processes: {run.Ranks} rank(s), one GPU each; {run.Join}"));
+            if (run.AllToAll is { } a)
+            {
+                text.AppendLine(Invariant($"All-to-all baseline (plain NCCL: grouped ncclSend/ncclRecv of each token once per destination rank): {a.BytesPerRank.Average() / 1e6:F2} MB/rank received in {a.RankMicroseconds.Median:F1} us (ranks {a.RankMicroseconds.Min:F1}..{a.RankMicroseconds.Max:F1}) = {a.RankGigabytesPerSecond.Median:F1} GB/s per rank (ranks {a.RankGigabytesPerSecond.Min:F1}..{a.RankGigabytesPerSecond.Max:F1})"));
+            }
+            else if (run.AllToAllProblem is { } problem)
+            {
+                text.AppendLine("All-to-all baseline: " + problem);
+            }
+        }
+
         if (report.EpBench is { } ep)
         {
             if (ep.Figures is { } f)
             {
-                text.AppendLine(Invariant($"ep_bench (same run, 1 rank): dispatch {f.Dispatch.Microseconds:F1} us = {Number(f.Dispatch.GigabytesPerSecond)} GB/s, combine {f.Combine.Microseconds:F1} us = {Number(f.Combine.GigabytesPerSecond)} GB/s"));
+                text.AppendLine(Invariant($"ep_bench (same run, {(ep.Ranks == 1 ? "1 rank" : ep.Ranks + " ranks")}): dispatch {f.Dispatch.Microseconds:F1} us = {Number(f.Dispatch.GigabytesPerSecond)} GB/s, combine {f.Combine.Microseconds:F1} us = {Number(f.Combine.GigabytesPerSecond)} GB/s"));
                 text.AppendLine("  ran: " + ep.CommandLine);
             }
             else
@@ -71,11 +87,30 @@ internal static class TableWriter
             }
         }
 
+        if (report.Processes is not null)
+        {
+            IReadOnlyList<string> ratios = Processes.ProcessAggregation.RatioLines(report.Engines);
+            if (ratios.Count > 0)
+            {
+                text.AppendLine();
+                foreach (string line in ratios)
+                {
+                    text.AppendLine(line);
+                }
+            }
+        }
+
         text.AppendLine();
         text.AppendLine("device us: time between CUDA events recorded on the layer's stream before and after the call (all ranks' samples pooled; includes the GPU waiting on the host inside a call, as ep_bench's does).");
         text.AppendLine("host us: wall time of the call alone on the host (stream drained before it; checks + launches + native calls + waits inside the call).");
         text.AppendLine("MB/rank: ep_bench's bytes for one rank — HT: unique (source rank, token) pairs received × hidden × 2; LL: valid (token, k) selections × hidden × 2.");
         text.AppendLine("GB/s = MB/rank / median device time (10^9 B/s). all ranks GB/s: every simulated rank's bytes over the same time (what the one GPU moved).");
+        if (report.Processes is not null)
+        {
+            text.AppendLine("process run: device us pools every rank's samples; GB/s is the median over ranks of each rank's bytes / its own median device time; rank GB/s min..max: the slowest and fastest rank.");
+            text.AppendLine("ours/a2a: the plain NCCL all-to-all's median time / this operation's, on the same rank, median over ranks (HT: the ratio of GB/s, same bytes); ours/ep_bench: our GB/s / ep_bench's on as many ranks.");
+        }
+
         text.AppendLine("alloc B: managed bytes the calling thread allocated per call in the host pass (median, after warm-up); 0 = no allocation in steady state.");
         text.AppendLine("memory: the plan counts only Dispatch's receive buffers; the engine's total also holds permute, backward and staging buffers, so it is larger.");
         text.AppendLine("step floor: every exchanged row read once and written once, per pass (dispatch, combine, and their backward), over the copy's read + write bandwidth.");
@@ -84,10 +119,12 @@ internal static class TableWriter
 
     private static void AppendTable(StringBuilder text, IReadOnlyList<OperationResult> rows)
     {
-        var cells = new List<string[]> { Headers };
+        bool processes = rows.Any(r => r.RankGigabytesPerSecond is not null || r.RatioToAllToAll is not null);
+        string[] headers = processes ? [.. Headers[..7], .. ProcessHeaders, .. Headers[7..]] : Headers;
+        var cells = new List<string[]> { headers };
         foreach (OperationResult r in rows)
         {
-            cells.Add(
+            string[] row =
             [
                 r.Operation,
                 Number(r.DeviceMicroseconds?.Median, "F1"),
@@ -100,10 +137,13 @@ internal static class TableWriter
                 Number(r.EpBenchGigabytesPerSecond),
                 Number(r.RatioToEpBench, "F2"),
                 Number(r.AllocatedBytes?.Median, "F0"),
-            ]);
+            ];
+            cells.Add(processes
+                ? [.. row[..7], r.RankGigabytesPerSecond is { } g ? Invariant($"{g.Min:F1}..{g.Max:F1}") : "-", Number(r.RatioToAllToAll, "F2"), .. row[7..]]
+                : row);
         }
 
-        int[] widths = Enumerable.Range(0, Headers.Length).Select(col => cells.Max(row => row[col].Length)).ToArray();
+        int[] widths = Enumerable.Range(0, headers.Length).Select(col => cells.Max(row => row[col].Length)).ToArray();
         foreach (string[] row in cells)
         {
             text.Append("  ").Append(row[0].PadRight(widths[0]));

@@ -35,18 +35,42 @@ internal sealed class BenchProblem
     public static BenchProblem Create(EpLayerSpec spec, int ranks, int tokens)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        long[][] routing = RoutingOf(spec, ranks, tokens);
         var inputs = new RankInputs[ranks];
         for (int r = 0; r < ranks; r++)
         {
-            long[] idx = spec.Algorithm == EpAlgorithm.LowLatency
-                ? EpBenchRouting.LowLatency(tokens, spec.Experts, spec.TopK, r)
-                : EpBenchRouting.HighThroughput(tokens, spec.Experts, spec.TopK, r);
-            var random = new Random(1000 + r);
-            inputs[r] = new RankInputs(RandomRows(random, (long)tokens * spec.HiddenSize), idx, Weights(random, idx, spec.TopK),
-                RandomRows(random, (long)tokens * spec.HiddenSize));
+            inputs[r] = InputsOf(spec, r, tokens, routing[r]);
         }
 
         return new BenchProblem(spec, tokens, inputs);
+    }
+
+    /// <summary>ep_bench's routing of every rank (cheap: a process run makes every rank's, for the byte formulas).</summary>
+    public static long[][] RoutingOf(EpLayerSpec spec, int ranks, int tokens)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var routing = new long[ranks][];
+        for (int r = 0; r < ranks; r++)
+        {
+            routing[r] = spec.Algorithm == EpAlgorithm.LowLatency
+                ? EpBenchRouting.LowLatency(tokens, spec.Experts, spec.TopK, r)
+                : EpBenchRouting.HighThroughput(tokens, spec.Experts, spec.TopK, r);
+        }
+
+        return routing;
+    }
+
+    /// <summary>
+    /// The inputs of <paramref name="rank"/> alone, on its routing <paramref name="idx"/> (a process run makes only its own
+    /// tokens); the same values <see cref="Create"/> gives that rank.
+    /// </summary>
+    public static RankInputs InputsOf(EpLayerSpec spec, int rank, int tokens, long[] idx)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(idx);
+        var random = new Random(1000 + rank);
+        return new RankInputs(RandomRows(random, (long)tokens * spec.HiddenSize), idx, Weights(random, idx, spec.TopK),
+            RandomRows(random, (long)tokens * spec.HiddenSize));
     }
 
     private static BFloat16[] RandomRows(Random random, long count)
