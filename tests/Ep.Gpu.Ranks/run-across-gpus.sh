@@ -17,15 +17,9 @@ out=${1:?usage: run-across-gpus.sh OUTPUT_FOLDER}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cd "$(dirname "$0")/../.."
-if [[ -f .device/setup.sh ]]; then source .device/setup.sh; fi
-
-dist=${NCCL_DIST:-.nccl/dist}
-if [[ -z ${EP_NCCL_EP_LIBRARY:-} && -f $dist/nccl-ep.tar.xz && -f $dist/nccl-lib.tar.xz ]]; then
-  mkdir -p /tmp/ncclep
-  tar -C /tmp/ncclep -xJf "$dist/nccl-lib.tar.xz" && tar -C /tmp/ncclep -xJf "$dist/nccl-ep.tar.xz"
-  export EP_NCCL_LIBRARY=/tmp/ncclep/lib/libnccl.so.2 EP_NCCL_EP_LIBRARY=/tmp/ncclep/lib/libnccl_ep.so.0
-  export LD_LIBRARY_PATH=/tmp/ncclep/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} PATH=/usr/local/cuda/bin:$PATH
-fi
+# The device machine's .NET and NCCL EP (unpacked from .nccl/dist when EP_NCCL_EP_LIBRARY is unset).
+source bench/device-env.sh run-across-gpus
+export PATH=/usr/local/cuda/bin:$PATH
 
 ranks=${EP_TEST_RANKS:-$(nvidia-smi -L | wc -l)}
 suite=tests/Ep.Gpu.Ranks/bin/Release/net10.0/Ep.Gpu.Ranks.dll

@@ -52,6 +52,9 @@ internal sealed record NcclEpAvailability
     /// <summary>Loads libnccl_ep and libnccl and reads their versions. Never throws.</summary>
     public static NcclEpAvailability Probe()
     {
+        // libnccl_ep needs libnccl.so.2: EP_NCCL_LIBRARY's copy is loaded first, so that the dynamic linker resolves
+        // that dependency to it (by soname) without LD_LIBRARY_PATH, and no second, system libnccl comes in.
+        NativeLibraryLoader.TryLoad(NativeLibraryCandidates.Nccl, out _, out _);
         if (!NativeLibraryLoader.TryLoad(NativeLibraryCandidates.NcclEp, out _, out _))
         {
             return NotFound(Environment.GetEnvironmentVariable);
