@@ -65,6 +65,9 @@ public sealed class EpLayerRuntime : IDisposable
     /// <summary>The engine that runs this layer: the group's, except that an Auto NcclEp group runs a layer NCCL EP cannot take on Staged.</summary>
     public EpEngineKind EngineKind => _engine.Kind;
 
+    /// <summary>The engine's layer behind this instance (the benchmark reads engine-specific timings from it).</summary>
+    internal IEpLayerEngine EngineLayer => _engine;
+
     /// <summary>The CUDA stream this layer's operations are issued on (zero for the CPU Reference engine); the benchmark times them with events recorded on it.</summary>
     internal IntPtr DeviceStream => _engine.DeviceStream;
 

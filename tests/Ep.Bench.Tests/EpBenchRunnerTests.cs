@@ -78,7 +78,7 @@ public sealed class EpBenchRunnerTests
         {
             ["EP_RANK"] = "0", ["EP_WORLD_SIZE"] = "2", ["EP_LOCAL_RANK"] = "0", ["EP_LOCAL_WORLD_SIZE"] = "2",
             ["EP_MASTER_ADDR"] = "127.0.0.1", ["EP_MASTER_PORT"] = "29500", ["EP_NCCL_EP_BENCH"] = "/x/ep_bench",
-            ["OMPI_COMM_WORLD_RANK"] = "0", ["OMPI_COMM_WORLD_SIZE"] = "2", ["PMIX_RANK"] = "0", ["PRTE_MCA_x"] = "1", ["PMI_RANK"] = "0",
+            ["OMPI_COMM_WORLD_RANK"] = "0", ["OMPI_COMM_WORLD_SIZE"] = "2", ["PMIX_RANK"] = "0", ["PRTE_MCA_x"] = "1", ["OMPI_MCA_plm_rsh_agent"] = "false", ["PMI_RANK"] = "0",
             ["MASTER_ADDR"] = "h", ["MASTER_PORT"] = "1",
             ["LD_LIBRARY_PATH"] = "/tmp/ncclep/lib", ["PATH"] = "/usr/bin", ["NCCL_EP_HOME"] = "/tmp/ncclep", ["NCCL_HOME"] = "/tmp/ncclep",
             ["CUDA_HOME"] = "/usr/local/cuda", ["CUDA_VISIBLE_DEVICES"] = "0,1", ["NCCL_DEBUG"] = "WARN",
@@ -86,10 +86,11 @@ public sealed class EpBenchRunnerTests
 
         var removed = EpBenchRunner.Sanitize(environment);
 
-        Assert.Equal(14, removed.Count);
+        Assert.Equal(13, removed.Count);
         Assert.Contains("EP_RANK", removed);
         Assert.Contains("OMPI_COMM_WORLD_RANK", removed);
-        Assert.Equal(["CUDA_HOME", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "NCCL_DEBUG", "NCCL_EP_HOME", "NCCL_HOME", "PATH"], environment.Keys.Order());
+        Assert.Equal(["CUDA_HOME", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "NCCL_DEBUG", "NCCL_EP_HOME", "NCCL_HOME", "OMPI_MCA_plm_rsh_agent", "PATH", "PRTE_MCA_x"],
+            environment.Keys.Order());
     }
 
     [Fact]

@@ -735,10 +735,22 @@ extern "C" __global__ void ep_combine_tokens(const ep_i64* topkIdx, const float*
 
 __device__ __forceinline__ float ep_row_dot(const ep_bf16* a, const ep_bf16* b)
 {
+    // 16-byte loads, several in flight (unrolled): one thread reads two whole rows, so the loads, not the adds, set the
+    // pace. The sum still runs over h = 0, 1, 2, … one product at a time: element 2i of a vector is the low half of
+    // word i, element 2i + 1 the high half.
+    const ep_vec8* va = (const ep_vec8*)a;
+    const ep_vec8* vb = (const ep_vec8*)b;
     float acc = 0.0f;
-    for (int h = 0; h < EP_HIDDEN; h++)
+#pragma unroll 4
+    for (int v = 0; v < EP_ROW_VECTORS; v++)
     {
-        acc += ep_bf16_to_float(a[h]) * ep_bf16_to_float(b[h]);
+        ep_vec8 x = va[v];
+        ep_vec8 y = vb[v];
+        for (int i = 0; i < 4; i++)
+        {
+            acc += ep_bits_to_float(x.w[i] << 16) * ep_bits_to_float(y.w[i] << 16);
+            acc += ep_bits_to_float(x.w[i] & 0xFFFF0000u) * ep_bits_to_float(y.w[i] & 0xFFFF0000u);
+        }
     }
 
     return acc;

@@ -97,11 +97,18 @@ internal static class EpBenchRunner
     /// Whether mpirun must not inherit <paramref name="name"/>: a launcher's variable. Started from a rank of an ep-run
     /// (or mpirun, or Slurm) run, ep_bench's mpirun would otherwise see EP_RANK / EP_WORLD_SIZE / … (our launch), and
     /// OMPI_* / PMIX_* / PRTE_* / PMI_* of an enclosing mpirun, which make it try to join that job instead of starting
-    /// its own. Every EP_* variable goes (ep_bench reads none); LD_LIBRARY_PATH, NCCL_*, CUDA_* stay.
+    /// its own. Every EP_* variable goes (ep_bench reads none); LD_LIBRARY_PATH, NCCL_*, CUDA_* stay, and so do the
+    /// OpenMPI/PMIx/PRRTE settings (OMPI_MCA_*, PMIX_MCA_*, PRTE_MCA_*): a machine's MPI set-up, not a job's identity
+    /// (without the device machine's own, mpirun -np 2 looked for ssh to start its local ranks and failed).
     /// </summary>
     public static bool IsLauncherVariable(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
+        if (name.Contains("_MCA_", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
         return name.StartsWith("EP_", StringComparison.Ordinal) || name.StartsWith("OMPI_", StringComparison.Ordinal)
             || name.StartsWith("PMIX_", StringComparison.Ordinal) || name.StartsWith("PRTE_", StringComparison.Ordinal)
             || name.StartsWith("PMI_", StringComparison.Ordinal) || name is "MASTER_ADDR" or "MASTER_PORT";

@@ -65,7 +65,7 @@ internal static class EngineRunner
                 floor = StepFloors.Of(floorBytes, copy.GigabytesPerSecond, rows.FirstOrDefault(r => r.Operation == span)?.DeviceMicroseconds?.Median);
             }
 
-            return new EngineResult(engine.Name(), "ok", reason, ranks, rows, graph, memory, floor);
+            return new EngineResult(engine.Name(), "ok", reason, ranks, rows, graph, memory, floor, DispatchSplit.Of(samples.SelectMany(s => s.DispatchPhases)));
         }
 #pragma warning disable CA1031 // One engine's failure is reported in its row; the other engines still run.
         catch (Exception e)

@@ -81,6 +81,13 @@ internal static class TableWriter
                 text.AppendLine(Invariant($"  memory per rank: engine {m.MeasuredBytesPerRank / 1e6:F1} MB (cuMemGetInfo around layer creation) = {m.MeasuredToPlan:F2} × plan; receive buffers {m.ReceiveBytesPerRank / 1e6:F1} MB = {m.ReceiveToPlan:F3} × plan; PlanMemory {m.PlanBytesPerRank / 1e6:F1} MB"));
             }
 
+            if (engine.DispatchSplit is { } d)
+            {
+                double? native = report.EpBench?.Figures?.Dispatch.Microseconds;
+                string beside = native is { } us ? Invariant($" (ep_bench's ncclEpDispatch {us:F1} us: ours {d.NativeDispatch / us:F2} × its time)") : "";
+                text.AppendLine(Invariant($"  dispatch host split (p50): routing agreement {d.Routing:F1} us, ncclEpUpdateHandle {d.UpdateHandle:F1} us, ncclEpDispatch {d.NativeDispatch:F1} us{beside}, layout {d.Layout:F1} us"));
+            }
+
             if (engine.Floor is { } f)
             {
                 text.AppendLine(Invariant($"  step floor: {f.Bytes / 1e6:F1} MB read + written ÷ copy bandwidth = {f.FloorMicroseconds:F1} us; measured step {f.StepMicroseconds:F1} us = {f.Ratio:F2} × floor"));

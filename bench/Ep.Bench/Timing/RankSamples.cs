@@ -14,6 +14,9 @@ internal sealed class RankSamples
     /// <summary>Managed bytes allocated by the calling thread during each call of the host pass (GC.GetAllocatedBytesForCurrentThread).</summary>
     public Dictionary<BenchOperation, List<double>> Allocated { get; } = [];
 
+    /// <summary>NcclEp only: where each host-pass Dispatch's time went (routing agreement, update handle, native dispatch, layout).</summary>
+    public List<Ep.Engines.NcclEp.NcclEpDispatchPhases> DispatchPhases { get; } = [];
+
     /// <summary>Adds an allocation sample.</summary>
     public void AddAllocated(BenchOperation operation, long bytes) => Add(Allocated, operation, bytes);
 

@@ -29,7 +29,7 @@ internal static class RankTimer
         if (stream == IntPtr.Zero)
         {
             // CPU Reference engine: the call is the work; host time is the only time.
-            HostPass(step, operations, warmup, iterations, samples, drain: null);
+            HostPass(step, operations, warmup, iterations, samples, drain: null, ncclEp: null);
             return samples;
         }
 
@@ -58,11 +58,13 @@ internal static class RankTimer
             samples.AddDevice(BenchOperation.Step, events.Microseconds(0, operations.Count));
         }
 
-        HostPass(step, operations, warmup: Math.Min(warmup, 2), iterations, samples, drain: events.SynchronizeStream);
+        HostPass(step, operations, warmup: Math.Min(warmup, 2), iterations, samples, drain: events.SynchronizeStream,
+            ncclEp: layer.EngineLayer as Ep.Engines.NcclEp.NcclEpLayer);
         return samples;
     }
 
-    private static void HostPass(BenchStep step, IReadOnlyList<BenchOperation> operations, int warmup, int iterations, RankSamples samples, Action? drain)
+    private static void HostPass(BenchStep step, IReadOnlyList<BenchOperation> operations, int warmup, int iterations, RankSamples samples, Action? drain,
+        Ep.Engines.NcclEp.NcclEpLayer? ncclEp)
     {
         for (int i = 0; i < warmup + iterations; i++)
         {
@@ -86,6 +88,10 @@ internal static class RankTimer
                 {
                     samples.AddHost(operations[op], microseconds);
                     samples.AddAllocated(operations[op], allocated);
+                    if (ncclEp is not null && operations[op] == BenchOperation.Dispatch)
+                    {
+                        samples.DispatchPhases.Add(ncclEp.LastDispatchPhases);
+                    }
                 }
             }
 

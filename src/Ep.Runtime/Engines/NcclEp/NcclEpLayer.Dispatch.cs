@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using Ep.Engines.Staged;
 using Ep.Interop.Nccl;
 using Ep.Interop.NcclEp;
@@ -35,8 +36,10 @@ internal sealed unsafe partial class NcclEpLayer
             ExpertCounters = _shape.LowLatency ? NcclEpTensorInfo.Of(_buffers.ExpertCounters, "expertCounters") : null,
         });
 
+        long start = Stopwatch.GetTimestamp();
         var plan = new StagedRoutePlan(_spec, Summarize(topkIdx, tokenCount));
         plan.ThrowIfInvalid();
+        long agreed = Stopwatch.GetTimestamp();
 
         // Committed: from here on this step replaces the previous one. LowLatency keeps the topk_idx pointer until
         // Combine and reads the weights there, so both are the layer's own copies.
@@ -65,11 +68,14 @@ internal sealed unsafe partial class NcclEpLayer
                 Clear(b.RecvRows);
             }
 
+            LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, 0, 0, 0);
             return LayOutReceived(step, plan);
         }
 
+        long beforeHandle = Stopwatch.GetTimestamp();
         NcclException.ThrowIfFailed(NcclEpNative.UpdateHandle(_handle.DangerousGetHandle(),
             _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [ncclEpTokens, TopK]), null, Stream));
+        long handled = Stopwatch.GetTimestamp();
 
         Poison(b.RecvRows);
         Poison(b.RecvWeights);
@@ -102,9 +108,17 @@ internal sealed unsafe partial class NcclEpLayer
         }
 
         NcclEpDispatchConfig config = NcclEpDispatchConfig.Create(NcclEpPassDirection.Forward);
+        long beforeDispatch = Stopwatch.GetTimestamp();
         NcclException.ThrowIfFailed(NcclEpNative.Dispatch(_handle.DangerousGetHandle(), &inputs, &outputs, layoutInfo, &config, Stream));
-        return LayOutReceived(step, plan);
+        long dispatched = Stopwatch.GetTimestamp();
+        EpDispatchResult result = LayOutReceived(step, plan);
+        LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, handled - beforeHandle, dispatched - beforeDispatch,
+            Stopwatch.GetTimestamp() - dispatched);
+        return result;
     }
+
+    /// <summary>Where the host time of the latest Dispatch went (the benchmark's split of Dispatch against ep_bench).</summary>
+    internal NcclEpDispatchPhases LastDispatchPhases { get; private set; }
 
     /// <summary>
     /// The token count NCCL EP is given: at least one. With T = 0 its kernels launch empty grids, which leaves a pending
