@@ -167,16 +167,27 @@ __device__ __forceinline__ unsigned long long ep_block_sum(unsigned long long va
 // laid out in on the receiving rank. Run by one thread; K is at most 32.
 __device__ __forceinline__ int ep_sorted_routes(const ep_i64* idx, const float* weights, ep_i64* ids, float* sortedWeights, int* slots)
 {
-    int count = 0;
+    // The row's K ids and weights are loaded first, all at once (one global latency, not K in a row); the insertion
+    // sort then runs on registers and the caller's shared arrays.
+    ep_i64 rowIds[EP_TOPK];
+    float rowWeights[EP_TOPK];
+#pragma unroll
     for (int k = 0; k < EP_TOPK; k++)
     {
-        ep_i64 id = idx[k];
+        rowIds[k] = idx[k];
+        rowWeights[k] = weights != 0 ? weights[k] : 0.0f;
+    }
+
+    int count = 0;
+#pragma unroll
+    for (int k = 0; k < EP_TOPK; k++)
+    {
+        ep_i64 id = rowIds[k];
         if (id < 0 || id >= EP_EXPERTS)
         {
             continue;
         }
 
-        float weight = weights != 0 ? weights[k] : 0.0f;
         int at = count;
         while (at > 0 && ids[at - 1] > id)
         {
@@ -187,7 +198,7 @@ __device__ __forceinline__ int ep_sorted_routes(const ep_i64* idx, const float* 
         }
 
         ids[at] = id;
-        sortedWeights[at] = weight;
+        sortedWeights[at] = rowWeights[k];
         slots[at] = k;
         count++;
     }

@@ -90,7 +90,8 @@ internal static class KernelBench
 
         SampleSummary time = SampleSummary.Of(samples);
         double gbps = ByteFormulas.GigabytesPerSecond(c.Bytes.TotalBytes, time.Median) ?? 0;
-        double? ratio = copy.GigabytesPerSecond > 0 ? gbps / (2 * copy.GigabytesPerSecond) : null;
+        // The routing kernels read a few hundred KB: latency, not bandwidth, sets their time, so no copy ratio or target.
+        double? ratio = c.BandwidthBound && copy.GigabytesPerSecond > 0 ? gbps / (2 * copy.GigabytesPerSecond) : null;
         KernelResources? resources = null;
         try
         {
@@ -115,6 +116,12 @@ internal static class KernelBench
         static ulong A<T>(DeviceTensor<T> t)
             where T : unmanaged => KernelWorkspace.A(t);
 
+        yield return new("ep_validate_routing", "Dispatch (routing check)", 1, KernelTraffic.Routing(c, sizeof(long)),
+            () => kernels.ValidateRouting(A(w.Idx), tokens, A(w.Error)), BandwidthBound: false);
+        yield return new("ep_scan_destinations", "Dispatch (send positions)", 1, KernelTraffic.Routing(c, 2L * tokens * sizeof(int)),
+            () => kernels.ScanDestinations(A(w.Idx), tokens, 1, local, A(w.Positions), A(w.PairPositions), A(w.RoutingCounts)), BandwidthBound: false);
+        yield return new("ep_count_experts", "Dispatch (expert counts)", spec.Experts, KernelTraffic.Routing(c, (long)spec.Experts * sizeof(int)),
+            () => kernels.CountExperts(A(w.Idx), tokens, spec.Experts, A(w.RoutingCounts) + 2 * sizeof(int)), BandwidthBound: false);
         yield return new("ep_pack_rows", "Dispatch (pack with ids)", tokens, KernelTraffic.Pack(c),
             () => kernels.PackRows(A(w.Tokens), A(w.Idx), A(w.Weights), tokens, local, A(w.Positions), A(w.SendOffsets), A(w.RecvRows), A(w.RecvIdx), A(w.RecvWeights)));
         yield return new("ep_permute_rows", "Permute (Flat)", n, KernelTraffic.Permute(c, weighted: false),
@@ -132,5 +139,5 @@ internal static class KernelBench
             () => kernels.WeightGradsFlat(A(w.GradRows), A(w.ExpertOutput), A(w.PermutedRow), n, k, A(w.GradWeights)));
     }
 
-    private sealed record Case(string Kernel, string Operation, long Blocks, KernelBytes Bytes, Action Launch);
+    private sealed record Case(string Kernel, string Operation, long Blocks, KernelBytes Bytes, Action Launch, bool BandwidthBound = true);
 }

@@ -50,6 +50,18 @@ internal static class KernelTraffic
     private const int Id = sizeof(long), Weight = sizeof(float), Index = sizeof(int);
 
     /// <summary>
+    /// The routing kernels of Dispatch (ep_validate_routing, ep_scan_destinations at one rank, ep_count_experts): each
+    /// reads the ids [T, K] once; validation writes one key, the scan a position and a pair position per token and
+    /// destination, the count one integer per expert. Small and latency-bound: their time, not their bandwidth, is what
+    /// Dispatch pays before anything moves.
+    /// </summary>
+    public static KernelBytes Routing(KernelCounts c, long writtenBytes)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return new KernelBytes(c.Tokens * c.TopK * (long)Id, writtenBytes);
+    }
+
+    /// <summary>
     /// ep_pack_rows with ids and weights (Dispatch): reads the N tokens that go anywhere, idx and weights [T, K] and the
     /// position table [R·T]; writes N rows, each with K local ids and K weights.
     /// </summary>
