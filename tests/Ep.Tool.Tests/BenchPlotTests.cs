@@ -26,6 +26,25 @@ public class BenchPlotTests
         Assert.Equal(2900.0, figures.CopyCeilingGigabytesPerSecond);
     }
 
+    /// <summary>
+    /// Headless GPU servers often have no fonts, and Skia then draws no text (the device machine's plot had no title,
+    /// labels or legend). The tool carries its own typeface; every text of the plot must be set in it.
+    /// </summary>
+    [Fact]
+    public void Plots_set_their_text_in_the_font_the_tool_carries()
+    {
+        var font = new BundledFont();
+        Assert.Equal("DejaVu Sans", font.CreateTypeface(BundledFont.Family, bold: false, italic: false)!.FamilyName);
+        Assert.Null(font.CreateTypeface("Some System Font", bold: false, italic: false));
+
+        BenchFigures figures = BenchFigureReader.ReadFiles([Sample("ht-flat-sweep.sample.json")]);
+        XElement[] texts = XDocument.Parse(BenchPlotter.Draw(figures, "sweep title").GetSvgXml(800, 500))
+            .Descendants().Where(e => e.Name.LocalName == "text").ToArray();
+
+        Assert.True(texts.Length >= 10, $"{texts.Length} text elements: the title, axis labels, ticks and legend must all be drawn.");
+        Assert.All(texts, t => Assert.Equal("DejaVu Sans", (string?)t.Attribute("font-family")));
+    }
+
     [Fact]
     public void A_single_ep_bench_report_is_read_too()
     {

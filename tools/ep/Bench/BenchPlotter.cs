@@ -62,7 +62,9 @@ internal static class BenchPlotter
     public static Plot Draw(BenchFigures figures, string title, bool skiaDashes = true)
     {
         ArgumentNullException.ThrowIfNull(figures);
+        BundledFont.Register();
         var plot = new Plot();
+        plot.Font.Set(BundledFont.Family);
         plot.Title(title);
         plot.XLabel("tokens per rank");
         plot.YLabel("GB/s (ep_bench byte formula)");
