@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using Ep.Bench.Baselines;
+using Ep.Bench.Compile;
 using Ep.Bench.Engines;
 using Ep.Bench.Kernels;
 using Ep.Bench.Layers;
@@ -17,7 +18,8 @@ namespace Ep.Bench;
 
 /// <summary>
 /// Entry point: parse, run the baselines (copy bandwidth, ep_bench), time each engine, print the table, write the JSON.
-/// With --kernels, times each generated kernel alone instead (exit 1 when that run failed). With --processes (or under a
+/// With --kernels, times each generated kernel alone instead (exit 1 when that run failed); with --nvrtc, each layer's
+/// NVRTC compile and cached load. With --processes (or under a
 /// launcher) this process is one rank of a multi-GPU run (<see cref="ProcessBench"/>); only rank 0 reports.
 /// Exit codes: 0 every engine ran or was skipped for a reason; 1 an engine failed, or an engine named with --engine could
 /// not run; 2 the command line is wrong.
@@ -63,6 +65,19 @@ internal static class Program
                 Console.Error.WriteLine("Ep.Bench: this rank failed: " + e);
                 return 1;
             }
+        }
+
+        if (options.Nvrtc)
+        {
+            NvrtcReport nvrtc = NvrtcBench.Run(line => Console.Error.WriteLine("Ep.Bench: " + line));
+            Console.WriteLine(NvrtcTableWriter.Write(nvrtc));
+            if (options.JsonPath is { } nvrtcJson)
+            {
+                JsonReportWriter.Write(nvrtc, nvrtcJson);
+                Console.Error.WriteLine("Ep.Bench: wrote " + nvrtcJson);
+            }
+
+            return nvrtc.Problem is null ? 0 : 1;
         }
 
         if (options.Kernels)

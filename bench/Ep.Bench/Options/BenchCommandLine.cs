@@ -15,7 +15,7 @@ internal static class BenchCommandLine
     public static string Usage =>
         $"""
         Usage: Ep.Bench [--layer NAME] [--engine LIST] [--ranks N] [--tokens N] [--warmup N] [--iters N]
-                        [--json PATH] [--kernels] [--cuda-graph] [--processes] [--no-ep-bench] [--ep-bench-timeout S]
+                        [--json PATH] [--kernels] [--nvrtc] [--cuda-graph] [--processes] [--no-ep-bench] [--ep-bench-timeout S]
                         [--list-layers] [--help]
 
           --layer NAME          configuration to run (default {BenchLayers.DefaultName}); one of {BenchLayers.Names}
@@ -29,6 +29,8 @@ internal static class BenchCommandLine
           --json PATH           also write the full report as JSON
           --kernels             time each generated kernel alone (one rank, ep_bench routing) against the
                                 same-run copy bandwidth, with registers, shared memory and occupancy
+          --nvrtc               per declared layer: NVRTC's first compile (fresh cache) and the cached load of its
+                                kernels on GPU 0
           --cuda-graph          time captured CUDA-graph replays where the engine allows it; prints why it does not
           --processes           one process per GPU, started by a launcher (ep-run -n N -- dotnet Ep.Bench.dll ...):
                                 each rank joins with EpGroup.FromEnvironment, every engine is forced in turn on
@@ -63,7 +65,7 @@ internal static class BenchCommandLine
         int warmup = BenchOptions.DefaultWarmup;
         int iterations = BenchOptions.DefaultIterations;
         string? json = null;
-        bool cudaGraph = false, runEpBench = true, kernels = false;
+        bool cudaGraph = false, runEpBench = true, kernels = false, nvrtc = false;
         TimeSpan epBenchTimeout = BenchOptions.DefaultEpBenchTimeout;
         for (int i = 0; i < args.Count; i++)
         {
@@ -103,6 +105,9 @@ internal static class BenchCommandLine
                 case "--kernels":
                     kernels = true;
                     break;
+                case "--nvrtc":
+                    nvrtc = true;
+                    break;
                 case "--cuda-graph":
                     cudaGraph = true;
                     break;
@@ -126,6 +131,11 @@ internal static class BenchCommandLine
             throw new BenchUsageException("--kernels times the kernels of one rank (the exchange between ranks is not a kernel); drop --ranks or use --ranks 1.");
         }
 
+        if (nvrtc && (kernels || processes || ranksGiven))
+        {
+            throw new BenchUsageException("--nvrtc compiles and loads every layer's kernels in one process on GPU 0; run it alone (no --kernels, --ranks or --processes, and outside a launcher).");
+        }
+
         if (processes)
         {
             ValidateProcesses(engineList, ranksGiven, kernels);
@@ -144,6 +154,7 @@ internal static class BenchCommandLine
             JsonPath = json,
             CudaGraph = cudaGraph,
             Kernels = kernels,
+            Nvrtc = nvrtc,
             RunEpBench = runEpBench,
             EpBenchTimeout = epBenchTimeout,
         };

@@ -47,6 +47,9 @@ internal sealed record BenchOptions
     /// <summary>Whether to time each generated kernel alone (<c>--kernels</c>) instead of the engines' operations.</summary>
     public bool Kernels { get; init; }
 
+    /// <summary>Whether to time NVRTC's first compile and the cached load of every declared layer (<c>--nvrtc</c>) instead.</summary>
+    public bool Nvrtc { get; init; }
+
     /// <summary>Whether to run NCCL EP's ep_bench when EP_NCCL_EP_BENCH names it.</summary>
     public bool RunEpBench { get; init; } = true;
 
