@@ -32,11 +32,10 @@ public sealed class LayerSnapshotTests
     [Fact]
     public void Kernels_file_wraps_the_cuda_text_in_one_verbatim_constant()
     {
-        // The wrapper only, around a fixed text: the real CUDA text is covered by the .cu snapshots, and repeating it
-        // here would make every kernel edit re-accept a second file.
+        // The wrapper only, around a fixed text: the real CUDA text is covered by Verify below, and repeating it here
+        // would make every kernel edit re-accept a second file.
         GeneratorRun run = GeneratorHarness.Run(LayerSources.Nested);
-        var model = (Ep.Generators.Model.LayerModel)run.Result.TrackedSteps[ExpertParallelLayerGenerator.ModelStep]
-            .SelectMany(step => step.Outputs).Single().Value;
+        Ep.Generators.Model.LayerModel model = Model(run);
 
         string generated = Ep.Generators.Emit.KernelSourceWriter.Write(model, "// kernels\n#define GREETING \"hi\"\n");
 
@@ -50,6 +49,20 @@ public sealed class LayerSnapshotTests
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.Equal(2, run.Result.GeneratedSources.Length);
         Snapshot.Match(run.Source(fullName + ".Ep.g.cs").SourceText.ToString(), snapshotName, "cs");
-        Snapshot.Match(run.KernelConstant(fullName + ".Kernels.g.cs"), snapshotName, "cu");
+
+        // The layer decides the CUDA text's header and macros; after them come native/kernels/*.cuh as embedded (checked
+        // against the files by KernelSourceTests). So the .cu snapshot holds the header alone and the rest must be the
+        // embedded kernels exactly: six snapshots do not repeat 800 lines of kernels, and a kernel edit re-accepts none.
+        string cuda = run.KernelConstant(fullName + ".Kernels.g.cs");
+        int kernels = cuda.Length - SharedKernels.Length;
+        Assert.True(kernels > 0 && cuda.EndsWith(SharedKernels, System.StringComparison.Ordinal), "The CUDA text must end with the embedded kernels.");
+        Snapshot.Match(cuda[..kernels], snapshotName, "cu");
     }
+
+    /// <summary>The kernels every layer's CUDA text ends with (after its header): what the .cu snapshots leave out.</summary>
+    public static string SharedKernels { get; } = Ep.Generators.Emit.CudaSourceBuilder.Kernels(Ep.Generators.Emit.EmbeddedKernels.Files);
+
+    private static Ep.Generators.Model.LayerModel Model(GeneratorRun run) =>
+        (Ep.Generators.Model.LayerModel)run.Result.TrackedSteps[ExpertParallelLayerGenerator.ModelStep]
+            .SelectMany(step => step.Outputs).Single().Value;
 }

@@ -20,7 +20,7 @@ public sealed partial class KernelPtxTests
 {
     private const string Clang = "clang-14";
 
-    /// <summary>Every approved <c>.cu</c> snapshot (generator output for representative layers).</summary>
+    /// <summary>Every approved <c>.cu</c> snapshot (the header and macros of representative layers; the kernels follow).</summary>
     public static TheoryData<string> Snapshots() => new(
         Directory.GetFiles(Snapshot.Directory, "*.verified.cu").Select(Path.GetFileName).Order(StringComparer.Ordinal)!);
 
@@ -28,7 +28,7 @@ public sealed partial class KernelPtxTests
     [MemberData(nameof(Snapshots))]
     public void Snapshot_source_compiles_to_ptx_with_every_kernel(string fileName)
     {
-        string source = File.ReadAllText(Path.Combine(Snapshot.Directory, fileName));
+        string source = File.ReadAllText(Path.Combine(Snapshot.Directory, fileName)) + Emit.LayerSnapshotTests.SharedKernels;
 
         CompileAndCheck(source, fileName);
     }
