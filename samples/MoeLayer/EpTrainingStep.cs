@@ -18,17 +18,17 @@ internal static class EpTrainingStep
         int h = problem.Hidden, k = problem.TopK, t = problem.TokensPerRank[rank];
         int firstExpert = rank * moe.LocalExperts;
 
-        using var tokens = Upload(device, problem.Tokens[rank], t, h);
-        using var topkIdx = Upload(device, problem.TopkIdx[rank], t, k);
-        using var topkWeights = Upload(device, problem.TopkWeights[rank], t, k);
-        using var gradOutput = Upload(device, problem.GradOutput[rank], t, h);
+        using var tokens = DeviceTensor.Upload(device, problem.Tokens[rank], t, h);
+        using var topkIdx = DeviceTensor.Upload(device, problem.TopkIdx[rank], t, k);
+        using var topkWeights = DeviceTensor.Upload(device, problem.TopkWeights[rank], t, k);
+        using var gradOutput = DeviceTensor.Upload(device, problem.GradOutput[rank], t, h);
 
         // Forward.
         EpDispatchResult dispatched = moe.Dispatch(tokens, topkIdx, topkWeights);
         EpPermutedBatch batch = moe.Permute(dispatched);
         BFloat16[] expertIn = batch.Tokens.ToArray();
         BFloat16[] expertOutHost = ExpertCompute.Forward(expertIn, batch, firstExpert, problem.ExpertWeights, h);
-        using var expertOut = Upload(device, expertOutHost, batch.RowCount, h);
+        using var expertOut = DeviceTensor.Upload(device, expertOutHost, batch.RowCount, h);
         var combineInput = moe.Unpermute(batch, expertOut);
         BFloat16[] output = moe.Combine(combineInput).ToArray();
 
@@ -43,20 +43,12 @@ internal static class EpTrainingStep
 
         BFloat16[] gradExpertIn = ExpertCompute.Backward(expertIn, unpermuteGrads.GradExpertOutput.ToArray(), batch, firstExpert,
             problem.ExpertWeights, gradExpertWeights, h);
-        using var gradPermuted = Upload(device, gradExpertIn, batch.RowCount, h);
+        using var gradPermuted = DeviceTensor.Upload(device, gradExpertIn, batch.RowCount, h);
         var gradReceived = moe.PermuteBackward(batch, gradPermuted);
         EpDispatchGradients grads = moe.DispatchBackward(gradReceived, unpermuteGrads.GradWeights);
 
         return new RankResult(output, grads.GradTokens.ToArray(),
             grads.GradTopkWeights?.ToArray() ?? throw new InvalidOperationException("A weighted layer must return routing-weight gradients."),
             gradExpertWeights);
-    }
-
-    private static DeviceTensor<T> Upload<T>(EpDevice device, T[] host, int rows, int columns)
-        where T : unmanaged
-    {
-        var tensor = DeviceTensor<T>.Allocate(device, rows, columns);
-        tensor.CopyFrom(host);
-        return tensor;
     }
 }

@@ -75,11 +75,11 @@ public sealed class StagedEngineTests
         {
             using var layer = new EpLayerRuntime(group, spec, source, "TightCapacityMoe");
             int t = 30, k = spec.TopK, h = spec.HiddenSize;
-            using var tokens = StagedStep.Upload(device, StepProblem.RandomRows(new Random(group.Rank), t * h), t, h);
-            using var weights = StagedStep.Upload(device, Enumerable.Repeat(0.5f, t * k).ToArray(), t, k);
+            using var tokens = DeviceTensor.Upload(device, StepProblem.RandomRows(new Random(group.Rank), t * h), t, h);
+            using var weights = DeviceTensor.Upload(device, Enumerable.Repeat(0.5f, t * k).ToArray(), t, k);
             // First step: each token to one expert of its own rank (fits). Second: every token to rank 0 (60 > 40 rows).
-            using var fits = StagedStep.Upload(device, Enumerable.Range(0, t * k).Select(i => i % k == 0 ? 8L * group.Rank + i / k % 8 : -1L).ToArray(), t, k);
-            using var overflows = StagedStep.Upload(device, Enumerable.Range(0, t * k).Select(i => i % k == 0 ? (long)(i / k % 8) : -1L).ToArray(), t, k);
+            using var fits = DeviceTensor.Upload(device, Enumerable.Range(0, t * k).Select(i => i % k == 0 ? 8L * group.Rank + i / k % 8 : -1L).ToArray(), t, k);
+            using var overflows = DeviceTensor.Upload(device, Enumerable.Range(0, t * k).Select(i => i % k == 0 ? (long)(i / k % 8) : -1L).ToArray(), t, k);
             EpDispatchResult first = layer.Dispatch(tokens, fits, weights);
             layer.Combine(layer.Unpermute(layer.Permute(first), first.Tokens));
             ushort[] before = first.Tokens.ToArray().Select(v => v.RawBits).ToArray();
@@ -123,9 +123,9 @@ public sealed class StagedEngineTests
                 ids[rank1Token * k + rank1Slot] = rank1Value;
             }
 
-            using var tokens = StagedStep.Upload(device, new BFloat16[t * h], t, h);
-            using var idx = StagedStep.Upload(device, ids, t, k);
-            using var weights = StagedStep.Upload(device, new float[t * k], t, k);
+            using var tokens = DeviceTensor.Upload(device, new BFloat16[t * h], t, h);
+            using var idx = DeviceTensor.Upload(device, ids, t, k);
+            using var weights = DeviceTensor.Upload(device, new float[t * k], t, k);
             var error = Assert.Throws<EpRoutingException>(() => layer.Dispatch(tokens, idx, weights));
             return (error.Rank, error.Token, error.Slot, error.Value);
         });

@@ -75,12 +75,12 @@ public sealed class StagedNcclEngineTests
             using IEpLayerEngine layer = group.Engine.CreateLayer(spec, source, "TightCapacityMoe");
             EpDevice device = group.Device;
             int k = spec.TopK, h = spec.HiddenSize;
-            using var fitTokens = StagedStep.Upload(device, StepProblem.RandomRows(new Random(1), 20 * h), 20, h);
-            using var fitIdx = StagedStep.Upload(device, OneExpertPerToken(20, k), 20, k);
-            using var fitWeights = StagedStep.Upload(device, Enumerable.Repeat(0.5f, 20 * k).ToArray(), 20, k);
-            using var bigTokens = StagedStep.Upload(device, StepProblem.RandomRows(new Random(2), 30 * h), 30, h);
-            using var bigIdx = StagedStep.Upload(device, OneExpertPerToken(30, k), 30, k);
-            using var bigWeights = StagedStep.Upload(device, Enumerable.Repeat(0.5f, 30 * k).ToArray(), 30, k);
+            using var fitTokens = DeviceTensor.Upload(device, StepProblem.RandomRows(new Random(1), 20 * h), 20, h);
+            using var fitIdx = DeviceTensor.Upload(device, OneExpertPerToken(20, k), 20, k);
+            using var fitWeights = DeviceTensor.Upload(device, Enumerable.Repeat(0.5f, 20 * k).ToArray(), 20, k);
+            using var bigTokens = DeviceTensor.Upload(device, StepProblem.RandomRows(new Random(2), 30 * h), 30, h);
+            using var bigIdx = DeviceTensor.Upload(device, OneExpertPerToken(30, k), 30, k);
+            using var bigWeights = DeviceTensor.Upload(device, Enumerable.Repeat(0.5f, 30 * k).ToArray(), 30, k);
 
             EpDispatchResult first = layer.Dispatch(1, fitTokens, fitIdx, fitWeights);
             layer.Combine(layer.Unpermute(layer.Permute(first), first.Tokens));
@@ -120,9 +120,9 @@ public sealed class StagedNcclEngineTests
             // Valid routing: slot j of token i names expert 4j + i % 4 (distinct within a token); then one bad entry.
             long[] ids = Enumerable.Range(0, t * k).Select(i => (long)((i % k) * 4 + i / k % 4)).ToArray();
             ids[token * k + slot] = value;
-            using var tokens = StagedStep.Upload(device, new BFloat16[t * h], t, h);
-            using var idx = StagedStep.Upload(device, ids, t, k);
-            using var weights = StagedStep.Upload(device, new float[t * k], t, k);
+            using var tokens = DeviceTensor.Upload(device, new BFloat16[t * h], t, h);
+            using var idx = DeviceTensor.Upload(device, ids, t, k);
+            using var weights = DeviceTensor.Upload(device, new float[t * k], t, k);
             var error = Assert.Throws<EpRoutingException>(() => layer.Dispatch(tokens, idx, weights));
             return (error.Rank, error.Token, error.Slot, error.Value);
         };

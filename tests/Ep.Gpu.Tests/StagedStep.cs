@@ -28,7 +28,4 @@ internal static class StagedStep
             using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
             return Run(group, layer, problem, steps);
         });
-
-    public static DeviceTensor<T> Upload<T>(EpDevice device, T[] host, int rows, int columns)
-        where T : unmanaged => StepPass.Upload(device, host, rows, columns);
 }

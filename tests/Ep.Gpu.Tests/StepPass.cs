@@ -26,10 +26,10 @@ internal sealed class StepPass : IDisposable
         _layer = layer;
         EpDevice device = _device = group.Device;
         int rank = group.Rank, t = problem.TokenCounts[rank], k = layer.Spec.TopK, h = layer.Spec.HiddenSize;
-        _tokens = Upload(device, problem.Tokens[rank], t, h);
-        _idx = Upload(device, problem.Idx[rank], t, k);
-        _weights = Upload(device, problem.Weights[rank], t, k);
-        _gradOutput = Upload(device, problem.GradOutput[rank], t, h);
+        _tokens = DeviceTensor.Upload(device, problem.Tokens[rank], t, h);
+        _idx = DeviceTensor.Upload(device, problem.Idx[rank], t, k);
+        _weights = DeviceTensor.Upload(device, problem.Weights[rank], t, k);
+        _gradOutput = DeviceTensor.Upload(device, problem.GradOutput[rank], t, h);
     }
 
     public StepRecord Record { get; } = new();
@@ -62,7 +62,7 @@ internal sealed class StepPass : IDisposable
             }
         }
 
-        _expertOut = Upload(_device, expertOutHost, batch.RowCount, h);
+        _expertOut = DeviceTensor.Upload(_device, expertOutHost, batch.RowCount, h);
         _batch = batch;
         DeviceTensor<BFloat16> z = _layer.Unpermute(batch, _expertOut);
         Record.Add("unpermute", z);
@@ -82,7 +82,7 @@ internal sealed class StepPass : IDisposable
         Record.Add("unpermuteBackward.expertOut", u.GradExpertOutput);
         Record.Add("unpermuteBackward.weights", u.GradWeights);
         BFloat16[] gradPermutedHost = u.GradExpertOutput.ToArray().Select(v => (BFloat16)((float)v * 0.5f - 0.25f)).ToArray();
-        _gradPermuted = Upload(_device, gradPermutedHost, _batch.RowCount, _layer.Spec.HiddenSize);
+        _gradPermuted = DeviceTensor.Upload(_device, gradPermutedHost, _batch.RowCount, _layer.Spec.HiddenSize);
         DeviceTensor<BFloat16> dRecv = _layer.PermuteBackward(_batch, _gradPermuted);
         Record.Add("permuteBackward", dRecv);
         EpDispatchGradients g = _layer.DispatchBackward(dRecv, u.GradWeights);
@@ -98,17 +98,5 @@ internal sealed class StepPass : IDisposable
         _gradOutput.Dispose();
         _expertOut?.Dispose();
         _gradPermuted?.Dispose();
-    }
-
-    public static DeviceTensor<T> Upload<T>(EpDevice device, T[] host, int rows, int columns)
-        where T : unmanaged
-    {
-        var tensor = DeviceTensor<T>.Allocate(device, rows, columns);
-        if (host.Length > 0)
-        {
-            tensor.CopyFrom(host);
-        }
-
-        return tensor;
     }
 }

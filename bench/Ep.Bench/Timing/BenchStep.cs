@@ -33,10 +33,10 @@ internal sealed class BenchStep : IDisposable
         _layer = layer;
         EpDevice device = layer.Group.Device;
         int h = layer.Spec.HiddenSize, k = layer.Spec.TopK;
-        _tokens = Upload(device, inputs.Tokens, tokens, h);
-        _topkIdx = Upload(device, inputs.TopkIdx, tokens, k);
-        _topkWeights = Upload(device, inputs.TopkWeights, tokens, k);
-        _gradOutput = Upload(device, inputs.GradOutput, tokens, h);
+        _tokens = DeviceTensor.Upload(device, inputs.Tokens, tokens, h);
+        _topkIdx = DeviceTensor.Upload(device, inputs.TopkIdx, tokens, k);
+        _topkWeights = DeviceTensor.Upload(device, inputs.TopkWeights, tokens, k);
+        _gradOutput = DeviceTensor.Upload(device, inputs.GradOutput, tokens, h);
         Operations = BenchOperations.For(layer.Spec.Algorithm);
     }
 
@@ -59,7 +59,7 @@ internal sealed class BenchStep : IDisposable
             host[i] = (BFloat16)(random.NextSingle() - 0.5f);
         }
 
-        _expertOutput = Upload(_layer.Group.Device, host, rows, h);
+        _expertOutput = DeviceTensor.Upload(_layer.Group.Device, host, rows, h);
         if (Operations.Contains(BenchOperation.PermuteBackward))
         {
             for (long i = 0; i < host.Length; i++)
@@ -67,7 +67,7 @@ internal sealed class BenchStep : IDisposable
                 host[i] = (BFloat16)(random.NextSingle() - 0.5f);
             }
 
-            _gradPermuted = Upload(_layer.Group.Device, host, rows, h);
+            _gradPermuted = DeviceTensor.Upload(_layer.Group.Device, host, rows, h);
         }
 
         _layer.Combine(_layer.Unpermute(batch, _expertOutput));
@@ -117,17 +117,5 @@ internal sealed class BenchStep : IDisposable
         _gradOutput.Dispose();
         _expertOutput?.Dispose();
         _gradPermuted?.Dispose();
-    }
-
-    private static DeviceTensor<T> Upload<T>(EpDevice device, T[] host, int rows, int columns)
-        where T : unmanaged
-    {
-        var tensor = DeviceTensor<T>.Allocate(device, rows, columns);
-        if (host.Length > 0)
-        {
-            tensor.CopyFrom(host);
-        }
-
-        return tensor;
     }
 }

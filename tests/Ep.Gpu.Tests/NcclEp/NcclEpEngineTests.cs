@@ -86,9 +86,9 @@ public sealed class NcclEpEngineTests
         StepAssert.Matches(reference, windows, "ZeroCopy on NCCL EP by window");
         StepAssert.Identical(windows, suspended, "ZeroCopy on NCCL EP, suspended");
 
-        using var tokens = StagedStep.Upload(group.Device, problem.Tokens[0], problem.TokenCounts[0], spec.HiddenSize);
-        using var idx = StagedStep.Upload(group.Device, problem.Idx[0], problem.TokenCounts[0], spec.TopK);
-        using var weights = StagedStep.Upload(group.Device, problem.Weights[0], problem.TokenCounts[0], spec.TopK);
+        using var tokens = DeviceTensor.Upload(group.Device, problem.Tokens[0], problem.TokenCounts[0], spec.HiddenSize);
+        using var idx = DeviceTensor.Upload(group.Device, problem.Idx[0], problem.TokenCounts[0], spec.TopK);
+        using var weights = DeviceTensor.Upload(group.Device, problem.Weights[0], problem.TokenCounts[0], spec.TopK);
         EpDispatchResult d = layer.Dispatch(tokens, idx, weights);
         EpPermutedBatch batch = layer.Permute(d);
         Assert.IsType<SymmetricTensor<BFloat16>>(d.Tokens);
@@ -136,11 +136,11 @@ public sealed class NcclEpEngineTests
             EpDevice device = group.Device;
             int t = 5, k = spec.TopK, h = spec.HiddenSize;
             long[] ids = Enumerable.Range(0, t * k).Select(i => (long)((i % k) * 4 + i / k % 4)).ToArray();
-            using var tokens = StagedStep.Upload(device, new BFloat16[t * h], t, h);
-            using var goodIdx = StagedStep.Upload(device, ids, t, k);
-            using var weights = StagedStep.Upload(device, new float[t * k], t, k);
+            using var tokens = DeviceTensor.Upload(device, new BFloat16[t * h], t, h);
+            using var goodIdx = DeviceTensor.Upload(device, ids, t, k);
+            using var weights = DeviceTensor.Upload(device, new float[t * k], t, k);
             ids[token * k + slot] = value;
-            using var badIdx = StagedStep.Upload(device, ids, t, k);
+            using var badIdx = DeviceTensor.Upload(device, ids, t, k);
             var error = Assert.Throws<EpRoutingException>(() => layer.Dispatch(tokens, badIdx, weights));
 
             // The process lives on and the layer still works: the error was found before any NCCL EP call.

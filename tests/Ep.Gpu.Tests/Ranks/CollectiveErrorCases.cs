@@ -22,15 +22,15 @@ internal static class CollectiveErrorCases
             int t = 5, k = spec.TopK, h = spec.HiddenSize;
             // Valid routing: slot j of token i names expert 4j + i % 4 (distinct within a token).
             long[] ids = Enumerable.Range(0, t * k).Select(i => (long)((i % k) * 4 + i / k % 4)).ToArray();
-            using var tokens = StagedStep.Upload(g.Device, StepProblem.RandomRows(new Random(g.Rank), t * h), t, h);
-            using var goodIdx = StagedStep.Upload(g.Device, ids, t, k);
-            using var weights = StagedStep.Upload(g.Device, Enumerable.Repeat(0.5f, t * k).ToArray(), t, k);
+            using var tokens = DeviceTensor.Upload(g.Device, StepProblem.RandomRows(new Random(g.Rank), t * h), t, h);
+            using var goodIdx = DeviceTensor.Upload(g.Device, ids, t, k);
+            using var weights = DeviceTensor.Upload(g.Device, Enumerable.Repeat(0.5f, t * k).ToArray(), t, k);
             if (g.Rank == g.WorldSize - 1)
             {
                 ids[3 * k + 2] = spec.Experts;
             }
 
-            using var idx = StagedStep.Upload(g.Device, ids, t, k);
+            using var idx = DeviceTensor.Upload(g.Device, ids, t, k);
             var error = Assert.Throws<EpRoutingException>(() => layer.Dispatch(tokens, idx, weights));
             EpDispatchResult d = layer.Dispatch(tokens, goodIdx, weights);
             EpPermutedBatch batch = layer.Permute(d);
@@ -57,12 +57,12 @@ internal static class CollectiveErrorCases
             int k = spec.TopK, h = spec.HiddenSize, all = spec.MaxTokensPerRank, few = spec.MaxTokensPerRank / g.WorldSize;
             // Every token names expert 0 (on rank 0) in slot 0: all tokens of all ranks overflow rank 0's 40 rows.
             long[] Ids(int tokens) => Enumerable.Range(0, tokens * k).Select(i => i % k == 0 ? 0L : -1L).ToArray();
-            using var bigTokens = StagedStep.Upload(g.Device, StepProblem.RandomRows(new Random(g.Rank), all * h), all, h);
-            using var bigIdx = StagedStep.Upload(g.Device, Ids(all), all, k);
-            using var bigWeights = StagedStep.Upload(g.Device, Enumerable.Repeat(0.5f, all * k).ToArray(), all, k);
-            using var fitTokens = StagedStep.Upload(g.Device, StepProblem.RandomRows(new Random(g.Rank + 9), few * h), few, h);
-            using var fitIdx = StagedStep.Upload(g.Device, Ids(few), few, k);
-            using var fitWeights = StagedStep.Upload(g.Device, Enumerable.Repeat(0.5f, few * k).ToArray(), few, k);
+            using var bigTokens = DeviceTensor.Upload(g.Device, StepProblem.RandomRows(new Random(g.Rank), all * h), all, h);
+            using var bigIdx = DeviceTensor.Upload(g.Device, Ids(all), all, k);
+            using var bigWeights = DeviceTensor.Upload(g.Device, Enumerable.Repeat(0.5f, all * k).ToArray(), all, k);
+            using var fitTokens = DeviceTensor.Upload(g.Device, StepProblem.RandomRows(new Random(g.Rank + 9), few * h), few, h);
+            using var fitIdx = DeviceTensor.Upload(g.Device, Ids(few), few, k);
+            using var fitWeights = DeviceTensor.Upload(g.Device, Enumerable.Repeat(0.5f, few * k).ToArray(), few, k);
             var error = Assert.Throws<EpCapacityException>(() => layer.Dispatch(bigTokens, bigIdx, bigWeights));
             EpDispatchResult d = layer.Dispatch(fitTokens, fitIdx, fitWeights);
             EpPermutedBatch batch = layer.Permute(d);
