@@ -17,13 +17,13 @@ internal sealed unsafe partial class NcclEpLayer
             return _views.GradFlat.Rows(0);
         }
 
-        _calls.RequireDispatch(NcclEpPassDirection.Backward, _ncclEpTokens, new NcclEpDispatchTensors
+        _calls.RequireDispatch(NcclEpPassDirection.Backward, StepNcclEpTokens, new NcclEpDispatchTensors
         {
-            Tokens = _tokens > 0 ? NcclEpTensorInfo.Of(gradOutput, nameof(gradOutput)) : NcclEpTensorInfo.Matrix(nameof(gradOutput), NcclDataType.BFloat16, _ncclEpTokens, Hidden),
+            Tokens = _tokens > 0 ? NcclEpTensorInfo.Of(gradOutput, nameof(gradOutput)) : NcclEpTensorInfo.Matrix(nameof(gradOutput), NcclDataType.BFloat16, StepNcclEpTokens, Hidden),
             OutputTokens = NcclEpTensorInfo.Of(b.GradFlat, "gradReceived"),
         });
         NcclEpDispatchInputs inputs = NcclEpDispatchInputs.Create();
-        inputs.Tokens = _descriptors.InTokens.Describe(NonNull(gradOutput), [_ncclEpTokens, Hidden]);
+        inputs.Tokens = _descriptors.InTokens.Describe(NonNull(gradOutput), [StepNcclEpTokens, Hidden]);
         NcclEpDispatchOutputs outputs = NcclEpDispatchOutputs.Create();
         outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.GradFlat), [_shape.ReceiveSlots, Hidden]);
         NcclEpDispatchConfig config = NcclEpDispatchConfig.Create(NcclEpPassDirection.Backward);
@@ -61,12 +61,12 @@ internal sealed unsafe partial class NcclEpLayer
             return new EpDispatchGradients(_views.GradTokens.Rows(_tokens), gradReceivedWeights is not null ? _views.GradTopkWeights.Rows(_tokens) : null);
         }
 
-        _calls.RequireCombine(NcclEpPassDirection.Backward, _ncclEpTokens, new NcclEpCombineTensors
+        _calls.RequireCombine(NcclEpPassDirection.Backward, StepNcclEpTokens, new NcclEpCombineTensors
         {
             Tokens = NcclEpTensorInfo.Of(b.GradReceived, nameof(gradReceived)),
             TopkWeights = NcclEpTensorInfo.Of(b.GradReceivedWeights, nameof(gradReceivedWeights)),
-            OutputTokens = NcclEpTensorInfo.Of(_views.GradTokens.Rows(_ncclEpTokens), "gradTokens"),
-            OutputTopkWeights = NcclEpTensorInfo.Of(_views.GradTopkWeights.Rows(_ncclEpTokens), "gradTopkWeights"),
+            OutputTokens = NcclEpTensorInfo.Of(_views.GradTokens.Rows(StepNcclEpTokens), "gradTokens"),
+            OutputTopkWeights = NcclEpTensorInfo.Of(_views.GradTopkWeights.Rows(StepNcclEpTokens), "gradTopkWeights"),
         });
         ulong rows = InSlots(gradReceived, b.GradReceived);
         ulong weights = Address(b.ZeroWeights);
@@ -87,8 +87,8 @@ internal sealed unsafe partial class NcclEpLayer
             ? _descriptors.InWeights.Describe(weights, [_shape.ReceiveSlots])
             : _descriptors.InWeights.Describe(weights, [_shape.ReceiveSlots, TopK]);
         NcclEpCombineOutputs outputs = NcclEpCombineOutputs.Create();
-        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.GradTokens), [_ncclEpTokens, Hidden]);
-        outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.GradTopkWeights), [_ncclEpTokens, TopK]);
+        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.GradTokens), [StepNcclEpTokens, Hidden]);
+        outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.GradTopkWeights), [StepNcclEpTokens, TopK]);
         NcclEpCombineConfig config = NcclEpCombineConfig.Create(NcclEpPassDirection.Backward);
         NcclException.ThrowIfFailed(NcclEpNative.Combine(_handle.DangerousGetHandle(), &inputs, &outputs, &config, Stream));
         return new EpDispatchGradients(_views.GradTokens.Rows(_tokens), gradReceivedWeights is not null ? _views.GradTopkWeights.Rows(_tokens) : null);

@@ -45,7 +45,6 @@ internal sealed unsafe partial class NcclEpLayer
         // Combine and reads the weights there, so both are the layer's own copies.
         _plan = plan;
         _tokens = tokenCount;
-        _ncclEpTokens = ncclEpTokens;
         NcclEpLayerBuffers b = _buffers;
         StagedMemory.Copy(Address(b.SourceIdx), Address(topkIdx), (long)tokenCount * TopK * sizeof(long), _stream);
         StagedMemory.Copy(Address(b.SourceWeights), Address(topkWeights), (long)tokenCount * TopK * sizeof(float), _stream);
@@ -127,6 +126,9 @@ internal sealed unsafe partial class NcclEpLayer
     /// hands NCCL EP one token that names no expert: it is sent nowhere, and its combined row is never returned.
     /// </summary>
     private static int NcclEpTokens(int tokenCount) => Math.Max(tokenCount, 1);
+
+    /// <summary>The token count NCCL EP was given in this step's Dispatch (see <see cref="NcclEpTokens"/>).</summary>
+    private int StepNcclEpTokens => NcclEpTokens(_tokens);
 
     private static bool IsIdle(StagedRoutePlan plan)
     {

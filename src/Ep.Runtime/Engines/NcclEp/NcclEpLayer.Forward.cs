@@ -34,20 +34,20 @@ internal sealed unsafe partial class NcclEpLayer
 
         // Zero-copy: the input is read by peers in place from the Unpermute buffer's window; another input is first
         // copied there (a symmetric tensor elsewhere would need NCCL EP's full slot count behind its offset).
-        _calls.RequireCombine(NcclEpPassDirection.Forward, _ncclEpTokens, new NcclEpCombineTensors
+        _calls.RequireCombine(NcclEpPassDirection.Forward, StepNcclEpTokens, new NcclEpCombineTensors
         {
             Tokens = SlotsInfo(b.Unpermuted, nameof(combineInput)),
-            OutputTokens = NcclEpTensorInfo.Of(_views.CombineOutput.Rows(_ncclEpTokens), "combined"),
-            OutputTopkWeights = _shape.LowLatency ? NcclEpTensorInfo.Matrix("topkWeights", NcclDataType.Float32, _ncclEpTokens, TopK) : null,
+            OutputTokens = NcclEpTensorInfo.Of(_views.CombineOutput.Rows(StepNcclEpTokens), "combined"),
+            OutputTopkWeights = _shape.LowLatency ? NcclEpTensorInfo.Matrix("topkWeights", NcclDataType.Float32, StepNcclEpTokens, TopK) : null,
         });
         StageInto(combineInput, b.Unpermuted);
         NcclEpCombineInputs inputs = NcclEpCombineInputs.Create();
         inputs.Tokens = DescribeSlots(_descriptors.InTokens, b.Unpermuted);
         NcclEpCombineOutputs outputs = NcclEpCombineOutputs.Create();
-        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.CombineOutput), [_ncclEpTokens, Hidden]);
+        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.CombineOutput), [StepNcclEpTokens, Hidden]);
         if (_shape.LowLatency)
         {
-            outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.SourceWeights), [_ncclEpTokens, TopK]);
+            outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.SourceWeights), [StepNcclEpTokens, TopK]);
         }
 
         NcclEpCombineConfig config = NcclEpCombineConfig.Create(NcclEpPassDirection.Forward);

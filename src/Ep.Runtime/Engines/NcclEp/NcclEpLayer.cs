@@ -37,7 +37,6 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
     private StagedRoutePlan? _plan;
     private bool _idle;
     private int _tokens;
-    private int _ncclEpTokens;
 
     /// <summary>Collective: creates the layer's NCCL EP group (blocking, on every rank) and its handle.</summary>
     public NcclEpLayer(EpLayerSpec spec, NcclEpGroupSettings settings, IntPtr communicator, int rank, int ranks, CudaDevice device, CudaStreamHandle stream,
