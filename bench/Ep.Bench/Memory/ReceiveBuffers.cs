@@ -57,6 +57,6 @@ internal sealed record EngineMemory(long MeasuredBytesPerRank, long ReceiveBytes
     /// <summary>Measured ÷ plan: expected above 1, the plan counts only the receive buffers.</summary>
     public double MeasuredToPlan => PlanBytesPerRank > 0 ? (double)MeasuredBytesPerRank / PlanBytesPerRank : double.NaN;
 
-    /// <summary>Receive buffers ÷ plan: the check, within 10 % (0.9..1.1).</summary>
+    /// <summary>Receive buffers (computed from the spec, not measured) ÷ plan: how much of the engine the plan describes.</summary>
     public double ReceiveToPlan => PlanBytesPerRank > 0 ? (double)ReceiveBytesPerRank / PlanBytesPerRank : double.NaN;
 }
