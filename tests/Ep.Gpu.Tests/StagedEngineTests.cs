@@ -22,7 +22,7 @@ public sealed class StagedEngineTests
     public static TheoryData<string, int> Worlds()
     {
         var data = new TheoryData<string, int>();
-        foreach (string layer in new[] { nameof(FlatMoe), nameof(FlatWeightedMoe), nameof(ExpertMajorWeightedMoe), nameof(ExpertMajorMoe), nameof(LowLatencyMoe), nameof(ZeroCopyMoe) })
+        foreach (string layer in TestLayers.Steppable)
         {
             foreach (int ranks in new[] { 1, 2, 4, 8 })
             {

@@ -19,7 +19,7 @@ public sealed class StagedNcclEngineTests
     }
 
     public static TheoryData<string> Layers() =>
-        new(nameof(FlatMoe), nameof(FlatWeightedMoe), nameof(ExpertMajorWeightedMoe), nameof(ExpertMajorMoe), nameof(LowLatencyMoe), nameof(ZeroCopyMoe));
+        new(TestLayers.Steppable);
 
     [GpuFact]
     public void The_group_runs_the_staged_engine_over_nccl()

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 
 namespace Ep.Gpu.Tests;
 
@@ -21,6 +22,10 @@ internal sealed partial class LowLatencyMoe;
 [ExpertParallelLayer(Experts = 16, TopK = 2, HiddenSize = 64, MaxTokensPerRank = 40, ZeroCopy = true, ApplyWeightsInCombine = true)]
 internal sealed partial class ZeroCopyMoe;
 
+// Zero-copy with the expert-major layout (issue 6 asks for every HT layout with and without zero-copy).
+[ExpertParallelLayer(Experts = 16, TopK = 3, HiddenSize = 64, MaxTokensPerRank = 40, Layout = EpLayout.ExpertMajor, ExpertAlignment = 4, ZeroCopy = true, ApplyWeightsInCombine = true)]
+internal sealed partial class ZeroCopyExpertMajorMoe;
+
 // Receive capacity equal to one rank's tokens: two ranks sending everything to rank 0 overflow it.
 [ExpertParallelLayer(Experts = 16, TopK = 2, HiddenSize = 64, MaxTokensPerRank = 40, RecvCapacityPerRank = 40)]
 internal sealed partial class TightCapacityMoe;
@@ -28,6 +33,14 @@ internal sealed partial class TightCapacityMoe;
 /// <summary>The test layers by name, with the generator's spec and CUDA source.</summary>
 internal static class TestLayers
 {
+    /// <summary>Every layout and weighting a whole step runs on (all but the capacity-overflow layer), in declaration order.</summary>
+    public static IReadOnlyList<string> Steppable { get; } =
+        [nameof(FlatMoe), nameof(FlatWeightedMoe), nameof(ExpertMajorWeightedMoe), nameof(ExpertMajorMoe), nameof(LowLatencyMoe), nameof(ZeroCopyMoe),
+            nameof(ZeroCopyExpertMajorMoe)];
+
+    /// <summary>The HighThroughput ones among <see cref="Steppable"/> (the backward passes, zero-copy; NCCL EP HT).</summary>
+    public static IReadOnlyList<string> HighThroughput { get; } = [.. Steppable.Where(n => n != nameof(LowLatencyMoe))];
+
     public static readonly IReadOnlyDictionary<string, (EpLayerSpec Spec, string Source)> All = new Dictionary<string, (EpLayerSpec, string)>
     {
         [nameof(FlatMoe)] = (FlatMoe.Spec, FlatMoe.KernelSource),
@@ -36,6 +49,7 @@ internal static class TestLayers
         [nameof(ExpertMajorMoe)] = (ExpertMajorMoe.Spec, ExpertMajorMoe.KernelSource),
         [nameof(LowLatencyMoe)] = (LowLatencyMoe.Spec, LowLatencyMoe.KernelSource),
         [nameof(ZeroCopyMoe)] = (ZeroCopyMoe.Spec, ZeroCopyMoe.KernelSource),
+        [nameof(ZeroCopyExpertMajorMoe)] = (ZeroCopyExpertMajorMoe.Spec, ZeroCopyExpertMajorMoe.KernelSource),
         [nameof(TightCapacityMoe)] = (TightCapacityMoe.Spec, TightCapacityMoe.KernelSource),
     };
 }

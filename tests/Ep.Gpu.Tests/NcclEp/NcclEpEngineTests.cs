@@ -20,7 +20,7 @@ public sealed class NcclEpEngineTests
     }
 
     public static TheoryData<string> HighThroughputLayers() =>
-        new(nameof(FlatMoe), nameof(FlatWeightedMoe), nameof(ExpertMajorWeightedMoe), nameof(ExpertMajorMoe), nameof(ZeroCopyMoe));
+        new(TestLayers.HighThroughput);
 
     [NcclEpFact]
     public void Auto_picks_the_nccl_ep_engine_and_says_why()

@@ -18,9 +18,6 @@ internal sealed record RankSuiteResult(int Passed, int Failed, int Skipped);
 /// </summary>
 internal static class RankSuite
 {
-    private static readonly string[] Layouts =
-        [nameof(FlatMoe), nameof(FlatWeightedMoe), nameof(ExpertMajorWeightedMoe), nameof(ExpertMajorMoe), nameof(LowLatencyMoe), nameof(ZeroCopyMoe)];
-
     public static IReadOnlyList<RankCase> Cases { get; } = BuildCases();
 
     /// <summary>Runs <paramref name="cases"/> (default: <see cref="Cases"/>) whose name contains <paramref name="filter"/>, one line per case.</summary>
@@ -56,7 +53,7 @@ internal static class RankSuite
     private static List<RankCase> BuildCases()
     {
         var cases = new List<RankCase>();
-        foreach (string layer in Layouts)
+        foreach (string layer in TestLayers.Steppable)
         {
             cases.Add(new($"{layer}: uneven tokens, rank 1 empty", g => StepCases.MatchesReference(g, layer, noTokens: false, seed: 31 + layer.Length)));
             cases.Add(new($"{layer}: no tokens on any rank", g => StepCases.MatchesReference(g, layer, noTokens: true, seed: 5)));
