@@ -28,6 +28,25 @@ public class PlanTests
         Assert.Contains("min(K, L) = 4", report.WorstCaseExplanation, System.StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The plan is per layout; each engine's receive buffers are shown beside it: for Flat both engines allocate exactly
+    /// the plan, for HT ExpertMajor the Staged engine also keeps the Flat rows it receives into.
+    /// </summary>
+    [Fact]
+    public void Every_row_shows_each_engines_receive_buffers_beside_the_plan()
+    {
+        MemoryPlanReport report = MemoryPlanBuilder.Build(DeepSeek, 64);
+
+        MemoryPlanRow flat = report.Rows[0], expertMajor = report.Rows[1];
+        Assert.Equal((flat.Plan.TotalBytes, flat.Plan.TotalBytes), (flat.StagedReceiveBytes, flat.NcclEpReceiveBytes));
+        Assert.Equal(flat.Plan.TotalBytes + expertMajor.Plan.ReceiveRows * (7168L * 2 + 4 + 2 * 4), expertMajor.StagedReceiveBytes);
+        foreach (MemoryPlanRow row in report.Rows)
+        {
+            EpLayerSpec spec = DeepSeek with { Layout = row.Layout, Algorithm = row.Algorithm };
+            Assert.Equal(EngineReceiveBuffers.NcclEp(spec, 64), row.NcclEpReceiveBytes);
+        }
+    }
+
     [Fact]
     public void EP0013_appears_exactly_when_the_plan_is_above_the_budget()
     {

@@ -53,7 +53,7 @@ internal static class EngineRunner
             long[] bytes = Enumerable.Range(0, ranks).Select(r => ByteFormulas.BytesPerRank(spec, problem.Routing, r)).ToArray();
             List<OperationResult> rows = Rows(samples, bytes, spec.Algorithm, ranks == 1 ? epBench : null);
             Memory.EngineMemory? memory = usedBytes is { } used
-                ? new Memory.EngineMemory(used / ranks, engine == BenchEngine.NcclEp ? Memory.ReceiveBuffers.NcclEp(spec, ranks) : Memory.ReceiveBuffers.Staged(spec, ranks),
+                ? new Memory.EngineMemory(used / ranks, engine == BenchEngine.NcclEp ? EngineReceiveBuffers.NcclEp(spec, ranks) : EngineReceiveBuffers.Staged(spec, ranks),
                     EpMemoryPlanner.Plan(spec, ranks).TotalBytes)
                 : null;
             StepFloor? floor = null;

@@ -6,8 +6,9 @@ using System.Linq;
 namespace Ep.Tool.Plan;
 
 /// <summary>
-/// Builds <c>ep plan</c>'s rows. Pure, and it computes nothing itself: the bytes are <see cref="EpMemoryPlanner"/>'s and
-/// the violations <see cref="EpLayerRules"/>'s, so the table shows what the generator's EP0013 and <c>PlanMemory</c> show.
+/// Builds <c>ep plan</c>'s rows. Pure, and it computes nothing itself: the bytes are <see cref="EpMemoryPlanner"/>'s (what
+/// the generator's EP0013 and <c>PlanMemory</c> show) and, per engine, <see cref="EngineReceiveBuffers"/>' (what the
+/// Staged and NcclEp engines allocate for those receive buffers); the violations are <see cref="EpLayerRules"/>'s.
 /// </summary>
 internal static class MemoryPlanBuilder
 {
@@ -39,7 +40,8 @@ internal static class MemoryPlanBuilder
             IReadOnlyList<PlanViolation> violations = EpLayerRules.Check(spec, ranks)
                 .Select(v => new PlanViolation(v.Rule.Id, v.Rule.Severity, v.Message))
                 .ToList();
-            rows.Add(new MemoryPlanRow(ModeName(layout, algorithm), layout, algorithm, plan, Formula(spec, plan), violations));
+            rows.Add(new MemoryPlanRow(ModeName(layout, algorithm), layout, algorithm, plan, Formula(spec, plan), violations,
+                EngineReceiveBuffers.Staged(spec, ranks), EngineReceiveBuffers.NcclEp(spec, ranks)));
         }
 
         if (rows.Count == 0)

@@ -15,7 +15,10 @@ internal sealed record PlanViolation(string Id, EpRuleSeverity Severity, string 
 /// <param name="Plan">The planner's result, unchanged (the same object <c>PlanMemory</c> returns).</param>
 /// <param name="Formula">How the receive rows were counted, with the numbers.</param>
 /// <param name="Violations">EP00xx rules broken with this layout and algorithm at this rank count.</param>
-internal sealed record MemoryPlanRow(string Mode, EpLayout Layout, EpAlgorithm Algorithm, EpMemoryPlan Plan, string Formula, IReadOnlyList<PlanViolation> Violations);
+/// <param name="StagedReceiveBytes">The Staged engine's receive buffers for this mode (expert-major also keeps the Flat rows it receives into).</param>
+/// <param name="NcclEpReceiveBytes">The NcclEp engine's receive buffers for this mode (NCCL EP's dispatch outputs at its slot count).</param>
+internal sealed record MemoryPlanRow(string Mode, EpLayout Layout, EpAlgorithm Algorithm, EpMemoryPlan Plan, string Formula, IReadOnlyList<PlanViolation> Violations,
+    long StagedReceiveBytes, long NcclEpReceiveBytes);
 
 /// <summary>Everything <c>ep plan</c> prints.</summary>
 /// <param name="Layer">The layer as given (its Layout and Algorithm are the defaults unless named).</param>

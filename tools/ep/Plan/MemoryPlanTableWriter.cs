@@ -24,8 +24,10 @@ internal static class MemoryPlanTableWriter
         table.AddColumn("mode");
         table.AddColumn(new TableColumn("local experts").RightAligned());
         table.AddColumn(new TableColumn("rows").RightAligned());
-        table.AddColumn(new TableColumn("bytes").RightAligned());
-        table.AddColumn(new TableColumn("GiB").RightAligned());
+        table.AddColumn(new TableColumn("bytes (plan)").RightAligned());
+        table.AddColumn(new TableColumn("GiB (plan)").RightAligned());
+        table.AddColumn(new TableColumn("Staged GiB").RightAligned());
+        table.AddColumn(new TableColumn("NcclEp GiB").RightAligned());
         table.AddColumn("rules broken at this rank count");
         foreach (MemoryPlanRow row in report.Rows)
         {
@@ -38,6 +40,8 @@ internal static class MemoryPlanTableWriter
                 new Text(row.Plan.ReceiveRows.ToString("N0", CultureInfo.InvariantCulture)),
                 new Text(row.Plan.TotalBytes.ToString("N0", CultureInfo.InvariantCulture)),
                 new Text(row.Plan.TotalGiB.ToString("F2", CultureInfo.InvariantCulture)),
+                new Text(Gib(row.StagedReceiveBytes)),
+                new Text(Gib(row.NcclEpReceiveBytes)),
                 new Text(rules));
         }
 
@@ -48,5 +52,10 @@ internal static class MemoryPlanTableWriter
         }
 
         console.MarkupLine("[bold]Worst case:[/] " + Markup.Escape(report.WorstCaseExplanation));
+        console.MarkupLine(Markup.Escape("Engines: the plan is the Reference engine's contract; Staged and NcclEp allocate their receive buffers as shown "
+            + "(Staged expert-major also keeps the Flat rows it receives into). Each engine also holds permute, backward and staging buffers "
+            + "beyond these (bench/RESULTS.md measures the totals)."));
     }
+
+    private static string Gib(long bytes) => (bytes / (double)(1L << 30)).ToString("F2", CultureInfo.InvariantCulture);
 }

@@ -1,13 +1,14 @@
 using System;
 
-namespace Ep.Bench.Memory;
+namespace Ep;
 
 /// <summary>
-/// The receive buffers an engine allocates per rank — the buffers Dispatch writes, the ones <c>PlanMemory</c> /
-/// <see cref="EpMemoryPlanner"/> counts — mirrored from the engines' buffer classes (StagedLayerBuffers,
-/// NcclEpLayerBuffers). Everything else an engine allocates (permute, backward and staging buffers) is outside the plan.
+/// The receive buffers each GPU engine allocates per rank — the buffers Dispatch writes, what <c>PlanMemory</c> /
+/// <see cref="EpMemoryPlanner"/> counts — as <see cref="Engines.Staged.StagedLayerBuffers"/> and
+/// <see cref="Engines.NcclEp.NcclEpLayerBuffers"/> size them. Shown per engine by <c>ep plan</c> and beside the measured
+/// engine memory by the benchmark. Everything else an engine allocates (permute, backward, staging) is outside both.
 /// </summary>
-internal static class ReceiveBuffers
+internal static class EngineReceiveBuffers
 {
     /// <summary>
     /// Staged: Flat, RecvRows [C, H] bf16 + RecvIdx [C, K] int64 + RecvWeights [C, K] fp32 at the Flat capacity C
@@ -46,17 +47,4 @@ internal static class ReceiveBuffers
             ? slots * (2L * h + sizeof(float) + sizeof(int))
             : slots * (2L * h + (long)k * (sizeof(long) + sizeof(float)));
     }
-}
-
-/// <summary>An engine's device memory per rank next to the layer's plan.</summary>
-/// <param name="MeasuredBytesPerRank">Device memory in use after creating the layer minus before (cuMemGetInfo, synchronised), ÷ ranks.</param>
-/// <param name="ReceiveBytesPerRank">The engine's receive buffers alone (<see cref="ReceiveBuffers"/>).</param>
-/// <param name="PlanBytesPerRank"><c>EpMemoryPlanner.Plan(spec, ranks).TotalBytes</c>.</param>
-internal sealed record EngineMemory(long MeasuredBytesPerRank, long ReceiveBytesPerRank, long PlanBytesPerRank)
-{
-    /// <summary>Measured ÷ plan: expected above 1, the plan counts only the receive buffers.</summary>
-    public double MeasuredToPlan => PlanBytesPerRank > 0 ? (double)MeasuredBytesPerRank / PlanBytesPerRank : double.NaN;
-
-    /// <summary>Receive buffers (computed from the spec, not measured) ÷ plan: how much of the engine the plan describes.</summary>
-    public double ReceiveToPlan => PlanBytesPerRank > 0 ? (double)ReceiveBytesPerRank / PlanBytesPerRank : double.NaN;
 }
