@@ -164,57 +164,83 @@ __device__ __forceinline__ unsigned long long ep_block_sum(unsigned long long va
 
 // A token's valid routes (id in [0, EP_EXPERTS)) sorted by expert id, with their weights and original top-k slots.
 // Sorting by global id groups them by destination rank (id / L) and, within a rank, by local id: the order rows are
-// laid out in on the receiving rank. Run by one thread; K is at most 32.
-__device__ __forceinline__ int ep_sorted_routes(const ep_i64* idx, const float* weights, ep_i64* ids, float* sortedWeights, int* slots)
+// laid out in on the receiving rank. Ranked on K threads at once (K <= 32 < EP_THREADS): thread k loads route k and
+// writes it at its rank, the number of valid routes before it (a smaller id, or the same id at a smaller k, so the
+// order is stable). One thread sorting serially held every block's copy back behind K² dependent steps.
+// Every thread of the block calls it (it synchronises); raw is K shared entries of scratch. Returns the valid count.
+__device__ __forceinline__ int ep_sorted_routes(const ep_i64* idx, const float* weights, ep_i64* raw, ep_i64* ids,
+    float* sortedWeights, int* slots)
 {
-    // The row's K ids and weights are loaded first, all at once (one global latency, not K in a row); the insertion
-    // sort then runs on registers and the caller's shared arrays.
-    ep_i64 rowIds[EP_TOPK];
-    float rowWeights[EP_TOPK];
-#pragma unroll
-    for (int k = 0; k < EP_TOPK; k++)
+    int k = threadIdx.x;
+    ep_i64 id = -1;
+    float weight = 0.0f;
+    if (k < EP_TOPK)
     {
-        rowIds[k] = idx[k];
-        rowWeights[k] = weights != 0 ? weights[k] : 0.0f;
+        id = idx[k];
+        weight = weights != 0 ? weights[k] : 0.0f;
+        raw[k] = id;
     }
 
+    __syncthreads();
     int count = 0;
+    int rank = 0;
 #pragma unroll
-    for (int k = 0; k < EP_TOPK; k++)
+    for (int j = 0; j < EP_TOPK; j++)
     {
-        ep_i64 id = rowIds[k];
-        if (id < 0 || id >= EP_EXPERTS)
-        {
-            continue;
-        }
-
-        int at = count;
-        while (at > 0 && ids[at - 1] > id)
-        {
-            ids[at] = ids[at - 1];
-            sortedWeights[at] = sortedWeights[at - 1];
-            slots[at] = slots[at - 1];
-            at--;
-        }
-
-        ids[at] = id;
-        sortedWeights[at] = rowWeights[k];
-        slots[at] = k;
-        count++;
+        ep_i64 other = raw[j];
+        bool otherValid = other >= 0 && other < EP_EXPERTS;
+        count += otherValid ? 1 : 0;
+        rank += otherValid && (other < id || (other == id && j < k)) ? 1 : 0;
     }
 
+    if (k < EP_TOPK && id >= 0 && id < EP_EXPERTS)
+    {
+        ids[rank] = id;
+        sortedWeights[rank] = weight;
+        slots[rank] = k;
+    }
+
+    __syncthreads();
     return count;
 }
 
-// End of the run of sorted routes [begin, count) that go to the same rank as routes[begin].
-__device__ __forceinline__ int ep_rank_group_end(const ep_i64* ids, int begin, int count, int localExperts)
+// Splits sorted routes [0, count) into runs that go to the same rank (id / L): route i's run is groupOf[i], run g
+// starts at groupBegin[g] (groupBegin[runs] = count). Every thread calls it (it synchronises); returns the run count.
+__device__ __forceinline__ int ep_route_groups(const ep_i64* ids, int count, int localExperts, int* groupOf, int* groupBegin)
 {
-    ep_i64 rank = ids[begin] / localExperts;
-    int end = begin + 1;
-    while (end < count && ids[end] / localExperts == rank)
+    int i = threadIdx.x;
+    // Ids are below EP_EXPERTS, so 32-bit division (64-bit division is a long software sequence).
+    bool starts = i < count && (i == 0 || (int)ids[i] / localExperts != (int)ids[i - 1] / localExperts);
+    if (i < count)
     {
-        end++;
+        groupOf[i] = starts ? 1 : 0;
     }
 
-    return end;
+    __syncthreads();
+    int runs = 0;
+    int mine = -1;
+    for (int j = 0; j < count; j++)
+    {
+        int flag = groupOf[j];
+        runs += flag;
+        mine += j <= i ? flag : 0;
+    }
+
+    __syncthreads();
+    if (i < count)
+    {
+        groupOf[i] = mine;
+        if (starts)
+        {
+            groupBegin[mine] = i;
+        }
+    }
+
+    if (i == 0)
+    {
+        groupBegin[runs] = count;
+    }
+
+    __syncthreads();
+    return runs;
 }

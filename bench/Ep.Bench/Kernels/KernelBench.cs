@@ -120,8 +120,12 @@ internal static class KernelBench
             () => kernels.ValidateRouting(A(w.Idx), tokens, A(w.Error)), BandwidthBound: false);
         yield return new("ep_scan_destinations", "Dispatch (send positions)", 1, KernelTraffic.Routing(c, 2L * tokens * sizeof(int)),
             () => kernels.ScanDestinations(A(w.Idx), tokens, 1, local, A(w.Positions), A(w.PairPositions), A(w.RoutingCounts)), BandwidthBound: false);
-        yield return new("ep_count_experts", "Dispatch (expert counts)", spec.Experts, KernelTraffic.Routing(c, (long)spec.Experts * sizeof(int)),
+        yield return new("ep_count_experts", "Dispatch (expert counts)", StagedKernels.CountBlocks(spec.Experts), KernelTraffic.Routing(c, (long)spec.Experts * sizeof(int)),
             () => kernels.CountExperts(A(w.Idx), tokens, spec.Experts, A(w.RoutingCounts) + 2 * sizeof(int)), BandwidthBound: false);
+        yield return new("ep_route_record", "Dispatch (the three above in one launch)", 1 + 1 + StagedKernels.CountBlocks(spec.Experts),
+            KernelTraffic.Routing(c, (long)(2 + spec.Experts) * sizeof(int) + 2L * tokens * sizeof(int)),
+            () => kernels.RouteRecord(A(w.Idx), tokens, 1, local, spec.Experts, A(w.Positions), A(w.PairPositions), A(w.Error), A(w.RoutingCounts)),
+            BandwidthBound: false);
         yield return new("ep_pack_rows", "Dispatch (pack with ids)", tokens, KernelTraffic.Pack(c),
             () => kernels.PackRows(A(w.Tokens), A(w.Idx), A(w.Weights), tokens, local, A(w.Positions), A(w.SendOffsets), A(w.RecvRows), A(w.RecvIdx), A(w.RecvWeights)));
         yield return new("ep_permute_rows", "Permute (Flat)", n, KernelTraffic.Permute(c, weighted: false),

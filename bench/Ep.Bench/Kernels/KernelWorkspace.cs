@@ -72,9 +72,7 @@ internal sealed class KernelWorkspace : IDisposable
         StagedMemory.Fill(A(SendOffsets), 0, 2, stream);
 
         int local = experts; // one rank holds every expert
-        kernels.ValidateRouting(A(Idx), tokens, A(Error));
-        kernels.ScanDestinations(A(Idx), tokens, 1, local, A(Positions), A(PairPositions), A(RoutingCounts));
-        kernels.CountExperts(A(Idx), tokens, experts, A(RoutingCounts) + 2 * sizeof(int));
+        kernels.RouteRecord(A(Idx), tokens, 1, local, experts, A(Positions), A(PairPositions), A(Error), A(RoutingCounts));
         long error = StagedMemory.Download<long>(A(Error), 1, stream)[0];
         int[] counts = StagedMemory.Download<int>(A(RoutingCounts), 2 + experts, stream);
         if (error != StagedRouteRecord.NoError || counts[0] != n || counts[1] != m)

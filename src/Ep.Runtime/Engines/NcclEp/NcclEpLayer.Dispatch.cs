@@ -151,9 +151,7 @@ internal sealed unsafe partial class NcclEpLayer
     {
         NcclEpLayerBuffers b = _buffers;
         ulong idx = Address(topkIdx), record = Address(b.RouteRecord), counts = record + StagedRouteRecord.CountsByteOffset;
-        _kernels.ValidateRouting(idx, tokenCount, record);
-        _kernels.ScanDestinations(idx, tokenCount, Ranks, _shape.LocalExperts, Address(b.Positions), Address(b.PairPositions), counts);
-        _kernels.CountExperts(idx, tokenCount, _spec.Experts, counts + 2UL * (ulong)Ranks * sizeof(int));
+        _kernels.RouteRecord(idx, tokenCount, Ranks, _shape.LocalExperts, _spec.Experts, Address(b.Positions), Address(b.PairPositions), record, counts);
         _routedIdx = topkIdx;
         try
         {
@@ -176,8 +174,7 @@ internal sealed unsafe partial class NcclEpLayer
         int[] counts = plan.ExpertCounts(_rank);
         (int[] offsets, int layoutRows) = plan.ExpertOffsets(counts);
         int rows = plan.RowsReceived(_rank);
-        StagedMemory.Upload<int>(offsets, Address(b.ExpertOffsets), _stream);
-        StagedMemory.Upload<int>(counts, Address(b.ExpertCounts), _stream);
+        b.Layout.Upload(offsets, counts, _stream);
         if (!_shape.ExpertMajor)
         {
             layoutRows = 0;

@@ -41,8 +41,7 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         RankInExpert = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? 0 : checked(slots * k)));
         PermutedRow = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? 0 : checked(slots * k)));
         RowSource = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? slots : 0));
-        ExpertOffsets = Own(DeviceTensor<int>.Allocate(device, shape.LocalExperts));
-        ExpertCounts = Own(DeviceTensor<int>.Allocate(device, shape.LocalExperts));
+        Layout = Own(new StagedLayoutTables(device, shape.LocalExperts));
         Permuted = Own(DeviceTensor<BFloat16>.Allocate(device, shape.ExpertMajor ? 0 : permutedRows, h));
 
         // Combine's input must have NCCL EP's slot count: Unpermute writes here, other inputs are staged here.
@@ -71,8 +70,9 @@ internal sealed class NcclEpLayerBuffers : IDisposable
     public DeviceTensor<int> RankInExpert { get; }
     public DeviceTensor<int> PermutedRow { get; }
     public DeviceTensor<int> RowSource { get; }
-    public DeviceTensor<int> ExpertOffsets { get; }
-    public DeviceTensor<int> ExpertCounts { get; }
+    public StagedLayoutTables Layout { get; }
+    public DeviceTensor<int> ExpertOffsets => Layout.Offsets;
+    public DeviceTensor<int> ExpertCounts => Layout.Counts;
     public DeviceTensor<BFloat16> Permuted { get; }
     public DeviceTensor<BFloat16> Unpermuted { get; }
     public DeviceTensor<BFloat16> GradReceived { get; }

@@ -13,6 +13,9 @@ internal sealed class StagedKernels
 {
     private const uint Threads = 256;
 
+    /// <summary>Experts counted per block by the expert-count pass (EP_COUNT_GROUP in native/kernels/10_routing.cuh).</summary>
+    public const int ExpertsPerCountBlock = 8;
+
     // One module per distinct layer source, shared by every rank (and every layer instance) of the process: a simulated
     // world compiles once, not once per rank. Modules stay loaded for the life of the process, like the disk cache.
     private static readonly ConcurrentDictionary<string, Lazy<KernelModule>> Modules = new(StringComparer.Ordinal);
@@ -50,7 +53,19 @@ internal sealed class StagedKernels
         Launch("ep_scan_destinations", ranks, (long)topkIdx, tokens, ranks, localExperts, (long)position, (long)pairPosition, (long)counts);
 
     public void CountExperts(ulong topkIdx, int tokens, int experts, ulong expertCounts) =>
-        Launch("ep_count_experts", experts, (long)topkIdx, tokens, (long)expertCounts);
+        Launch("ep_count_experts", CountBlocks(experts), (long)topkIdx, tokens, (long)expertCounts);
+
+    /// <summary>
+    /// The routing record in one launch: destination scan, expert counts and validation side by side (grid R + ⌈E / 8⌉ + 1).
+    /// <paramref name="counts"/> receives [2R] rows and pairs per destination, then [E] tokens per expert.
+    /// </summary>
+    public void RouteRecord(ulong topkIdx, int tokens, int ranks, int localExperts, int experts, ulong position, ulong pairPosition, ulong error,
+        ulong counts) =>
+        Launch("ep_route_record", checked(ranks + CountBlocks(experts) + 1), (long)topkIdx, tokens, ranks, localExperts, (long)position, (long)pairPosition,
+            (long)error, (long)counts);
+
+    /// <summary>Blocks of the expert-count pass for <paramref name="experts"/> experts.</summary>
+    public static int CountBlocks(int experts) => (experts + ExpertsPerCountBlock - 1) / ExpertsPerCountBlock;
 
     public void PackRows(ulong rows, ulong topkIdx, ulong topkWeights, int tokens, int localExperts, ulong position, ulong sendOffset,
         ulong sendRows, ulong sendIdx, ulong sendWeights) =>

@@ -56,10 +56,8 @@ internal sealed partial class StagedLayer
     {
         StagedLayerBuffers b = _buffers;
         ulong idx = Address(topkIdx);
-        _kernels.ValidateRouting(idx, tokenCount, b.ErrorAddress);
-        _kernels.ScanDestinations(idx, tokenCount, Ranks, _localExperts, Address(b.Positions[generation]), Address(b.PairPositions[generation]),
-            b.CountsAddress);
-        _kernels.CountExperts(idx, tokenCount, _spec.Experts, b.CountsAddress + 2UL * (ulong)Ranks * sizeof(int));
+        _kernels.RouteRecord(idx, tokenCount, Ranks, _localExperts, _spec.Experts, Address(b.Positions[generation]),
+            Address(b.PairPositions[generation]), b.ErrorAddress, b.CountsAddress);
         return _transport.GatherRouting(key => DescribeRoutingError(topkIdx, key), "Dispatch");
     }
 
@@ -68,14 +66,14 @@ internal sealed partial class StagedLayer
 
     private void UploadSendOffsets(StagedRoutePlan plan)
     {
-        var offsets = new int[2 * Ranks];
+        Span<int> offsets = _buffers.SendOffsetStaging.Span;
         for (int d = 0; d < Ranks; d++)
         {
             offsets[d] = checked((int)plan.SendOffset(_rank, d));
             offsets[Ranks + d] = checked((int)plan.PairSendOffset(_rank, d));
         }
 
-        StagedMemory.Upload<int>(offsets, Address(_buffers.SendOffsets), _stream);
+        _buffers.SendOffsetStaging.Upload(offsets.Length, Address(_buffers.SendOffsets), _stream);
     }
 
     /// <summary>Places the received rows: m(n, j) always, and the expert-major dispatch layout when the layer uses one.</summary>
@@ -95,7 +93,7 @@ internal sealed partial class StagedLayer
         }
 
         _local.SetStep(rows, layoutRows, counts, offsets);
-        StagedMemory.Upload<int>(offsets, Address(b.ExpertOffsets), _stream);
+        b.Layout.Upload(offsets, counts, _stream);
         _kernels.RankInExpert(Address(b.RecvIdx), rows, _localExperts, Address(b.RankInExpert));
         if (!_expertMajor)
         {

@@ -33,6 +33,7 @@ internal sealed class StagedLayerBuffers : IDisposable
         PairPositions = [Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens))), Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)))];
         RouteRecord = Own(DeviceTensor<long>.Allocate(device, StagedRouteRecord.Words(ranks, experts)));
         SendOffsets = Own(DeviceTensor<int>.Allocate(device, 2 * ranks));
+        SendOffsetStaging = Own(new PinnedHostBuffer<int>(2 * ranks));
         SendRows = Own(DeviceTensor<BFloat16>.Allocate(device, sentRows, h));
         SendIdx = Own(DeviceTensor<long>.Allocate(device, sentRows, k));
         SendWeights = Own(DeviceTensor<float>.Allocate(device, sentRows, k));
@@ -48,7 +49,7 @@ internal sealed class StagedLayerBuffers : IDisposable
         RecvWeights = Own(DeviceTensor<float>.Allocate(device, capacity, k));
         RankInExpert = Own(DeviceTensor<int>.Allocate(device, checked(capacity * k)));
         PermutedRow = Own(DeviceTensor<int>.Allocate(device, checked(capacity * k)));
-        ExpertOffsets = Own(DeviceTensor<int>.Allocate(device, localExperts));
+        Layout = Own(new StagedLayoutTables(device, localExperts));
         GradFlat = Own(DeviceTensor<BFloat16>.Allocate(device, capacity, h));
 
         // Rows of the layout the operations return: Flat [N] rows for Unpermute/PermuteBackward, M rows otherwise.
@@ -98,6 +99,9 @@ internal sealed class StagedLayerBuffers : IDisposable
     /// <summary>[2R]: this rank's send offsets per destination in rows, then in pairs.</summary>
     public DeviceTensor<int> SendOffsets { get; }
 
+    /// <summary>Page-locked staging for <see cref="SendOffsets"/> (one DMA per Dispatch, no array per call).</summary>
+    public PinnedHostBuffer<int> SendOffsetStaging { get; }
+
     public DeviceTensor<BFloat16> SendRows { get; }
 
     public DeviceTensor<long> SendIdx { get; }
@@ -128,7 +132,10 @@ internal sealed class StagedLayerBuffers : IDisposable
     public DeviceTensor<int> PermutedRow { get; }
 
     /// <summary>[L]: first row of each local expert's group.</summary>
-    public DeviceTensor<int> ExpertOffsets { get; }
+    /// <summary>The received layout's per-expert offsets and counts, uploaded together.</summary>
+    public StagedLayoutTables Layout { get; }
+
+    public DeviceTensor<int> ExpertOffsets => Layout.Offsets;
 
     /// <summary>CombineBackward's received gradient rows, in the Flat order.</summary>
     public DeviceTensor<BFloat16> GradFlat { get; }

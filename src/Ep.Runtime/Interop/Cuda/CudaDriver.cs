@@ -77,6 +77,12 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(Library, EntryPoint = "cuMemFree_v2")]
     internal static partial CudaResult MemFree(ulong devicePointer);
 
+    [LibraryImport(Library, EntryPoint = "cuMemAllocHost_v2")]
+    internal static partial CudaResult MemAllocHost(out IntPtr hostPointer, nuint bytes);
+
+    [LibraryImport(Library, EntryPoint = "cuMemFreeHost")]
+    internal static partial CudaResult MemFreeHost(IntPtr hostPointer);
+
     [LibraryImport(Library, EntryPoint = "cuMemGetInfo_v2")]
     internal static partial CudaResult MemGetInfo(out nuint free, out nuint total);
 

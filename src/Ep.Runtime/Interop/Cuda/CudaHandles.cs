@@ -115,3 +115,32 @@ internal sealed class DeviceMemoryHandle : SafeHandleZeroOrMinusOneIsInvalid
 
     protected override bool ReleaseHandle() => CudaDriver.MemFree(Pointer) == CudaResult.Success;
 }
+
+/// <summary>
+/// Page-locked host memory from <c>cuMemAllocHost</c>: copies from it are true DMA transfers that return at once,
+/// where a copy from pageable memory is first staged by the driver on the calling thread.
+/// </summary>
+internal sealed class PinnedHostMemoryHandle : SafeHandleZeroOrMinusOneIsInvalid
+{
+    public PinnedHostMemoryHandle()
+        : base(ownsHandle: true)
+    {
+    }
+
+    public IntPtr Pointer => handle;
+
+    public static PinnedHostMemoryHandle Allocate(long bytes)
+    {
+        var memory = new PinnedHostMemoryHandle();
+        if (bytes == 0)
+        {
+            return memory;
+        }
+
+        CudaException.ThrowIfFailed(CudaDriver.MemAllocHost(out IntPtr pointer, (nuint)bytes));
+        memory.SetHandle(pointer);
+        return memory;
+    }
+
+    protected override bool ReleaseHandle() => CudaDriver.MemFreeHost(handle) == CudaResult.Success;
+}

@@ -26,6 +26,7 @@ internal sealed class NcclRoutingGather : IDisposable
     private readonly Action? _markFailed;
     private readonly DeviceTensor<long> _contribution;
     private readonly DeviceTensor<long> _gathered;
+    private readonly PinnedHostBuffer<long> _readBack;
 
     /// <param name="device">Where the gather buffers live (the rank's GPU).</param>
     /// <param name="rank">This rank.</param>
@@ -43,14 +44,17 @@ internal sealed class NcclRoutingGather : IDisposable
         _stream = stream;
         _communicator = communicator;
         _markFailed = markFailed;
+        int gatheredWords = checked(ranks * Math.Max(_recordWords, ErrorWords));
         _contribution = DeviceTensor<long>.Allocate(device, ErrorWords);
         try
         {
-            _gathered = DeviceTensor<long>.Allocate(device, checked(ranks * Math.Max(_recordWords, ErrorWords)));
+            _gathered = DeviceTensor<long>.Allocate(device, gatheredWords);
+            _readBack = new PinnedHostBuffer<long>(gatheredWords);
         }
         catch
         {
             _contribution.Dispose();
+            _gathered?.Dispose();
             throw;
         }
     }
@@ -62,31 +66,33 @@ internal sealed class NcclRoutingGather : IDisposable
     /// </summary>
     public StagedRouteSummary[] Gather(ulong record, Func<long, StagedRoutingError> describeError)
     {
-        long[] records = Gather(record, _recordWords);
+        ReadOnlySpan<long> records = Gather(record, _recordWords);
         var summaries = new StagedRouteSummary[_ranks];
         bool anyError = false;
         for (int r = 0; r < _ranks; r++)
         {
-            ReadOnlySpan<long> words = records.AsSpan(r * _recordWords, _recordWords);
+            ReadOnlySpan<long> words = records.Slice(r * _recordWords, _recordWords);
             anyError |= StagedRouteRecord.ErrorKey(words) != StagedRouteRecord.NoError;
             summaries[r] = StagedRouteRecord.Read(words, _ranks, _experts, error: null);
         }
 
-        // Every rank sees the same keys, so all of them take this second round, or none does.
-        return anyError ? WithErrors(summaries, records, describeError) : summaries;
+        // Every rank sees the same keys, so all of them take this second round, or none does. The second round reuses
+        // the read-back buffer, so the records are copied out first (only on this error path).
+        return anyError ? WithErrors(summaries, records.ToArray(), describeError) : summaries;
     }
 
     /// <summary>Collective: every rank's host <paramref name="values"/> (at most four words per rank), indexed by rank then word.</summary>
     public long[] GatherHost(long[] values)
     {
         StagedMemory.Upload<long>(values, StagedMemory.Address(_contribution), _stream);
-        return Gather(StagedMemory.Address(_contribution), values.Length);
+        return Gather(StagedMemory.Address(_contribution), values.Length).ToArray();
     }
 
     public void Dispose()
     {
         _contribution.Dispose();
         _gathered.Dispose();
+        _readBack.Dispose();
     }
 
     /// <summary>Second round, only when some rank's key names an error: every rank contributes its error's details (zeros if none).</summary>
@@ -113,11 +119,14 @@ internal sealed class NcclRoutingGather : IDisposable
         return summaries;
     }
 
-    /// <summary>AllGathers <paramref name="words"/> int64 words per rank from device address <paramref name="source"/> and reads them back (one host wait).</summary>
-    private long[] Gather(ulong source, int words)
+    /// <summary>
+    /// AllGathers <paramref name="words"/> int64 words per rank from device address <paramref name="source"/> and reads
+    /// them back (one host wait) into the page-locked buffer: valid until the next gather.
+    /// </summary>
+    private ReadOnlySpan<long> Gather(ulong source, int words)
     {
         Check(Nccl.AllGather(source, StagedMemory.Address(_gathered), (nuint)words, NcclDataType.Int64, _communicator(), _stream.DangerousGetHandle()));
-        return StagedMemory.Download<long>(StagedMemory.Address(_gathered), _ranks * words, _stream);
+        return _readBack.Download(StagedMemory.Address(_gathered), _ranks * words, _stream);
     }
 
     private void Check(NcclResult status, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(status))] string call = "")
