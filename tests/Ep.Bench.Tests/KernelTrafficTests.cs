@@ -86,9 +86,12 @@ public sealed class KernelTrafficTests
     {
         EpLayerSpec spec = BenchLayers.Find("ht-flat")!.Spec;
         Assert.Equal(EpMemoryPlanner.Plan(spec, 1).TotalBytes, EngineReceiveBuffers.NcclEp(spec, 1));
-        var memory = new EngineMemory(300, 105, 100);
+        var memory = new EngineMemory(300, 280, 105, 100);
         Assert.Equal(3.0, memory.MeasuredToPlan, 9);
         Assert.Equal(1.05, memory.ReceiveToPlan, 9);
+        Assert.Equal(300.0 / 280, memory.MeasuredToEnginePlan, 9);
+        Assert.True(memory.WithinTenPercent);
+        Assert.False(new EngineMemory(300, 250, 105, 100).WithinTenPercent);
     }
 
     [Fact]

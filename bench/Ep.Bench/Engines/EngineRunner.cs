@@ -53,8 +53,7 @@ internal static class EngineRunner
             long[] bytes = Enumerable.Range(0, ranks).Select(r => ByteFormulas.BytesPerRank(spec, problem.Routing, r)).ToArray();
             List<OperationResult> rows = Rows(samples, bytes, spec.Algorithm, ranks == 1 ? epBench : null);
             Memory.EngineMemory? memory = usedBytes is { } used
-                ? new Memory.EngineMemory(used / ranks, engine == BenchEngine.NcclEp ? EngineReceiveBuffers.NcclEp(spec, ranks) : EngineReceiveBuffers.Staged(spec, ranks),
-                    EpMemoryPlanner.Plan(spec, ranks).TotalBytes)
+                ? Memory.EngineMemory.For(engine, spec, ranks, used / ranks)
                 : null;
             StepFloor? floor = null;
             if (copy is not null && engine != BenchEngine.Reference)

@@ -192,8 +192,7 @@ internal static class ProcessBench
         RankSamples[] samplesByRank = all.Select(v => RankSamplesCodec.Decode(v.AsSpan(2), options.Iterations)).ToArray();
         List<OperationResult> rows = ProcessAggregation.Rows(samplesByRank, bytes, spec.Algorithm, allToAllMedians);
         long measured = (long)(RankSpread.Of(all.Select(v => (double?)v[1]))?.Median ?? 0);
-        var memory = new EngineMemory(measured, engine == BenchEngine.NcclEp ? EngineReceiveBuffers.NcclEp(spec, ranks) : EngineReceiveBuffers.Staged(spec, ranks),
-            EpMemoryPlanner.Plan(spec, ranks).TotalBytes);
+        EngineMemory memory = EngineMemory.For(engine, spec, ranks, measured);
         return new EngineResult(engine.Name(), "ok", reason, ranks, rows, graph, memory);
     }
 

@@ -78,7 +78,8 @@ internal static class TableWriter
 
             if (engine.Memory is { } m)
             {
-                text.AppendLine(Invariant($"  memory per rank: engine {m.MeasuredBytesPerRank / 1e6:F1} MB (cuMemGetInfo around layer creation) = {m.MeasuredToPlan:F2} × plan; receive buffers {m.ReceiveBytesPerRank / 1e6:F1} MB = {m.ReceiveToPlan:F3} × plan; PlanMemory {m.PlanBytesPerRank / 1e6:F1} MB"));
+                string verdict = m.WithinTenPercent ? "within 10 %" : "NOT within 10 %";
+                text.AppendLine(Invariant($"  memory per rank: engine {m.MeasuredBytesPerRank / 1e6:F1} MB (cuMemGetInfo around layer creation) = {m.MeasuredToEnginePlan:F3} × the engine's plan {m.EnginePlanBytesPerRank / 1e6:F1} MB ({verdict}); PlanMemory (receive buffers only) {m.PlanBytesPerRank / 1e6:F1} MB, the engine's receive buffers {m.ReceiveBytesPerRank / 1e6:F1} MB = {m.ReceiveToPlan:F3} × it"));
             }
 
             if (engine.DispatchSplit is { } d)
@@ -119,7 +120,7 @@ internal static class TableWriter
         }
 
         text.AppendLine("alloc B: managed bytes the calling thread allocated per call in the host pass (median, after warm-up); 0 = no allocation in steady state.");
-        text.AppendLine("memory: the plan counts only Dispatch's receive buffers; the engine's total also holds permute, backward and staging buffers, so it is larger.");
+        text.AppendLine("memory: the engine's plan counts every buffer it allocates for the layer (Ep's receive, permute, backward and staging buffers; for NcclEp also NCCL EP's group and handle memory); PlanMemory counts only Dispatch's receive buffers.");
         text.AppendLine("step floor: every exchanged row read once and written once, per pass (dispatch, combine, and their backward), over the copy's read + write bandwidth.");
         return text.ToString();
     }

@@ -6,7 +6,8 @@ namespace Ep;
 /// The receive buffers each GPU engine allocates per rank — the buffers Dispatch writes, what <c>PlanMemory</c> /
 /// <see cref="EpMemoryPlanner"/> counts — as <see cref="Engines.Staged.StagedLayerBuffers"/> and
 /// <see cref="Engines.NcclEp.NcclEpLayerBuffers"/> size them. Shown per engine by <c>ep plan</c> and beside the measured
-/// engine memory by the benchmark. Everything else an engine allocates (permute, backward, staging) is outside both.
+/// engine memory by the benchmark. Everything else an engine allocates (permute, backward, staging) is in the engines'
+/// full plans (<see cref="Engines.Staged.StagedMemoryPlan"/>, <see cref="Engines.NcclEp.NcclEpMemoryPlan"/>).
 /// </summary>
 internal static class EngineReceiveBuffers
 {

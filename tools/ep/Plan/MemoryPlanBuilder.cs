@@ -2,13 +2,16 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using Ep.Engines.NcclEp;
+using Ep.Engines.Staged;
 
 namespace Ep.Tool.Plan;
 
 /// <summary>
 /// Builds <c>ep plan</c>'s rows. Pure, and it computes nothing itself: the bytes are <see cref="EpMemoryPlanner"/>'s (what
 /// the generator's EP0013 and <c>PlanMemory</c> show) and, per engine, <see cref="EngineReceiveBuffers"/>' (what the
-/// Staged and NcclEp engines allocate for those receive buffers); the violations are <see cref="EpLayerRules"/>'s.
+/// Staged and NcclEp engines allocate for those receive buffers) and the engines' full plans (every buffer, checked
+/// against measured footprints in bench/RESULTS.md); the violations are <see cref="EpLayerRules"/>'s.
 /// </summary>
 internal static class MemoryPlanBuilder
 {
@@ -41,7 +44,8 @@ internal static class MemoryPlanBuilder
                 .Select(v => new PlanViolation(v.Rule.Id, v.Rule.Severity, v.Message))
                 .ToList();
             rows.Add(new MemoryPlanRow(ModeName(layout, algorithm), layout, algorithm, plan, Formula(spec, plan), violations,
-                EngineReceiveBuffers.Staged(spec, ranks), EngineReceiveBuffers.NcclEp(spec, ranks)));
+                EngineReceiveBuffers.Staged(spec, ranks), EngineReceiveBuffers.NcclEp(spec, ranks),
+                StagedMemoryPlan.Plan(spec, ranks).TotalBytes, NcclEpMemoryPlan.Plan(spec, ranks).TotalBytes));
         }
 
         if (rows.Count == 0)

@@ -1,0 +1,66 @@
+using System;
+
+namespace Ep.Engines.Staged;
+
+/// <summary>
+/// The Staged engine's device memory per rank for one layer instance: every buffer <see cref="StagedLayerBuffers"/>
+/// allocates, with the same sizes (keep the two in step; the benchmark prints the plan beside the measured footprint).
+/// </summary>
+internal static class StagedMemoryPlan
+{
+    public static EngineMemoryPlan Plan(EpLayerSpec spec, int ranks)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ranks);
+        long h = spec.HiddenSize, k = spec.TopK, maxTokens = spec.MaxTokensPerRank;
+        int localExperts = spec.LocalExperts(ranks);
+        bool lowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
+        bool expertMajor = lowLatency || spec.Layout == EpLayout.ExpertMajor;
+        long capacity = lowLatency ? Math.Max(spec.RecvCapacity(ranks), ranks * maxTokens) : spec.RecvCapacity(ranks);
+        long sentRows = maxTokens * Math.Min(k, ranks);
+        long pairRows = capacity * Math.Min(k, localExperts);
+        long layoutRows = lowLatency ? (long)localExperts * ranks * maxTokens : expertMajor ? spec.ExpertMajorCapacity(ranks) : pairRows;
+        long rowsPerReceived = expertMajor ? layoutRows : capacity;
+        long layout = expertMajor ? layoutRows : 0, pairs = expertMajor ? pairRows : 0;
+
+        return new PlannedBufferList()
+            // Source side.
+            .Add<long>("SourceIdx", maxTokens, k)
+            .Add<float>("SourceWeights", maxTokens, k)
+            .Add<int>("Positions (2 generations)", 2 * ranks * maxTokens)
+            .Add<int>("PairPositions (2 generations)", 2 * ranks * maxTokens)
+            .Add<long>("RouteRecord", StagedRouteRecord.Words(ranks, spec.Experts))
+            .Add<int>("SendOffsets", 2 * ranks)
+            .Add<BFloat16>("SendRows", sentRows, h)
+            .Add<long>("SendIdx", sentRows, k)
+            .Add<float>("SendWeights", sentRows, k)
+            .Add<BFloat16>("ReturnRows", maxTokens * k, h)
+            .Add<float>("ReturnWeights", Math.Max(sentRows * k, maxTokens * k))
+            .Add<BFloat16>("CombineOutput", maxTokens, h)
+            .Add<BFloat16>("GradTokens", maxTokens, h)
+            .Add<float>("GradTopkWeights", maxTokens, k)
+            // Receive side.
+            .Add<BFloat16>("RecvRows", capacity, h)
+            .Add<long>("RecvIdx", capacity, k)
+            .Add<float>("RecvWeights", capacity, k)
+            .Add<int>("RankInExpert", capacity * k)
+            .Add<int>("PermutedRow", capacity * k)
+            .Add<int>("Layout (offsets, counts)", 2L * localExperts)
+            .Add<BFloat16>("GradFlat", capacity, h)
+            .Add<BFloat16>("Permuted", expertMajor ? 0 : pairRows, h)
+            .Add<BFloat16>("Unpermuted", rowsPerReceived, h)
+            .Add<BFloat16>("GradExpertOutput", layoutRows, h)
+            .Add<BFloat16>("GradReceived", rowsPerReceived, h)
+            .Add<float>("GradWeights", expertMajor ? layoutRows : capacity * k)
+            // Expert-major layout.
+            .Add<int>("PairStart", expertMajor ? capacity : 0)
+            .Add<int>("RowSource", layout)
+            .Add<int>("RowSlot", layout)
+            .Add<BFloat16>("LayoutRows", layout, h)
+            .Add<float>("LayoutWeights", layout)
+            .Add<BFloat16>("GradLayout", layout, h)
+            .Add<BFloat16>("PairRows", pairs, h)
+            .Add<float>("PairWeights", pairs)
+            .Build("Staged");
+    }
+}
