@@ -9,7 +9,8 @@ namespace Ep;
 /// <param name="Name">The buffer, as the engine's buffer class names it (or the native library's allocation).</param>
 /// <param name="Bytes">Its size.</param>
 /// <param name="Native">True for memory the native library (NCCL EP) allocates for the layer, not Ep.</param>
-internal readonly record struct PlannedBuffer(string Name, long Bytes, bool Native = false);
+/// <param name="Receive">True for the buffers Dispatch writes its result into (what <c>PlanMemory</c> counts).</param>
+internal readonly record struct PlannedBuffer(string Name, long Bytes, bool Native = false, bool Receive = false);
 
 /// <summary>
 /// Every device buffer one layer instance holds per rank on a GPU engine — Ep's own (receive, permute, backward and
@@ -24,6 +25,9 @@ internal sealed record EngineMemoryPlan(string Engine, IReadOnlyList<PlannedBuff
 
     /// <summary>Bytes Ep allocates per rank.</summary>
     public long EpBytes => Buffers.Where(b => !b.Native).Sum(b => b.Bytes);
+
+    /// <summary>Bytes of the buffers Dispatch writes its result into (<see cref="EngineReceiveBuffers"/>).</summary>
+    public long ReceiveBytes => Buffers.Where(b => b.Receive).Sum(b => b.Bytes);
 
     /// <summary>Bytes the native library allocates for the layer per rank.</summary>
     public long NativeBytes => Buffers.Where(b => b.Native).Sum(b => b.Bytes);

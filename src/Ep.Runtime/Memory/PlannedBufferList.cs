@@ -9,18 +9,25 @@ internal sealed class PlannedBufferList
     private readonly List<PlannedBuffer> _buffers = new();
 
     public PlannedBufferList Add<T>(string name, long rows, long columns = 1)
-        where T : unmanaged => AddBytes(name, checked(rows * columns * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+        where T : unmanaged => AddBytes(name, Bytes<T>(rows, columns));
 
-    public PlannedBufferList AddBytes(string name, long bytes, bool native = false)
+    /// <summary>A buffer Dispatch writes its result into (counted by <see cref="EngineMemoryPlan.ReceiveBytes"/>).</summary>
+    public PlannedBufferList Receive<T>(string name, long rows, long columns = 1)
+        where T : unmanaged => AddBytes(name, Bytes<T>(rows, columns), receive: true);
+
+    public PlannedBufferList AddBytes(string name, long bytes, bool native = false, bool receive = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         if (bytes > 0)
         {
-            _buffers.Add(new PlannedBuffer(name, bytes, native));
+            _buffers.Add(new PlannedBuffer(name, bytes, native, receive));
         }
 
         return this;
     }
+
+    private static long Bytes<T>(long rows, long columns)
+        where T : unmanaged => checked(rows * columns * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
 
     public EngineMemoryPlan Build(string engine) => new(engine, _buffers.ToArray());
 }
