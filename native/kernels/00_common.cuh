@@ -164,17 +164,19 @@ __device__ __forceinline__ unsigned long long ep_block_sum(unsigned long long va
 
 // A token's valid routes (id in [0, EP_EXPERTS)) sorted by expert id, with their weights and original top-k slots.
 // Sorting by global id groups them by destination rank (id / L) and, within a rank, by local id: the order rows are
-// laid out in on the receiving rank. Ranked on K threads at once (K <= 32 < EP_THREADS): thread k loads route k and
-// writes it at its rank, the number of valid routes before it (a smaller id, or the same id at a smaller k, so the
-// order is stable). One thread sorting serially held every block's copy back behind K² dependent steps.
-// Every thread of the block calls it (it synchronises); raw is K shared entries of scratch. Returns the valid count.
-__device__ __forceinline__ int ep_sorted_routes(const ep_i64* idx, const float* weights, ep_i64* raw, ep_i64* ids,
-    float* sortedWeights, int* slots)
+// laid out in on the receiving rank. Ranked on K threads at once (K <= 32): lane k loads route k and writes it at its
+// rank, the number of valid routes before it (a smaller id, or the same id at a smaller k, so the order is stable).
+// One thread sorting serially held every block's copy back behind K² dependent steps.
+// Every thread of the block calls it (it synchronises); the threads that work on this token pass active = true and
+// their lane (0, 1, … within the token's team of threads), the others only join the barriers. raw is K shared
+// entries of scratch. Returns the valid count (0 where not active).
+__device__ __forceinline__ int ep_sorted_routes(const ep_i64* idx, const float* weights, int lane, bool active, ep_i64* raw,
+    ep_i64* ids, float* sortedWeights, int* slots)
 {
-    int k = threadIdx.x;
+    int k = lane;
     ep_i64 id = -1;
     float weight = 0.0f;
-    if (k < EP_TOPK)
+    if (active && k < EP_TOPK)
     {
         id = idx[k];
         weight = weights != 0 ? weights[k] : 0.0f;
@@ -184,16 +186,19 @@ __device__ __forceinline__ int ep_sorted_routes(const ep_i64* idx, const float* 
     __syncthreads();
     int count = 0;
     int rank = 0;
-#pragma unroll
-    for (int j = 0; j < EP_TOPK; j++)
+    if (active)
     {
-        ep_i64 other = raw[j];
-        bool otherValid = other >= 0 && other < EP_EXPERTS;
-        count += otherValid ? 1 : 0;
-        rank += otherValid && (other < id || (other == id && j < k)) ? 1 : 0;
+#pragma unroll
+        for (int j = 0; j < EP_TOPK; j++)
+        {
+            ep_i64 other = raw[j];
+            bool otherValid = other >= 0 && other < EP_EXPERTS;
+            count += otherValid ? 1 : 0;
+            rank += otherValid && (other < id || (other == id && j < k)) ? 1 : 0;
+        }
     }
 
-    if (k < EP_TOPK && id >= 0 && id < EP_EXPERTS)
+    if (active && k < EP_TOPK && id >= 0 && id < EP_EXPERTS)
     {
         ids[rank] = id;
         sortedWeights[rank] = weight;
@@ -205,13 +210,15 @@ __device__ __forceinline__ int ep_sorted_routes(const ep_i64* idx, const float* 
 }
 
 // Splits sorted routes [0, count) into runs that go to the same rank (id / L): route i's run is groupOf[i], run g
-// starts at groupBegin[g] (groupBegin[runs] = count). Every thread calls it (it synchronises); returns the run count.
-__device__ __forceinline__ int ep_route_groups(const ep_i64* ids, int count, int localExperts, int* groupOf, int* groupBegin)
+// starts at groupBegin[g] (groupBegin[runs] = count). Every thread calls it (it synchronises); lane and active as in
+// ep_sorted_routes. Returns the run count (0 where not active).
+__device__ __forceinline__ int ep_route_groups(const ep_i64* ids, int count, int localExperts, int lane, bool active, int* groupOf,
+    int* groupBegin)
 {
-    int i = threadIdx.x;
+    int i = lane;
     // Ids are below EP_EXPERTS, so 32-bit division (64-bit division is a long software sequence).
-    bool starts = i < count && (i == 0 || (int)ids[i] / localExperts != (int)ids[i - 1] / localExperts);
-    if (i < count)
+    bool starts = active && i < count && (i == 0 || (int)ids[i] / localExperts != (int)ids[i - 1] / localExperts);
+    if (active && i < count)
     {
         groupOf[i] = starts ? 1 : 0;
     }
@@ -219,7 +226,7 @@ __device__ __forceinline__ int ep_route_groups(const ep_i64* ids, int count, int
     __syncthreads();
     int runs = 0;
     int mine = -1;
-    for (int j = 0; j < count; j++)
+    for (int j = 0; active && j < count; j++)
     {
         int flag = groupOf[j];
         runs += flag;
@@ -227,7 +234,7 @@ __device__ __forceinline__ int ep_route_groups(const ep_i64* ids, int count, int
     }
 
     __syncthreads();
-    if (i < count)
+    if (active && i < count)
     {
         groupOf[i] = mine;
         if (starts)
@@ -236,7 +243,7 @@ __device__ __forceinline__ int ep_route_groups(const ep_i64* ids, int count, int
         }
     }
 
-    if (i == 0)
+    if (active && i == 0)
     {
         groupBegin[runs] = count;
     }

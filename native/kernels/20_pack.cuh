@@ -19,8 +19,8 @@ extern "C" __global__ void ep_pack_rows(const ep_bf16* rows, const ep_i64* topkI
     __shared__ ep_i64 groupRow[EP_TOPK];
     int t = blockIdx.x;
     int count = ep_sorted_routes(topkIdx + (ep_i64)t * EP_TOPK, topkWeights != 0 ? topkWeights + (ep_i64)t * EP_TOPK : 0,
-        raw, ids, weights, slots);
-    int groups = ep_route_groups(ids, count, localExperts, groupOf, groupBegin);
+        threadIdx.x, true, raw, ids, weights, slots);
+    int groups = ep_route_groups(ids, count, localExperts, threadIdx.x, true, groupOf, groupBegin);
     if (threadIdx.x < groups)
     {
         int d = (int)ids[groupBegin[threadIdx.x]] / localExperts;

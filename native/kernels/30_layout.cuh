@@ -109,3 +109,27 @@ extern "C" __global__ void ep_mark_rows(const int* expertOffset, const int* expe
         rowSource[m] = m < real ? m : -1;
     }
 }
+
+// One block per local expert e (grid = L), for LowLatency's fixed groups. Zeroes the rows of e's group that an earlier
+// step filled and this one does not, [offset + count, offset + filled[e]), then records filled[e] = count. NCCL EP LL
+// writes each group's first rows and leaves the rest as they were; rows once cleared stay zero, so clearing only the
+// rows the previous step filled keeps every group's padding zero for the cost of the rows that moved, instead of
+// rewriting all L · R · MaxTokensPerRank rows each step. The host sets filled[e] to the group size whenever the
+// padding is unknown (a new buffer, a poisoned one).
+extern "C" __global__ void ep_clear_vacated_rows(const int* expertOffset, const int* expertCount, int* filled, ep_bf16* rows)
+{
+    int e = blockIdx.x;
+    int begin = expertOffset[e] + expertCount[e];
+    int end = expertOffset[e] + filled[e];
+    // Every thread has read filled[e] before thread 0 replaces it.
+    __syncthreads();
+    for (int r = begin; r < end; r++)
+    {
+        ep_zero_row(ep_row_out(rows, r));
+    }
+
+    if (threadIdx.x == 0)
+    {
+        filled[e] = expertCount[e];
+    }
+}

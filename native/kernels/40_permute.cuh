@@ -67,17 +67,21 @@ extern "C" __global__ void ep_gather_sum_rows(const ep_bf16* source, const int* 
     }
 }
 
-// One block per expert-major row r (grid = M). destination[r] = flatRows[rowSource[r]] (zero for padding), and
+// One block per expert-major row r (grid = M). destination[r] = flatRows[rowSource[r]] (zero for padding, or left
+// as it is when zeroPadding = 0: LowLatency's fixed groups, whose padding ep_clear_vacated_rows keeps zero), and
 // destinationWeights[r] = flatWeights[rowSource[r]·K + rowSlot[r]] (0 for padding) when both are non-null.
 // Builds the ExpertMajor / LowLatency dispatch layout and CombineBackward's expert-major gradient.
 extern "C" __global__ void ep_expand_rows(const ep_bf16* flatRows, const float* flatWeights, const int* rowSource,
-    const int* rowSlot, int rows, ep_bf16* destination, float* destinationWeights)
+    const int* rowSlot, int rows, ep_bf16* destination, float* destinationWeights, int zeroPadding)
 {
     ep_i64 r = blockIdx.x;
     int n = rowSource[r];
     if (n < 0)
     {
-        ep_zero_row(ep_row_out(destination, r));
+        if (zeroPadding != 0)
+        {
+            ep_zero_row(ep_row_out(destination, r));
+        }
     }
     else
     {

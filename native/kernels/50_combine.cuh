@@ -3,109 +3,139 @@
 // Rows summed per pass: their loads are issued together, then added in order (the order the sum is defined in).
 #define EP_SUM_UNROLL 4
 
-// One block per token t (grid = tokens). The rows returned for t are summed in ascending destination rank d and, within
-// d, ascending local expert (= ascending row there), in fp32, rounded once; tokens with no expert get zeros.
+// Most tokens one block combines (the tokensPerBlock argument may be smaller; StagedKernels picks it). Each token's
+// routing prologue (load its ids, rank them, find its rows: a few dependent round trips to memory) runs on a warp of
+// its own, side by side with the others, so a block pays that latency once for up to EP_COMBINE_TOKENS rows of output
+// instead of once per row: 8 tokens per block ran 4.5 % faster than 1 on an H100 (bench/RESULTS.md, run 4). At most
+// EP_THREADS / 32: one warp per token.
+#define EP_COMBINE_TOKENS 8
+
+// One block per tokensPerBlock tokens (grid = ⌈tokens / tokensPerBlock⌉, tokensPerBlock in [1, EP_COMBINE_TOKENS]).
+// The rows returned for t are summed in ascending destination rank d and, within d, ascending local expert
+// (= ascending row there), in fp32, rounded once; tokens with no expert get zeros.
 // perPair = 0 (Flat): one returned row per (d, t), at unitOffset[d] + position[d·T + t].
 // perPair = 1 (expert-major): one returned row per (d, t, expert), at unitOffset[d] + pairPosition[d·T + t] + i.
 // weighted (LowLatency Combine) multiplies each row by its routing weight first.
 // With gradWeights non-null (DispatchBackward), also maps the returned weight gradients back to the caller's top-k
 // slots: Flat rows carry K of them (slot i of the row's ascending local ids), pairs one each; 0 for unused slots.
-// The rows to sum (terms) are found once per block, before the copy loop, so that loop only loads and adds.
+// The rows to sum (terms) are found once per token, before the copy loop, so that loop only loads and adds.
 extern "C" __global__ void ep_combine_tokens(const ep_i64* topkIdx, const float* topkWeights, int tokens, int localExperts,
     const int* position, const int* pairPosition, const int* unitOffset, int perPair, int weighted,
-    const ep_bf16* units, const float* unitWeights, ep_bf16* output, float* gradWeights)
+    const ep_bf16* units, const float* unitWeights, ep_bf16* output, float* gradWeights, int tokensPerBlock)
 {
-    __shared__ ep_i64 raw[EP_TOPK];
-    __shared__ ep_i64 ids[EP_TOPK];
-    __shared__ float weights[EP_TOPK];
-    __shared__ int slots[EP_TOPK];
-    __shared__ int groupOf[EP_TOPK];
-    __shared__ int groupBegin[EP_TOPK + 1];
-    __shared__ ep_i64 groupRow[EP_TOPK];
-    __shared__ ep_i64 termRow[EP_TOPK];
-    __shared__ float termWeight[EP_TOPK];
-    ep_i64 t = blockIdx.x;
-    int count = ep_sorted_routes(topkIdx + t * EP_TOPK, topkWeights + t * EP_TOPK, raw, ids, weights, slots);
-    int groups = ep_route_groups(ids, count, localExperts, groupOf, groupBegin);
-    int i = threadIdx.x;
-    if (i < groups)
+    __shared__ ep_i64 raw[EP_COMBINE_TOKENS][EP_TOPK];
+    __shared__ ep_i64 ids[EP_COMBINE_TOKENS][EP_TOPK];
+    __shared__ float weights[EP_COMBINE_TOKENS][EP_TOPK];
+    __shared__ int slots[EP_COMBINE_TOKENS][EP_TOPK];
+    __shared__ int groupOf[EP_COMBINE_TOKENS][EP_TOPK];
+    __shared__ int groupBegin[EP_COMBINE_TOKENS][EP_TOPK + 1];
+    __shared__ ep_i64 groupRow[EP_COMBINE_TOKENS][EP_TOPK];
+    __shared__ ep_i64 termRow[EP_COMBINE_TOKENS][EP_TOPK];
+    __shared__ float termWeight[EP_COMBINE_TOKENS][EP_TOPK];
+    __shared__ int termCount[EP_COMBINE_TOKENS];
+
+    // Warp w prepares token first + w (K <= 32 lanes each); the other warps only join the barriers.
+    ep_i64 first = (ep_i64)blockIdx.x * tokensPerBlock;
+    int here = tokens - first < tokensPerBlock ? (int)(tokens - first) : tokensPerBlock;
+    int team = threadIdx.x / 32;
+    int i = threadIdx.x % 32;
+    bool active = team < here;
+    int own = active ? team : 0;
+    ep_i64 t = first + own;
+    int count = ep_sorted_routes(topkIdx + t * EP_TOPK, topkWeights != 0 ? topkWeights + t * EP_TOPK : 0, i, active, raw[own], ids[own], weights[own],
+        slots[own]);
+    int groups = ep_route_groups(ids[own], count, localExperts, i, active, groupOf[own], groupBegin[own]);
+    if (active && i < groups)
     {
-        int d = (int)ids[groupBegin[i]] / localExperts;
-        groupRow[i] = (ep_i64)unitOffset[d] + (perPair == 0 ? position[(ep_i64)d * tokens + t] : pairPosition[(ep_i64)d * tokens + t]);
+        int d = (int)ids[own][groupBegin[own][i]] / localExperts;
+        groupRow[own][i] = (ep_i64)unitOffset[d] + (perPair == 0 ? position[(ep_i64)d * tokens + t] : pairPosition[(ep_i64)d * tokens + t]);
     }
 
     __syncthreads();
     // Flat: one term per rank (its row), unweighted. Expert-major: one per route, the run's first row + its place.
     int terms = perPair == 0 ? groups : count;
-    if (i < terms)
+    if (active && i < terms)
     {
-        termRow[i] = perPair == 0 ? groupRow[i] : groupRow[groupOf[i]] + (i - groupBegin[groupOf[i]]);
-        termWeight[i] = perPair != 0 && weighted != 0 ? weights[i] : 1.0f;
+        int g = groupOf[own][i];
+        termRow[own][i] = perPair == 0 ? groupRow[own][i] : groupRow[own][g] + (i - groupBegin[own][g]);
+        termWeight[own][i] = perPair != 0 && weighted != 0 ? weights[own][i] : 1.0f;
+    }
+
+    if (active && i == 0)
+    {
+        termCount[own] = terms;
     }
 
     __syncthreads();
     bool scaled = perPair != 0 && weighted != 0;
-    for (int c = threadIdx.x; c < EP_ROW_VECTORS; c += EP_THREADS)
+    // The block's tokens one after another, each as one token per block did (more accumulators in flight raised the
+    // registers to 72 and lowered occupancy more than it gained): the prologues above are what the block shares.
+    for (int p = 0; p < here; p++)
     {
-        float acc[8];
-        for (int e = 0; e < 8; e++)
+        int pterms = termCount[p];
+        for (int c = threadIdx.x; c < EP_ROW_VECTORS; c += EP_THREADS)
         {
-            acc[e] = 0.0f;
-        }
-
-        int term = 0;
-        for (; term + EP_SUM_UNROLL <= terms; term += EP_SUM_UNROLL)
-        {
-            ep_vec8 values[EP_SUM_UNROLL];
+            float acc[8];
 #pragma unroll
-            for (int u = 0; u < EP_SUM_UNROLL; u++)
+            for (int e = 0; e < 8; e++)
             {
-                values[u] = ep_row(units, termRow[term + u])[c];
+                acc[e] = 0.0f;
             }
 
-#pragma unroll
-            for (int u = 0; u < EP_SUM_UNROLL; u++)
+            int term = 0;
+            for (; term + EP_SUM_UNROLL <= pterms; term += EP_SUM_UNROLL)
             {
+                ep_vec8 values[EP_SUM_UNROLL];
+#pragma unroll
+                for (int u = 0; u < EP_SUM_UNROLL; u++)
+                {
+                    values[u] = ep_row(units, termRow[p][term + u])[c];
+                }
+
+#pragma unroll
+                for (int u = 0; u < EP_SUM_UNROLL; u++)
+                {
+                    if (scaled)
+                    {
+                        ep_accumulate(acc, values[u], termWeight[p][term + u]);
+                    }
+                    else
+                    {
+                        ep_accumulate_plain(acc, values[u]);
+                    }
+                }
+            }
+
+            for (; term < pterms; term++)
+            {
+                ep_vec8 value = ep_row(units, termRow[p][term])[c];
                 if (scaled)
                 {
-                    ep_accumulate(acc, values[u], termWeight[term + u]);
+                    ep_accumulate(acc, value, termWeight[p][term]);
                 }
                 else
                 {
-                    ep_accumulate_plain(acc, values[u]);
+                    ep_accumulate_plain(acc, value);
                 }
             }
-        }
 
-        for (; term < terms; term++)
-        {
-            ep_vec8 value = ep_row(units, termRow[term])[c];
-            if (scaled)
-            {
-                ep_accumulate(acc, value, termWeight[term]);
-            }
-            else
-            {
-                ep_accumulate_plain(acc, value);
-            }
+            ep_row_out(output, first + p)[c] = ep_round_vec8(acc);
         }
-
-        ep_row_out(output, t)[c] = ep_round_vec8(acc);
     }
 
-    if (gradWeights != 0)
+    if (gradWeights != 0 && active)
     {
-        // Each slot is written by one thread: a valid route's by the route's thread, an unused slot's by thread k.
+        // Each slot is written by one lane: a valid route's by the route's lane, an unused slot's by lane k.
         if (i < count)
         {
-            int g = groupOf[i];
+            int g = groupOf[own][i];
             float value = perPair == 0
-                ? unitWeights[groupRow[g] * EP_TOPK + (i - groupBegin[g])]
-                : unitWeights[termRow[i]];
-            gradWeights[t * EP_TOPK + slots[i]] = value;
+                ? unitWeights[groupRow[own][g] * EP_TOPK + (i - groupBegin[own][g])]
+                : unitWeights[termRow[own][i]];
+            gradWeights[t * EP_TOPK + slots[own][i]] = value;
         }
 
-        if (i < EP_TOPK && !(raw[i] >= 0 && raw[i] < EP_EXPERTS))
+        if (i < EP_TOPK && !(raw[own][i] >= 0 && raw[own][i] < EP_EXPERTS))
         {
             gradWeights[t * EP_TOPK + i] = 0.0f;
         }

@@ -27,6 +27,8 @@ public sealed class EpDispatchResult
     /// <summary>
     /// Received rows [N, H]. Flat: one row per (source rank, token) with an expert here, by source rank then token.
     /// ExpertMajor: one row per (token, local expert), grouped by local expert, groups padded with zero rows.
+    /// LowLatency: leave the rows past each group's count as they are; the layer keeps them zero by clearing only the
+    /// rows a later step vacates (docs/semantics.md).
     /// </summary>
     public DeviceTensor<BFloat16> Tokens { get; }
 

@@ -5,7 +5,8 @@ namespace Ep.Gpu.Tests;
 /// <summary>Random inputs of one step on every rank: tokens, routing with −1 slots, weights, upstream gradient.</summary>
 internal sealed class StepProblem
 {
-    public StepProblem(EpLayerSpec spec, int ranks, int seed, bool noTokens)
+    /// <param name="tokens">Every sending rank's token count; null draws one in [1, MaxTokensPerRank].</param>
+    public StepProblem(EpLayerSpec spec, int ranks, int seed, bool noTokens, int? tokens = null)
     {
         var random = new Random(seed);
         int k = spec.TopK, h = spec.HiddenSize;
@@ -17,7 +18,8 @@ internal sealed class StepProblem
         for (int r = 0; r < ranks; r++)
         {
             // Uneven counts; rank 1 (when there is one) sends nothing.
-            int t = noTokens || (ranks > 1 && r == 1) ? 0 : random.Next(1, spec.MaxTokensPerRank + 1);
+            int drawn = random.Next(1, spec.MaxTokensPerRank + 1);
+            int t = noTokens || (ranks > 1 && r == 1) ? 0 : tokens ?? drawn;
             TokenCounts[r] = t;
             Tokens[r] = RandomRows(random, t * h);
             GradOutput[r] = RandomRows(random, t * h);

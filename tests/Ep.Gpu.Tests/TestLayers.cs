@@ -30,6 +30,14 @@ internal sealed partial class ZeroCopyExpertMajorMoe;
 [ExpertParallelLayer(Experts = 16, TopK = 2, HiddenSize = 64, MaxTokensPerRank = 40, RecvCapacityPerRank = 40)]
 internal sealed partial class TightCapacityMoe;
 
+// Enough tokens for the routing kernels' several tiles of whole tokens (a tile is 4096 / K tokens): K = 3 leaves the
+// tile one word short of 4096, K = 8 fills it exactly.
+[ExpertParallelLayer(Experts = 16, TopK = 3, HiddenSize = 64, MaxTokensPerRank = 3000, ApplyWeightsInCombine = true)]
+internal sealed partial class ManyTokensMoe;
+
+[ExpertParallelLayer(Experts = 32, TopK = 8, HiddenSize = 64, MaxTokensPerRank = 1200)]
+internal sealed partial class ManyTokensTopEightMoe;
+
 /// <summary>The test layers by name, with the generator's spec and CUDA source.</summary>
 internal static class TestLayers
 {
@@ -37,6 +45,10 @@ internal static class TestLayers
     public static IReadOnlyList<string> Steppable { get; } =
         [nameof(FlatMoe), nameof(FlatWeightedMoe), nameof(ExpertMajorWeightedMoe), nameof(ExpertMajorMoe), nameof(LowLatencyMoe), nameof(ZeroCopyMoe),
             nameof(ZeroCopyExpertMajorMoe)];
+
+    /// <summary>Layers whose routing spans several tiles of the routing kernels, with the token count each rank sends.</summary>
+    public static IReadOnlyList<(string Layer, int Tokens)> ManyTokens { get; } =
+        [(nameof(ManyTokensMoe), 2999), (nameof(ManyTokensTopEightMoe), 1100)];
 
     /// <summary>The HighThroughput ones among <see cref="Steppable"/> (the backward passes, zero-copy; NCCL EP HT).</summary>
     public static IReadOnlyList<string> HighThroughput { get; } = [.. Steppable.Where(n => n != nameof(LowLatencyMoe))];
@@ -51,5 +63,7 @@ internal static class TestLayers
         [nameof(ZeroCopyMoe)] = (ZeroCopyMoe.Spec, ZeroCopyMoe.KernelSource),
         [nameof(ZeroCopyExpertMajorMoe)] = (ZeroCopyExpertMajorMoe.Spec, ZeroCopyExpertMajorMoe.KernelSource),
         [nameof(TightCapacityMoe)] = (TightCapacityMoe.Spec, TightCapacityMoe.KernelSource),
+        [nameof(ManyTokensMoe)] = (ManyTokensMoe.Spec, ManyTokensMoe.KernelSource),
+        [nameof(ManyTokensTopEightMoe)] = (ManyTokensTopEightMoe.Spec, ManyTokensTopEightMoe.KernelSource),
     };
 }

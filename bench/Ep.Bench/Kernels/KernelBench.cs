@@ -56,7 +56,7 @@ internal static class KernelBench
             using var w = new KernelWorkspace(spec, inputs, options.Tokens, kernels, stream);
             foreach (Case c in Cases(spec, w, kernels, options.Tokens))
             {
-                log("kernels: timing " + c.Kernel);
+                log("kernels: timing " + (c.Label ?? c.Kernel));
                 results.Add(Time(c, module, device, stream, copy, options.Warmup, options.Iterations));
             }
         }
@@ -102,7 +102,7 @@ internal static class KernelBench
             // An older driver without an attribute: the timing still stands; the report shows '-' for the resources.
         }
 
-        return new KernelResult(c.Kernel, c.Operation, c.Blocks, c.Bytes, time, gbps, ratio, resources,
+        return new KernelResult(c.Label ?? c.Kernel, c.Operation, c.Blocks, c.Bytes, time, gbps, ratio, resources,
             KernelLimit.Explain(ratio, resources, c.Blocks, device.MultiprocessorCount));
     }
 
@@ -136,12 +136,25 @@ internal static class KernelBench
             () => kernels.ExpandRows(A(w.RecvRows), A(w.RecvWeights), A(w.RowSource), A(w.RowSlot), m, A(w.Expanded), A(w.ExpandedWeights)));
         yield return new("ep_scale_rows", "Unpermute (expert-major)", m, KernelTraffic.Scale(c, weighted: false),
             () => kernels.ScaleRows(A(w.ExpertOutput), A(w.RowSource), 0, m, A(w.Scaled)));
-        yield return new("ep_combine_tokens", "Combine (reduction)", tokens, KernelTraffic.Combine(c),
+        int perBlock = StagedKernels.CombineTokensPerBlock(tokens);
+        yield return new("ep_combine_tokens", "Combine (reduction)", (tokens + perBlock - 1) / perBlock, KernelTraffic.Combine(c),
             () => kernels.CombineTokens(A(w.Idx), A(w.Weights), tokens, local, A(w.Positions), A(w.PairPositions), A(w.SendOffsets),
                 perPair: false, weighted, A(w.Unpermuted), 0, A(w.Output), 0));
+
+        // The engine's choice above against every other tokens-per-block setting: the data for the policy.
+        for (int each = 1; each <= StagedKernels.MaxTokensPerCombineBlock; each *= 2)
+        {
+            int tokensPerBlock = each;
+            yield return new("ep_combine_tokens", "Combine (reduction)", (tokens + each - 1) / each, KernelTraffic.Combine(c),
+                () => kernels.CombineTokens(A(w.Idx), A(w.Weights), tokens, local, A(w.Positions), A(w.PairPositions), A(w.SendOffsets),
+                    perPair: false, weighted, A(w.Unpermuted), 0, A(w.Output), 0, tokensPerBlock),
+                Label: string.Create(CultureInfo.InvariantCulture, $"ep_combine_tokens/{each}"));
+        }
         yield return new("ep_weight_grads_flat", "UnpermuteBackward (Flat)", weightBlocks, KernelTraffic.WeightGradsFlat(c),
             () => kernels.WeightGradsFlat(A(w.GradRows), A(w.ExpertOutput), A(w.PermutedRow), n, k, A(w.GradWeights)));
     }
 
-    private sealed record Case(string Kernel, string Operation, long Blocks, KernelBytes Bytes, Action Launch, bool BandwidthBound = true);
+    /// <summary>One timed launch. Label: the report's name for a variant of Kernel (its launch settings); null: Kernel.</summary>
+    private sealed record Case(string Kernel, string Operation, long Blocks, KernelBytes Bytes, Action Launch, bool BandwidthBound = true,
+        string? Label = null);
 }

@@ -46,6 +46,31 @@ public sealed class NcclEpEngineTests
         StepAssert.Identical(ncclEp[0], ncclEp[1], $"{layerName} on NCCL EP, second step");
     }
 
+    public static TheoryData<string, int> ManyTokenLayers()
+    {
+        var data = new TheoryData<string, int>();
+        foreach ((string layer, int tokens) in TestLayers.ManyTokens)
+        {
+            data.Add(layer, tokens);
+        }
+
+        return data;
+    }
+
+    /// <summary>Routing over several tiles of Ep's routing kernels, which run before NCCL EP is called.</summary>
+    [NcclEpTheory]
+    [MemberData(nameof(ManyTokenLayers))]
+    public void High_throughput_with_many_tokens_matches_the_reference_engine(string layerName, int tokens)
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[layerName];
+        var problem = new StepProblem(spec, ranks: 1, seed: tokens, noTokens: false, tokens: tokens);
+
+        StepRecord reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1)[0][0];
+        StepRecord ncclEp = Run(spec, source, problem, steps: 1)[0];
+
+        StepAssert.Matches(reference, ncclEp, $"{layerName} with {tokens} tokens on NCCL EP");
+    }
+
     [NcclEpTheory]
     [MemberData(nameof(HighThroughputLayers))]
     public void High_throughput_without_tokens_matches_the_reference_engine(string layerName)
@@ -121,6 +146,46 @@ public sealed class NcclEpEngineTests
 
         Assert.All(ncclEp.Floats["dispatch.weights"], w => Assert.Equal(0f, w));
         StepAssert.MatchesWithin(reference.Rows["combine"], ncclEp.Rows["combine"], allowedUlps: 1, "LL combine on NCCL EP");
+    }
+
+    /// <summary>
+    /// LowLatency clears only the rows of each group that the previous step filled and this one does not (outputs
+    /// are not poisoned here, so the tracking is what keeps the padding zero): a step that crowds every token into
+    /// experts 0..K−1, then a random one, must leave the second step's unused rows zero and match the Reference engine.
+    /// </summary>
+    [NcclEpFact]
+    public void Low_latency_keeps_unused_rows_zero_after_a_step_that_filled_more_rows()
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[nameof(LowLatencyMoe)];
+        int k = spec.TopK;
+        var crowded = new StepProblem(spec, ranks: 1, seed: 40, noTokens: false, tokens: spec.MaxTokensPerRank);
+        for (int i = 0; i < crowded.Idx[0].Length; i++)
+        {
+            crowded.Idx[0][i] = i % k;
+        }
+
+        var problem = new StepProblem(spec, ranks: 1, seed: 41, noTokens: false);
+        StepRecord reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1)[0][0];
+
+        StepRecord ncclEp;
+        NcclEpLayer.PoisonOutputs = false;
+        try
+        {
+            using EpGroup group = OneRankGroup();
+            using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
+            StagedStep.Run(group, layer, crowded, steps: 1);
+            ncclEp = StagedStep.Run(group, layer, problem, steps: 1)[0];
+        }
+        finally
+        {
+            NcclEpLayer.PoisonOutputs = true;
+        }
+
+        int[] counts = reference.Integers["dispatch.counts"].Select(c => (int)c).ToArray();
+        int[] offsets = reference.Integers["dispatch.offsets"].Select(o => (int)o).ToArray();
+        Assert.Equal(reference.Integers["dispatch.counts"], ncclEp.Integers["dispatch.counts"]);
+        Assert.True(counts[0] < spec.MaxTokensPerRank, "the second step must vacate rows of expert 0's group");
+        AssertSameRowsPerGroup(reference.Rows["dispatch.tokens"], ncclEp.Rows["dispatch.tokens"], spec.HiddenSize, offsets, counts, "dispatch.tokens");
     }
 
     [NcclEpTheory]

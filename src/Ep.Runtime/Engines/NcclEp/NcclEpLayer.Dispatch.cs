@@ -60,7 +60,7 @@ internal sealed unsafe partial class NcclEpLayer
         _idle = IsIdle(plan);
         if (_idle)
         {
-            Poison(b.RecvRows);
+            PoisonReceivedRows();
             Poison(b.RecvWeights);
             if (_shape.LowLatency)
             {
@@ -76,7 +76,7 @@ internal sealed unsafe partial class NcclEpLayer
             _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [ncclEpTokens, TopK]), null, Stream));
         long handled = Stopwatch.GetTimestamp();
 
-        Poison(b.RecvRows);
+        PoisonReceivedRows();
         Poison(b.RecvWeights);
         NcclEpDispatchInputs inputs = NcclEpDispatchInputs.Create();
         inputs.Tokens = _descriptors.InTokens.Describe(NonNull(tokens), [ncclEpTokens, Hidden]);
@@ -194,9 +194,10 @@ internal sealed unsafe partial class NcclEpLayer
         _kernels.MarkRows(Address(b.ExpertOffsets), Address(b.ExpertCounts), _shape.LocalExperts, layoutRows, Address(b.RowSource));
         if (_shape.LowLatency)
         {
-            // NCCL EP LL writes each expert's rows from the start of its group and leaves the rest; it delivers no
-            // per-row weights (its Combine applies the source's), so the result's weights are zero.
-            _kernels.ScaleRows(Address(b.RecvRows), Address(b.RowSource), 0, layoutRows, Address(b.RecvRows));
+            // NCCL EP LL writes each expert's rows from the start of its group and leaves the rest: only the rows the
+            // previous step filled beyond this step's counts need zeroing. It delivers no per-row weights (its
+            // Combine applies the source's), so the result's weights are zero.
+            _padding!.ClearVacated(Address(b.ExpertOffsets), Address(b.ExpertCounts), Address(b.RecvRows));
             StagedMemory.Fill(Address(b.RecvWeights), 0u, layoutRows, _stream);
         }
 

@@ -29,6 +29,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
     private readonly Func<long, StagedRoutingError> _describeRoutingError;
     private readonly StagedLocalReorder _local;
     private readonly ResultViews _views;
+    private readonly LowLatencyGroupPadding? _padding;
 
     // The topkIdx whose routing is being gathered (set only inside Summarize, for the error description).
     private DeviceTensor<long>? _routedIdx;
@@ -59,6 +60,9 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         _views = new ResultViews(b);
         try
         {
+            _padding = _shape.LowLatency
+                ? new LowLatencyGroupPadding(b.FilledRows, _shape.LocalExperts, checked(_shape.Ranks * spec.MaxTokensPerRank), kernels, stream)
+                : null;
             _routing = new NcclRoutingGather(epDevice, rank, ranks, spec.Experts, stream, () => communicator, markFailed: null);
             _group = NcclEpGroupHandle.Create(communicator, settings.ToGroupConfig());
             NcclEpHandleConfig handleConfig = settings.ToHandleConfig();
@@ -117,6 +121,16 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
 
     private void Poison<T>(DeviceTensor<T> buffer)
         where T : unmanaged => _local.Poison(buffer);
+
+    /// <summary>Poisons the dispatch output; a poisoned LowLatency group has no zero rows left, so all must be cleared.</summary>
+    private void PoisonReceivedRows()
+    {
+        Poison(_buffers.RecvRows);
+        if (PoisonOutputs)
+        {
+            _padding?.ForgetZeroRows();
+        }
+    }
 
     /// <summary>How <paramref name="buffer"/> goes to NCCL EP (by window or by address), for the call preconditions.</summary>
     private NcclEpTensorInfo SlotsInfo(DeviceTensor<BFloat16> buffer, string name) =>

@@ -41,6 +41,8 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         RankInExpert = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? 0 : checked(slots * k)));
         PermutedRow = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? 0 : checked(slots * k)));
         RowSource = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? slots : 0));
+        // LowLatency: rows of each expert's group the latest step filled (the rest of the group is known zero).
+        FilledRows = Own(DeviceTensor<int>.Allocate(device, shape.LowLatency ? shape.LocalExperts : 0));
         Layout = Own(new StagedLayoutTables(device, shape.LocalExperts));
         Permuted = Own(DeviceTensor<BFloat16>.Allocate(device, shape.ExpertMajor ? 0 : permutedRows, h));
 
@@ -70,6 +72,7 @@ internal sealed class NcclEpLayerBuffers : IDisposable
     public DeviceTensor<int> RankInExpert { get; }
     public DeviceTensor<int> PermutedRow { get; }
     public DeviceTensor<int> RowSource { get; }
+    public DeviceTensor<int> FilledRows { get; }
     public StagedLayoutTables Layout { get; }
     public DeviceTensor<int> ExpertOffsets => Layout.Offsets;
     public DeviceTensor<int> ExpertCounts => Layout.Counts;

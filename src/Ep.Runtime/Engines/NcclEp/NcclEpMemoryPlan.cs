@@ -44,6 +44,7 @@ internal static class NcclEpMemoryPlan
             .Add<int>("RankInExpert", expertMajor ? 0 : slots * k)
             .Add<int>("PermutedRow", expertMajor ? 0 : slots * k)
             .Receive<int>("RowSource", expertMajor ? slots : 0)
+            .Add<int>("FilledRows", shape.LowLatency ? shape.LocalExperts : 0)
             .Add<int>("Layout (offsets, counts)", 2L * shape.LocalExperts)
             .Add<BFloat16>("Permuted", expertMajor ? 0 : permuted, h)
             .Add<BFloat16>("Unpermuted", slots, h)

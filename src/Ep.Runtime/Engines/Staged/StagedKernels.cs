@@ -85,15 +85,21 @@ internal sealed class StagedKernels
     public void MarkRows(ulong expertOffset, ulong expertCount, int localExperts, int rows, ulong rowSource) =>
         Launch("ep_mark_rows", localExperts, (long)expertOffset, (long)expertCount, localExperts, rows, (long)rowSource);
 
+    /// <summary>LowLatency groups: zeroes the rows the previous step filled and this one does not (see ep_clear_vacated_rows).</summary>
+    public void ClearVacatedRows(ulong expertOffset, ulong expertCount, int localExperts, ulong filledRows, ulong rows) =>
+        Launch("ep_clear_vacated_rows", localExperts, (long)expertOffset, (long)expertCount, (long)filledRows, (long)rows);
+
     public void PermuteRows(ulong source, ulong permutedRow, ulong weights, int rows, ulong destination) =>
         Launch("ep_permute_rows", rows, (long)source, (long)permutedRow, (long)weights, rows, (long)destination);
 
     public void GatherSumRows(ulong source, ulong permutedRow, ulong weights, int rows, ulong destination) =>
         Launch("ep_gather_sum_rows", rows, (long)source, (long)permutedRow, (long)weights, rows, (long)destination);
 
-    public void ExpandRows(ulong flatRows, ulong flatWeights, ulong rowSource, ulong rowSlot, int rows, ulong destination, ulong destinationWeights) =>
+    /// <summary>Expert-major rows from flat ones; padding rows are zeroed unless <paramref name="zeroPadding"/> is false (LowLatency's groups: see <see cref="ClearVacatedRows"/>).</summary>
+    public void ExpandRows(ulong flatRows, ulong flatWeights, ulong rowSource, ulong rowSlot, int rows, ulong destination, ulong destinationWeights,
+        bool zeroPadding = true) =>
         Launch("ep_expand_rows", rows, (long)flatRows, (long)flatWeights, (long)rowSource, (long)rowSlot, rows, (long)destination,
-            (long)destinationWeights);
+            (long)destinationWeights, zeroPadding ? 1 : 0);
 
     public void ScaleRows(ulong source, ulong rowSource, ulong weights, int rows, ulong destination) =>
         Launch("ep_scale_rows", rows, (long)source, (long)rowSource, (long)weights, rows, (long)destination);
@@ -103,10 +109,51 @@ internal sealed class StagedKernels
         Launch("ep_rows_to_pairs", rows, (long)source, (long)sourceWeights, (long)rowSource, (long)rowSlot, (long)pairStart, rows,
             (long)destination, (long)destinationWeights);
 
+    /// <summary>
+    /// Sums the rows returned for each token (Combine, DispatchBackward). tokensPerBlock: the tokens each block
+    /// combines, 1 to <see cref="MaxTokensPerCombineBlock"/>; null picks <see cref="CombineTokensPerBlock"/>.
+    /// </summary>
     public void CombineTokens(ulong topkIdx, ulong topkWeights, int tokens, int localExperts, ulong position, ulong pairPosition,
-        ulong unitOffset, bool perPair, bool weighted, ulong units, ulong unitWeights, ulong output, ulong gradWeights) =>
-        Launch("ep_combine_tokens", tokens, (long)topkIdx, (long)topkWeights, tokens, localExperts, (long)position, (long)pairPosition,
-            (long)unitOffset, perPair ? 1 : 0, weighted ? 1 : 0, (long)units, (long)unitWeights, (long)output, (long)gradWeights);
+        ulong unitOffset, bool perPair, bool weighted, ulong units, ulong unitWeights, ulong output, ulong gradWeights, int? tokensPerBlock = null)
+    {
+        int perBlock = tokensPerBlock ?? CombineTokensPerBlock(tokens);
+        ArgumentOutOfRangeException.ThrowIfLessThan(perBlock, 1, nameof(tokensPerBlock));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(perBlock, MaxTokensPerCombineBlock, nameof(tokensPerBlock));
+        Launch("ep_combine_tokens", (tokens + perBlock - 1) / perBlock, (long)topkIdx, (long)topkWeights, tokens, localExperts, (long)position,
+            (long)pairPosition, (long)unitOffset, perPair ? 1 : 0, weighted ? 1 : 0, (long)units, (long)unitWeights, (long)output, (long)gradWeights,
+            perBlock);
+    }
+
+    /// <summary>
+    /// Tokens per block of <c>ep_combine_tokens</c>: the most (up to <see cref="MaxTokensPerCombineBlock"/>) that
+    /// still leaves <see cref="MinCombineBlocks"/> blocks, so each block shares its routing prologue among as many
+    /// rows as the grid can spare. Measured on an H100 at 4096 tokens (bench/RESULTS.md, run 4): 8 tokens per block
+    /// (512 blocks) was the fastest setting; a LowLatency batch of 128 tokens keeps one per block.
+    /// </summary>
+    public static int CombineTokensPerBlock(int tokens)
+    {
+        if (CombineTokensPerBlockOverride is { } forced)
+        {
+            return forced;
+        }
+
+        int perBlock = MaxTokensPerCombineBlock;
+        while (perBlock > 1 && (tokens + perBlock - 1) / perBlock < MinCombineBlocks)
+        {
+            perBlock /= 2;
+        }
+
+        return perBlock;
+    }
+
+    /// <summary>Blocks <see cref="CombineTokensPerBlock"/> keeps at least: about four per SM of a 132-SM GPU.</summary>
+    public const int MinCombineBlocks = 512;
+
+    /// <summary>EP_COMBINE_TOKENS in native/kernels/50_combine.cuh.</summary>
+    public const int MaxTokensPerCombineBlock = 8;
+
+    /// <summary>Set by the GPU tests to run the several-tokens path on small layers; null in normal use.</summary>
+    internal static int? CombineTokensPerBlockOverride { get; set; }
 
     public void WeightGradsFlat(ulong gradRows, ulong expertOutput, ulong permutedRow, int rows, int topK, ulong gradWeights) =>
         Launch("ep_weight_grads_flat", Blocks((long)rows * topK), (long)gradRows, (long)expertOutput, (long)permutedRow, rows, (long)gradWeights);

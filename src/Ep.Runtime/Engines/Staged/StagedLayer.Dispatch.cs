@@ -108,8 +108,16 @@ internal sealed partial class StagedLayer
             Address(b.RowSource), Address(b.RowSlot));
         Poison(b.LayoutRows);
         Poison(b.LayoutWeights);
+        if (PoisonOutputs)
+        {
+            // Poisoned rows are not zero: LowLatency's next clear must cover every group again.
+            _padding?.ForgetZeroRows();
+        }
+
+        // LowLatency's fixed groups: the padding is kept zero by clearing only the rows a step vacates.
         _kernels.ExpandRows(Address(b.RecvRows), Address(b.RecvWeights), Address(b.RowSource), Address(b.RowSlot), layoutRows,
-            Address(b.LayoutRows), Address(b.LayoutWeights));
+            Address(b.LayoutRows), Address(b.LayoutWeights), zeroPadding: _padding is null);
+        _padding?.ClearVacated(Address(b.ExpertOffsets), Address(b.ExpertCounts), Address(b.LayoutRows));
         return new EpDispatchResult(step, EpLayout.ExpertMajor, b.LayoutRows.SliceRows(0, layoutRows), null,
             b.LayoutWeights.SliceRows(0, layoutRows), counts, offsets, _tokens);
     }

@@ -27,6 +27,7 @@ internal sealed partial class StagedLayer : IEpLayerEngine
     private readonly bool _expertMajor;
     private readonly bool _lowLatency;
     private readonly StagedLocalReorder _local;
+    private readonly LowLatencyGroupPadding? _padding;
 
     // The current step (set by a Dispatch that passed every check).
     private StagedRoutePlan? _plan;
@@ -54,6 +55,9 @@ internal sealed partial class StagedLayer : IEpLayerEngine
             b.LayoutWeights, b.Permuted, b.Unpermuted, b.GradExpertOutput, b.GradWeights, b.GradReceived), static () => PoisonOutputs);
         try
         {
+            _padding = _lowLatency
+                ? new LowLatencyGroupPadding(b.FilledRows, _localExperts, checked(ranks * spec.MaxTokensPerRank), kernels, stream)
+                : null;
             _transport = transport.Connect(spec, _buffers);
         }
         catch

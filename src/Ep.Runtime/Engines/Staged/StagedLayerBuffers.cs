@@ -70,6 +70,8 @@ internal sealed class StagedLayerBuffers : IDisposable
         RowSlot = Own(DeviceTensor<int>.Allocate(device, layout));
         LayoutRows = Own(DeviceTensor<BFloat16>.Allocate(device, layout, h));
         LayoutWeights = Own(DeviceTensor<float>.Allocate(device, layout));
+        // LowLatency: rows of each expert's group the latest step filled (the rest of the group is known zero).
+        FilledRows = Own(DeviceTensor<int>.Allocate(device, lowLatency ? spec.LocalExperts(ranks) : 0));
         GradLayout = Own(DeviceTensor<BFloat16>.Allocate(device, layout, h));
         PairRows = Own(DeviceTensor<BFloat16>.Allocate(device, pairs, h));
         PairWeights = Own(DeviceTensor<float>.Allocate(device, pairs));
@@ -131,11 +133,14 @@ internal sealed class StagedLayerBuffers : IDisposable
     /// <summary>[N × K]: m(n, j), the expert-major row of each received (row, slot); −1 for padding slots.</summary>
     public DeviceTensor<int> PermutedRow { get; }
 
-    /// <summary>[L]: first row of each local expert's group.</summary>
     /// <summary>The received layout's per-expert offsets and counts, uploaded together.</summary>
     public StagedLayoutTables Layout { get; }
 
+    /// <summary>[L]: first row of each local expert's group.</summary>
     public DeviceTensor<int> ExpertOffsets => Layout.Offsets;
+
+    /// <summary>[L]: real rows of each local expert's group.</summary>
+    public DeviceTensor<int> ExpertCounts => Layout.Counts;
 
     /// <summary>CombineBackward's received gradient rows, in the Flat order.</summary>
     public DeviceTensor<BFloat16> GradFlat { get; }
@@ -165,6 +170,8 @@ internal sealed class StagedLayerBuffers : IDisposable
     public DeviceTensor<BFloat16> LayoutRows { get; }
 
     public DeviceTensor<float> LayoutWeights { get; }
+
+    public DeviceTensor<int> FilledRows { get; }
 
     /// <summary>CombineBackward's result in the expert-major layout.</summary>
     public DeviceTensor<BFloat16> GradLayout { get; }

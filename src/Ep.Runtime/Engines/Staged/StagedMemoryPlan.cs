@@ -58,6 +58,7 @@ internal static class StagedMemoryPlan
             .Receive<int>("RowSlot", layout)
             .Receive<BFloat16>("LayoutRows", layout, h)
             .Receive<float>("LayoutWeights", layout)
+            .Add<int>("FilledRows", spec.Algorithm == EpAlgorithm.LowLatency ? localExperts : 0)
             .Add<BFloat16>("GradLayout", layout, h)
             .Add<BFloat16>("PairRows", pairs, h)
             .Add<float>("PairWeights", pairs)
