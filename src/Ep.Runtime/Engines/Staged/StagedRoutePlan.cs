@@ -103,13 +103,22 @@ internal sealed class StagedRoutePlan
         var counts = new int[LocalExperts];
         for (int e = 0; e < LocalExperts; e++)
         {
-            foreach (StagedRouteSummary source in _ranks)
-            {
-                counts[e] = checked(counts[e] + source.ExpertCounts[rank * LocalExperts + e]);
-            }
+            counts[e] = ExpertCount(rank, e);
         }
 
         return counts;
+    }
+
+    /// <summary>Real rows of local expert <paramref name="localExpert"/> on <paramref name="rank"/>, from every source.</summary>
+    public int ExpertCount(int rank, int localExpert)
+    {
+        int count = 0;
+        foreach (StagedRouteSummary source in _ranks)
+        {
+            count = checked(count + source.ExpertCounts[rank * LocalExperts + localExpert]);
+        }
+
+        return count;
     }
 
     /// <summary>First row of each local expert's group in the expert-major order of the layout, and the total rows M.</summary>
@@ -137,15 +146,16 @@ internal sealed class StagedRoutePlan
             }
         }
 
+        // Counted in place (no per-rank arrays): this runs in every Dispatch, before anything moves.
         long flatCapacity = _spec.RecvCapacity(Ranks);
         for (int d = 0; d < Ranks; d++)
         {
-            int[] counts = ExpertCounts(d);
             if (LowLatency)
             {
                 // LowLatency's groups are fixed: only a group can overflow (as in the Reference engine).
-                foreach (int count in counts)
+                for (int e = 0; e < LocalExperts; e++)
                 {
+                    int count = ExpertCount(d, e);
                     if (count > LowLatencyGroupRows)
                     {
                         throw new EpCapacityException(d, count, LowLatencyGroupRows, "LowLatency rows per local expert (Ranks × MaxTokensPerRank)");
@@ -169,9 +179,9 @@ internal sealed class StagedRoutePlan
             if (ExpertMajor)
             {
                 long padded = 0;
-                foreach (int count in counts)
+                for (int e = 0; e < LocalExperts; e++)
                 {
-                    padded += Padded(count);
+                    padded += Padded(ExpertCount(d, e));
                 }
 
                 long capacity = _spec.ExpertMajorCapacity(Ranks);

@@ -1,0 +1,127 @@
+using Ep.Engines.Staged;
+using Xunit;
+
+namespace Ep.Runtime.Tests.Engines;
+
+/// <summary>
+/// The routing plan every GPU engine builds from the gathered per-rank summaries (host logic: segment sizes and
+/// offsets, the received layout, and the checks that must pass before anything moves), on a hand-made 3-rank world.
+/// </summary>
+public sealed class StagedRoutePlanTests
+{
+    // E = 6 over 3 ranks (L = 2), K = 2, 4 tokens per rank. Rows/pairs each rank sends to ranks 0..2, and tokens per
+    // global expert; each destination's experts add up to the pairs it receives.
+    private static readonly EpLayerSpec Flat = new() { Experts = 6, TopK = 2, HiddenSize = 8, MaxTokensPerRank = 4 };
+
+    private static StagedRouteSummary[] World(StagedRoutingError? rank1Error = null, StagedRoutingError? rank2Error = null) =>
+    [
+        new(null, [1, 2, 0], [1, 3, 0], [1, 0, 2, 1, 0, 0]),
+        new(rank1Error, [0, 1, 2], [0, 1, 2], [0, 0, 1, 0, 1, 1]),
+        new(rank2Error, [3, 0, 1], [4, 0, 1], [2, 2, 0, 0, 0, 1]),
+    ];
+
+    [Fact]
+    public void Rows_received_and_segment_offsets_follow_source_rank_order()
+    {
+        var plan = new StagedRoutePlan(Flat, World());
+
+        Assert.Equal((4, 3, 3), (plan.RowsReceived(0), plan.RowsReceived(1), plan.RowsReceived(2)));
+        Assert.Equal(1L, plan.ReceiveOffset(destination: 0, source: 2));   // after rank 0's 1 row and rank 1's none
+        Assert.Equal(3L, plan.SendOffset(source: 2, destination: 2));      // after its 3 rows for rank 0 and none for rank 1
+        Assert.Equal(4L, plan.PairSendOffset(source: 0, destination: 2));  // after 1 + 3 pairs
+    }
+
+    [Fact]
+    public void Forward_segments_pair_each_send_with_the_peers_landing_place()
+    {
+        var plan = new StagedRoutePlan(Flat, World());
+
+        Assert.Equal(
+            [new StagedPeerSegment(0, 0, 1, 0, 2), new StagedPeerSegment(0, 1, 2, 2, 1), new StagedPeerSegment(1, 2, 0, 3, 0)],
+            plan.ForwardSegments(1));
+    }
+
+    [Fact]
+    public void Expert_counts_sum_every_source_and_offsets_pad_to_the_alignment()
+    {
+        var flat = new StagedRoutePlan(Flat, World());
+        var aligned = new StagedRoutePlan(Flat with { Layout = EpLayout.ExpertMajor, ExpertAlignment = 4 }, World());
+        var lowLatency = new StagedRoutePlan(Flat with { Layout = EpLayout.ExpertMajor, Algorithm = EpAlgorithm.LowLatency }, World());
+
+        Assert.Equal([3, 2], flat.ExpertCounts(0));
+        Assert.Equal([3, 1], flat.ExpertCounts(1));
+        AssertOffsets(flat, [0, 3], 5);
+        AssertOffsets(aligned, [0, 4], 8);
+        // LowLatency's groups are fixed: R × MaxTokensPerRank = 12 rows each, whatever the counts.
+        AssertOffsets(lowLatency, [0, 12], 24);
+
+        static void AssertOffsets(StagedRoutePlan plan, int[] expectedOffsets, int expectedRows)
+        {
+            (int[] offsets, int rows) = plan.ExpertOffsets([3, 2]);
+            Assert.Equal(expectedOffsets, offsets);
+            Assert.Equal(expectedRows, rows);
+        }
+    }
+
+    [Fact]
+    public void A_valid_world_passes_the_checks() => new StagedRoutePlan(Flat, World()).ThrowIfInvalid();
+
+    [Fact]
+    public void The_lowest_ranks_routing_error_is_thrown_with_its_place()
+    {
+        var plan = new StagedRoutePlan(Flat, World(rank1Error: new StagedRoutingError(3, 1, 2, 0), rank2Error: new StagedRoutingError(0, 0, 9, -1)));
+
+        var error = Assert.Throws<EpRoutingException>(plan.ThrowIfInvalid);
+
+        Assert.Equal((1, 3, 1, 2L), (error.Rank, error.Token, error.Slot, error.Value));
+        Assert.Contains("names the expert that slot 0 of the same token already names", error.Message, System.StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_id_out_of_range_names_the_valid_range()
+    {
+        var plan = new StagedRoutePlan(Flat, World(rank2Error: new StagedRoutingError(0, 1, 9, -1)));
+
+        var error = Assert.Throws<EpRoutingException>(plan.ThrowIfInvalid);
+
+        Assert.Equal((2, 0, 1, 9L), (error.Rank, error.Token, error.Slot, error.Value));
+        Assert.Contains("topkIdx[0, 1] = 9 is outside [-1, 6)", error.Message, System.StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_flat_receive_overflow_names_the_rank_rows_and_capacity()
+    {
+        var plan = new StagedRoutePlan(Flat with { RecvCapacityPerRank = 3 }, World());
+
+        var error = Assert.Throws<EpCapacityException>(plan.ThrowIfInvalid);
+
+        // Rank 0 receives 1 + 0 + 3 rows; ranks 1 and 2 receive 3 each and fit.
+        Assert.Equal((0, 4L, 3L), (error.Rank, error.NeededRows, error.AvailableRows));
+        Assert.Contains("RecvCapacityPerRank", error.Message, System.StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_low_latency_group_overflow_is_checked_per_local_expert()
+    {
+        EpLayerSpec spec = new() { Experts = 2, TopK = 1, HiddenSize = 8, MaxTokensPerRank = 4, Layout = EpLayout.ExpertMajor, Algorithm = EpAlgorithm.LowLatency };
+        var plan = new StagedRoutePlan(spec, [new StagedRouteSummary(null, [5], [5], [5, 0])]);
+
+        var error = Assert.Throws<EpCapacityException>(plan.ThrowIfInvalid);
+
+        Assert.Equal((0, 5L, 4L), (error.Rank, error.NeededRows, error.AvailableRows));
+    }
+
+    [Fact]
+    public void An_expert_major_layout_checks_its_padded_rows_against_the_expert_major_capacity()
+    {
+        // Counts no real routing could give (K = 1, yet 10 pairs from 4 rows), so that the padded total 8 + 8 = 16
+        // exceeds the expert-major capacity 4 × min(K, L) + L × (A − 1) = 10 while either group alone (8) fits.
+        EpLayerSpec spec = new() { Experts = 2, TopK = 1, HiddenSize = 8, MaxTokensPerRank = 4, Layout = EpLayout.ExpertMajor, ExpertAlignment = 4 };
+        var plan = new StagedRoutePlan(spec, [new StagedRouteSummary(null, [4], [10], [5, 5])]);
+
+        var error = Assert.Throws<EpCapacityException>(plan.ThrowIfInvalid);
+
+        Assert.Equal((0, 16L, 10L), (error.Rank, error.NeededRows, error.AvailableRows));
+        Assert.Contains("ExpertMajor capacity", error.Message, System.StringComparison.Ordinal);
+    }
+}
