@@ -42,6 +42,17 @@ public sealed class StagedRoutePlanTests
     }
 
     [Fact]
+    public void Return_segments_of_pairs_send_each_source_its_pairs_back_where_it_sent_them_from()
+    {
+        var plan = new StagedRoutePlan(Flat, World());
+
+        Assert.Equal(4L, plan.PairReceiveOffset(destination: 1, source: 2));  // after rank 0's 3 pairs and rank 1's 1
+        Assert.Equal(
+            [new StagedPeerSegment(0, 3, 1, 0, 0), new StagedPeerSegment(3, 1, 0, 0, 1), new StagedPeerSegment(4, 0, 4, 1, 2)],
+            plan.ReturnSegments(1, perPair: true));
+    }
+
+    [Fact]
     public void Expert_counts_sum_every_source_and_offsets_pad_to_the_alignment()
     {
         var flat = new StagedRoutePlan(Flat, World());

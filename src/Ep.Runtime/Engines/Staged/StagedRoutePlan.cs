@@ -51,16 +51,16 @@ internal sealed class StagedRoutePlan
     }
 
     /// <summary>First received row, on <paramref name="destination"/>, of the segment from <paramref name="source"/>.</summary>
-    public long ReceiveOffset(int destination, int source) => Sum(s => RowsSent(s, destination), source);
+    public long ReceiveOffset(int destination, int source) => ColumnPrefix(destination, source, pairs: false);
 
     /// <summary>First pair, in <paramref name="destination"/>'s pair order, of the pairs from <paramref name="source"/>.</summary>
-    public long PairReceiveOffset(int destination, int source) => Sum(s => PairsSent(s, destination), source);
+    public long PairReceiveOffset(int destination, int source) => ColumnPrefix(destination, source, pairs: true);
 
     /// <summary>First row of <paramref name="source"/>'s send segment for <paramref name="destination"/>.</summary>
-    public long SendOffset(int source, int destination) => Sum(d => RowsSent(source, d), destination);
+    public long SendOffset(int source, int destination) => Prefix(_ranks[source].RowsTo, destination);
 
     /// <summary>First pair of <paramref name="source"/>'s pairs exchanged with <paramref name="destination"/>.</summary>
-    public long PairSendOffset(int source, int destination) => Sum(d => PairsSent(source, d), destination);
+    public long PairSendOffset(int source, int destination) => Prefix(_ranks[source].PairsTo, destination);
 
     /// <summary>
     /// Dispatch's and CombineBackward's segments on <paramref name="rank"/>: its rows for each destination (in the
@@ -193,6 +193,29 @@ internal sealed class StagedRoutePlan
         }
     }
 
+    /// <summary>Σ over sources s &lt; <paramref name="count"/> of the rows (or pairs) s sends to <paramref name="destination"/>: plain loops, no delegate per call.</summary>
+    private long ColumnPrefix(int destination, int count, bool pairs)
+    {
+        long total = 0;
+        for (int s = 0; s < count; s++)
+        {
+            total += pairs ? PairsSent(s, destination) : RowsSent(s, destination);
+        }
+
+        return total;
+    }
+
+    private static long Prefix(int[] values, int count)
+    {
+        long total = 0;
+        for (int i = 0; i < count; i++)
+        {
+            total += values[i];
+        }
+
+        return total;
+    }
+
     private long Padded(int count)
     {
         int alignment = _spec.EffectiveAlignment;
@@ -207,16 +230,5 @@ internal sealed class StagedRoutePlan
             : string.Create(CultureInfo.InvariantCulture,
                 $"Rank {rank}: topkIdx[{error.Token}, {error.Slot}] = {error.Value} names the expert that slot {error.FirstSlot} of the same token already names; a token must name each expert at most once.");
         return new EpRoutingException(message, rank, error.Token, error.Slot, error.Value);
-    }
-
-    private static long Sum(Func<int, int> value, int count)
-    {
-        long total = 0;
-        for (int i = 0; i < count; i++)
-        {
-            total += value(i);
-        }
-
-        return total;
     }
 }
