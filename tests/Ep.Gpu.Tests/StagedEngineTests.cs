@@ -242,8 +242,9 @@ public sealed class StagedEngineTests
     private const long RepeatSlotZero = long.MaxValue;
 
     /// <summary>
-    /// Bad entries beyond the routing kernels' first tile (K = 3: 1365 tokens a tile, 2999 tokens): the lowest
-    /// (token, slot) wins across tiles, and a repeat is found against the earlier slots of its own token.
+    /// Bad entries far into a long table (2999 tokens; the destination scan reads tiles of 1365 tokens at K = 3, and
+    /// a tiled validation was tried): the lowest (token, slot) wins, and a repeat is found against the earlier slots
+    /// of its own token, at tile boundaries too.
     /// </summary>
     [GpuTheory]
     [InlineData(1365, 0, 16L, -1, 0, 0L, 1365, 0)]                 // the second tile's first word
