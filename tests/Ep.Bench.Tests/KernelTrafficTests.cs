@@ -70,7 +70,7 @@ public sealed class KernelTrafficTests
     {
         EpLayerSpec spec = BenchLayers.Find(name)!.Spec;
         long plan = EpMemoryPlanner.Plan(spec, ranks).TotalBytes;
-        long staged = EngineReceiveBuffers.Staged(spec, ranks);
+        long staged = Ep.Engines.Staged.StagedMemoryPlan.Plan(spec, ranks).ReceiveBytes;
         if (spec.Layout == EpLayout.Flat)
         {
             Assert.Equal(plan, staged); // Flat: exactly the plan's rows × (2H + 12K)
@@ -85,7 +85,7 @@ public sealed class KernelTrafficTests
     public void NcclEp_flat_receive_buffers_equal_the_plan_and_engine_memory_ratios_divide_by_it()
     {
         EpLayerSpec spec = BenchLayers.Find("ht-flat")!.Spec;
-        Assert.Equal(EpMemoryPlanner.Plan(spec, 1).TotalBytes, EngineReceiveBuffers.NcclEp(spec, 1));
+        Assert.Equal(EpMemoryPlanner.Plan(spec, 1).TotalBytes, Ep.Engines.NcclEp.NcclEpMemoryPlan.Plan(spec, 1).ReceiveBytes);
         var memory = new EngineMemory(300, 280, 105, 100);
         Assert.Equal(3.0, memory.MeasuredToPlan, 9);
         Assert.Equal(1.05, memory.ReceiveToPlan, 9);

@@ -43,7 +43,7 @@ public class PlanTests
         foreach (MemoryPlanRow row in report.Rows)
         {
             EpLayerSpec spec = DeepSeek with { Layout = row.Layout, Algorithm = row.Algorithm };
-            Assert.Equal(EngineReceiveBuffers.NcclEp(spec, 64), row.NcclEpReceiveBytes);
+            Assert.Equal(Ep.Engines.NcclEp.NcclEpMemoryPlan.Plan(spec, 64).ReceiveBytes, row.NcclEpReceiveBytes);
             Assert.Equal(Ep.Engines.Staged.StagedMemoryPlan.Plan(spec, 64).TotalBytes, row.StagedEngineBytes);
             Assert.Equal(Ep.Engines.NcclEp.NcclEpMemoryPlan.Plan(spec, 64).TotalBytes, row.NcclEpEngineBytes);
             Assert.True(row.StagedEngineBytes > row.StagedReceiveBytes && row.NcclEpEngineBytes > row.NcclEpReceiveBytes, row.Mode);

@@ -8,7 +8,7 @@ namespace Ep.Bench.Memory;
 /// <summary>An engine's device memory per rank next to the engine's full plan and the layer's <c>PlanMemory</c>.</summary>
 /// <param name="MeasuredBytesPerRank">Device memory in use after creating the layer minus before (cuMemGetInfo, synchronised), ÷ ranks.</param>
 /// <param name="EnginePlanBytesPerRank">Every buffer the engine allocates for the layer per rank, NCCL EP's included (<see cref="EngineMemoryPlan"/>).</param>
-/// <param name="ReceiveBytesPerRank">The engine's receive buffers alone (<see cref="EngineReceiveBuffers"/>).</param>
+/// <param name="ReceiveBytesPerRank">The engine's receive buffers alone (<see cref="EngineMemoryPlan.ReceiveBytes"/>).</param>
 /// <param name="PlanBytesPerRank"><c>EpMemoryPlanner.Plan(spec, ranks).TotalBytes</c>: Dispatch's receive buffers.</param>
 internal sealed record EngineMemory(long MeasuredBytesPerRank, long EnginePlanBytesPerRank, long ReceiveBytesPerRank, long PlanBytesPerRank)
 {
@@ -18,8 +18,7 @@ internal sealed record EngineMemory(long MeasuredBytesPerRank, long EnginePlanBy
         ArgumentNullException.ThrowIfNull(spec);
         bool ncclEp = engine == BenchEngine.NcclEp;
         EngineMemoryPlan plan = ncclEp ? NcclEpMemoryPlan.Plan(spec, ranks) : StagedMemoryPlan.Plan(spec, ranks);
-        long receive = ncclEp ? EngineReceiveBuffers.NcclEp(spec, ranks) : EngineReceiveBuffers.Staged(spec, ranks);
-        return new EngineMemory(measuredBytesPerRank, plan.TotalBytes, receive, EpMemoryPlanner.Plan(spec, ranks).TotalBytes);
+        return new EngineMemory(measuredBytesPerRank, plan.TotalBytes, plan.ReceiveBytes, EpMemoryPlanner.Plan(spec, ranks).TotalBytes);
     }
 
     /// <summary>Measured ÷ the engine's plan: the issue asks for agreement within 10 %.</summary>

@@ -26,7 +26,7 @@ internal sealed record EngineMemoryPlan(string Engine, IReadOnlyList<PlannedBuff
     /// <summary>Bytes Ep allocates per rank.</summary>
     public long EpBytes => Buffers.Where(b => !b.Native).Sum(b => b.Bytes);
 
-    /// <summary>Bytes of the buffers Dispatch writes its result into (<see cref="EngineReceiveBuffers"/>).</summary>
+    /// <summary>Bytes of the buffers Dispatch writes its result into: what <c>PlanMemory</c> estimates for this engine.</summary>
     public long ReceiveBytes => Buffers.Where(b => b.Receive).Sum(b => b.Bytes);
 
     /// <summary>Bytes the native library allocates for the layer per rank.</summary>

@@ -9,9 +9,8 @@ namespace Ep.Tool.Plan;
 
 /// <summary>
 /// Builds <c>ep plan</c>'s rows. Pure, and it computes nothing itself: the bytes are <see cref="EpMemoryPlanner"/>'s (what
-/// the generator's EP0013 and <c>PlanMemory</c> show) and, per engine, <see cref="EngineReceiveBuffers"/>' (what the
-/// Staged and NcclEp engines allocate for those receive buffers) and the engines' full plans (every buffer, checked
-/// against measured footprints in bench/RESULTS.md); the violations are <see cref="EpLayerRules"/>'s.
+/// the generator's EP0013 and <c>PlanMemory</c> show) and, per engine, the engines' full plans (every buffer, its receive
+/// buffers marked; checked against measured footprints in bench/RESULTS.md); the violations are <see cref="EpLayerRules"/>'s.
 /// </summary>
 internal static class MemoryPlanBuilder
 {
@@ -44,8 +43,7 @@ internal static class MemoryPlanBuilder
                 .Select(v => new PlanViolation(v.Rule.Id, v.Rule.Severity, v.Message))
                 .ToList();
             rows.Add(new MemoryPlanRow(ModeName(layout, algorithm), layout, algorithm, plan, Formula(spec, plan), violations,
-                EngineReceiveBuffers.Staged(spec, ranks), EngineReceiveBuffers.NcclEp(spec, ranks),
-                StagedMemoryPlan.Plan(spec, ranks).TotalBytes, NcclEpMemoryPlan.Plan(spec, ranks).TotalBytes));
+                StagedMemoryPlan.Plan(spec, ranks), NcclEpMemoryPlan.Plan(spec, ranks)));
         }
 
         if (rows.Count == 0)

@@ -15,12 +15,23 @@ internal sealed record PlanViolation(string Id, EpRuleSeverity Severity, string 
 /// <param name="Plan">The planner's result, unchanged (the same object <c>PlanMemory</c> returns).</param>
 /// <param name="Formula">How the receive rows were counted, with the numbers.</param>
 /// <param name="Violations">EP00xx rules broken with this layout and algorithm at this rank count.</param>
-/// <param name="StagedReceiveBytes">The Staged engine's receive buffers for this mode (expert-major also keeps the Flat rows it receives into).</param>
-/// <param name="NcclEpReceiveBytes">The NcclEp engine's receive buffers for this mode (NCCL EP's dispatch outputs at its slot count).</param>
-/// <param name="StagedEngineBytes">Everything the Staged engine allocates for the layer per rank (<see cref="Engines.Staged.StagedMemoryPlan"/>).</param>
-/// <param name="NcclEpEngineBytes">Everything the NcclEp engine and NCCL EP allocate for the layer per rank (<see cref="Engines.NcclEp.NcclEpMemoryPlan"/>).</param>
+/// <param name="StagedEngine">Every buffer the Staged engine allocates for the layer per rank (<see cref="Engines.Staged.StagedMemoryPlan"/>).</param>
+/// <param name="NcclEpEngine">Every buffer the NcclEp engine and NCCL EP allocate for the layer per rank (<see cref="Engines.NcclEp.NcclEpMemoryPlan"/>).</param>
 internal sealed record MemoryPlanRow(string Mode, EpLayout Layout, EpAlgorithm Algorithm, EpMemoryPlan Plan, string Formula, IReadOnlyList<PlanViolation> Violations,
-    long StagedReceiveBytes, long NcclEpReceiveBytes, long StagedEngineBytes, long NcclEpEngineBytes);
+    EngineMemoryPlan StagedEngine, EngineMemoryPlan NcclEpEngine)
+{
+    /// <summary>The Staged engine's receive buffers for this mode (expert-major also keeps the Flat rows it receives into).</summary>
+    public long StagedReceiveBytes => StagedEngine.ReceiveBytes;
+
+    /// <summary>The NcclEp engine's receive buffers for this mode (NCCL EP's dispatch outputs at its slot count).</summary>
+    public long NcclEpReceiveBytes => NcclEpEngine.ReceiveBytes;
+
+    /// <summary>Everything the Staged engine allocates for the layer per rank.</summary>
+    public long StagedEngineBytes => StagedEngine.TotalBytes;
+
+    /// <summary>Everything the NcclEp engine and NCCL EP allocate for the layer per rank.</summary>
+    public long NcclEpEngineBytes => NcclEpEngine.TotalBytes;
+}
 
 /// <summary>Everything <c>ep plan</c> prints.</summary>
 /// <param name="Layer">The layer as given (its Layout and Algorithm are the defaults unless named).</param>

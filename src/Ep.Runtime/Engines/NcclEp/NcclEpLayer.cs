@@ -61,7 +61,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         try
         {
             _padding = _shape.LowLatency
-                ? new LowLatencyGroupPadding(b.FilledRows, _shape.LocalExperts, checked(_shape.Ranks * spec.MaxTokensPerRank), kernels, stream)
+                ? new LowLatencyGroupPadding(b.FilledRows, _shape.LocalExperts, _shape.LowLatencyGroupRows, kernels, stream)
                 : null;
             _routing = new NcclRoutingGather(epDevice, rank, ranks, spec.Experts, stream, () => communicator, markFailed: null);
             _group = NcclEpGroupHandle.Create(communicator, settings.ToGroupConfig());
@@ -123,14 +123,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         where T : unmanaged => _local.Poison(buffer);
 
     /// <summary>Poisons the dispatch output; a poisoned LowLatency group has no zero rows left, so all must be cleared.</summary>
-    private void PoisonReceivedRows()
-    {
-        Poison(_buffers.RecvRows);
-        if (PoisonOutputs)
-        {
-            _padding?.ForgetZeroRows();
-        }
-    }
+    private void PoisonReceivedRows() => _padding?.Poisoned(_local.Poison(_buffers.RecvRows));
 
     /// <summary>How <paramref name="buffer"/> goes to NCCL EP (by window or by address), for the call preconditions.</summary>
     private NcclEpTensorInfo SlotsInfo(DeviceTensor<BFloat16> buffer, string name) =>

@@ -39,6 +39,15 @@ internal sealed class LowLatencyGroupPadding
     /// <summary>The rows' contents are unknown: the next <see cref="ClearVacated"/> zeroes every row past each group's count.</summary>
     public void ForgetZeroRows() => StagedMemory.Fill(StagedMemory.Address(_filledRows), _groupRows, _localExperts, _stream);
 
+    /// <summary>After the test hook may have poisoned the group rows: <paramref name="poisoned"/> true forgets every zero row.</summary>
+    public void Poisoned(bool poisoned)
+    {
+        if (poisoned)
+        {
+            ForgetZeroRows();
+        }
+    }
+
     /// <summary>
     /// After this step's rows are in place: zeroes each group's rows past its count that an earlier step filled.
     /// <paramref name="expertOffsets"/> and <paramref name="expertCounts"/> are this step's [L] tables on the device.

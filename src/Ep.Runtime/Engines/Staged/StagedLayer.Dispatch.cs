@@ -106,13 +106,8 @@ internal sealed partial class StagedLayer
         StagedMemory.Fill(Address(b.RowSource), 0xFFFFFFFFu, layoutRows, _stream);
         _kernels.FinishRows(Address(b.RecvIdx), Address(b.RankInExpert), Address(b.ExpertOffsets), rows, TopK, Address(b.PermutedRow),
             Address(b.RowSource), Address(b.RowSlot));
-        Poison(b.LayoutRows);
+        _padding?.Poisoned(_local.Poison(b.LayoutRows));
         Poison(b.LayoutWeights);
-        if (PoisonOutputs)
-        {
-            // Poisoned rows are not zero: LowLatency's next clear must cover every group again.
-            _padding?.ForgetZeroRows();
-        }
 
         // LowLatency's fixed groups: the padding is kept zero by clearing only the rows a step vacates.
         _kernels.ExpandRows(Address(b.RecvRows), Address(b.RecvWeights), Address(b.RowSource), Address(b.RowSlot), layoutRows,

@@ -15,16 +15,9 @@ internal sealed class StagedLayerBuffers : IDisposable
     public StagedLayerBuffers(EpLayerSpec spec, int ranks, EpDevice device, Func<int, int, SymmetricTensor<BFloat16>>? symmetric)
     {
         int h = spec.HiddenSize, k = spec.TopK, maxTokens = spec.MaxTokensPerRank, experts = spec.Experts;
-        int localExperts = spec.LocalExperts(ranks);
-        bool lowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
-        bool expertMajor = lowLatency || spec.Layout == EpLayout.ExpertMajor;
-        // LowLatency checks only its fixed groups, so its Flat staging rows take the most any step can bring: R × MaxTokensPerRank.
-        int capacity = checked((int)(lowLatency ? Math.Max(spec.RecvCapacity(ranks), (long)ranks * maxTokens) : spec.RecvCapacity(ranks)));
-        int sentRows = checked(maxTokens * Math.Min(k, ranks));
-        int pairRows = checked(capacity * Math.Min(k, localExperts));
-        int layoutRows = lowLatency
-            ? checked(localExperts * ranks * maxTokens)
-            : expertMajor ? checked((int)spec.ExpertMajorCapacity(ranks)) : pairRows;
+        StagedBufferSizes sizes = StagedBufferSizes.Of(spec, ranks);
+        int capacity = sizes.Capacity, sentRows = sizes.SentRows, pairRows = sizes.PairRows, layoutRows = sizes.LayoutRows;
+        bool expertMajor = sizes.ExpertMajor;
 
         // Source side.
         SourceIdx = Own(DeviceTensor<long>.Allocate(device, maxTokens, k));
@@ -49,11 +42,10 @@ internal sealed class StagedLayerBuffers : IDisposable
         RecvWeights = Own(DeviceTensor<float>.Allocate(device, capacity, k));
         RankInExpert = Own(DeviceTensor<int>.Allocate(device, checked(capacity * k)));
         PermutedRow = Own(DeviceTensor<int>.Allocate(device, checked(capacity * k)));
-        Layout = Own(new StagedLayoutTables(device, localExperts));
+        Layout = Own(new StagedLayoutTables(device, sizes.LocalExperts));
         GradFlat = Own(DeviceTensor<BFloat16>.Allocate(device, capacity, h));
 
-        // Rows of the layout the operations return: Flat [N] rows for Unpermute/PermuteBackward, M rows otherwise.
-        int rowsPerReceived = expertMajor ? layoutRows : capacity;
+        int rowsPerReceived = sizes.RowsPerReceived;
         Permuted = Own(DeviceTensor<BFloat16>.Allocate(device, expertMajor ? 0 : pairRows, h));
         Unpermuted = symmetric is not null ? Own(symmetric(rowsPerReceived, h)) : Own(DeviceTensor<BFloat16>.Allocate(device, rowsPerReceived, h));
         GradExpertOutput = Own(DeviceTensor<BFloat16>.Allocate(device, layoutRows, h));
@@ -63,15 +55,15 @@ internal sealed class StagedLayerBuffers : IDisposable
             : Own(DeviceTensor<float>.Allocate(device, capacity, k));
 
         // Expert-major layout (ExpertMajor and LowLatency only).
-        int layout = expertMajor ? layoutRows : 0;
-        int pairs = expertMajor ? pairRows : 0;
+        int layout = sizes.ExpertMajorRows;
+        int pairs = sizes.ExpertMajorPairs;
         PairStart = Own(DeviceTensor<int>.Allocate(device, expertMajor ? capacity : 0));
         RowSource = Own(DeviceTensor<int>.Allocate(device, layout));
         RowSlot = Own(DeviceTensor<int>.Allocate(device, layout));
         LayoutRows = Own(DeviceTensor<BFloat16>.Allocate(device, layout, h));
         LayoutWeights = Own(DeviceTensor<float>.Allocate(device, layout));
         // LowLatency: rows of each expert's group the latest step filled (the rest of the group is known zero).
-        FilledRows = Own(DeviceTensor<int>.Allocate(device, lowLatency ? spec.LocalExperts(ranks) : 0));
+        FilledRows = Own(DeviceTensor<int>.Allocate(device, sizes.LowLatency ? sizes.LocalExperts : 0));
         GradLayout = Own(DeviceTensor<BFloat16>.Allocate(device, layout, h));
         PairRows = Own(DeviceTensor<BFloat16>.Allocate(device, pairs, h));
         PairWeights = Own(DeviceTensor<float>.Allocate(device, pairs));

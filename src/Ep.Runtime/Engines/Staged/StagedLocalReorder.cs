@@ -90,14 +90,17 @@ internal sealed class StagedLocalReorder
         ExpertOffsets = expertOffsets;
     }
 
-    /// <summary>Fills <paramref name="buffer"/> with all-ones words (NaN in bf16 and fp32, −1 in int) when poisoning is on.</summary>
-    public void Poison<T>(DeviceTensor<T> buffer)
+    /// <summary>Fills <paramref name="buffer"/> with all-ones words (NaN in bf16 and fp32, −1 in int) when poisoning is on; returns whether it did.</summary>
+    public bool Poison<T>(DeviceTensor<T> buffer)
         where T : unmanaged
     {
-        if (_poisonOutputs())
+        if (!_poisonOutputs())
         {
-            StagedMemory.Fill(StagedMemory.Address(buffer), 0xFFFFFFFFu, buffer.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() / 4, _stream);
+            return false;
         }
+
+        StagedMemory.Fill(StagedMemory.Address(buffer), 0xFFFFFFFFu, buffer.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() / 4, _stream);
+        return true;
     }
 
     /// <summary>Flat: copies each received row to its experts' groups. Expert-major layouts are already permuted: a view.</summary>

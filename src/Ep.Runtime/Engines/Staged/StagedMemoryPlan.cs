@@ -4,7 +4,8 @@ namespace Ep.Engines.Staged;
 
 /// <summary>
 /// The Staged engine's device memory per rank for one layer instance: every buffer <see cref="StagedLayerBuffers"/>
-/// allocates, with the same sizes (keep the two in step; the benchmark prints the plan beside the measured footprint).
+/// allocates, sized by the same <see cref="StagedBufferSizes"/> (the list of buffers is kept in step with that class by
+/// hand; the benchmark prints the plan beside the measured footprint).
 /// </summary>
 internal static class StagedMemoryPlan
 {
@@ -13,15 +14,10 @@ internal static class StagedMemoryPlan
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ranks);
         long h = spec.HiddenSize, k = spec.TopK, maxTokens = spec.MaxTokensPerRank;
-        int localExperts = spec.LocalExperts(ranks);
-        bool lowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
-        bool expertMajor = lowLatency || spec.Layout == EpLayout.ExpertMajor;
-        long capacity = lowLatency ? Math.Max(spec.RecvCapacity(ranks), ranks * maxTokens) : spec.RecvCapacity(ranks);
-        long sentRows = maxTokens * Math.Min(k, ranks);
-        long pairRows = capacity * Math.Min(k, localExperts);
-        long layoutRows = lowLatency ? (long)localExperts * ranks * maxTokens : expertMajor ? spec.ExpertMajorCapacity(ranks) : pairRows;
-        long rowsPerReceived = expertMajor ? layoutRows : capacity;
-        long layout = expertMajor ? layoutRows : 0, pairs = expertMajor ? pairRows : 0;
+        StagedBufferSizes sizes = StagedBufferSizes.Of(spec, ranks);
+        long capacity = sizes.Capacity, sentRows = sizes.SentRows, pairRows = sizes.PairRows, layoutRows = sizes.LayoutRows;
+        long rowsPerReceived = sizes.RowsPerReceived, layout = sizes.ExpertMajorRows, pairs = sizes.ExpertMajorPairs;
+        bool expertMajor = sizes.ExpertMajor;
 
         return new PlannedBufferList()
             // Source side.
@@ -45,7 +41,7 @@ internal static class StagedMemoryPlan
             .Receive<float>("RecvWeights", capacity, k)
             .Add<int>("RankInExpert", capacity * k)
             .Add<int>("PermutedRow", capacity * k)
-            .Add<int>("Layout (offsets, counts)", 2L * localExperts)
+            .Add<int>("Layout (offsets, counts)", 2L * sizes.LocalExperts)
             .Add<BFloat16>("GradFlat", capacity, h)
             .Add<BFloat16>("Permuted", expertMajor ? 0 : pairRows, h)
             .Add<BFloat16>("Unpermuted", rowsPerReceived, h)
@@ -58,7 +54,7 @@ internal static class StagedMemoryPlan
             .Receive<int>("RowSlot", layout)
             .Receive<BFloat16>("LayoutRows", layout, h)
             .Receive<float>("LayoutWeights", layout)
-            .Add<int>("FilledRows", spec.Algorithm == EpAlgorithm.LowLatency ? localExperts : 0)
+            .Add<int>("FilledRows", sizes.LowLatency ? sizes.LocalExperts : 0)
             .Add<BFloat16>("GradLayout", layout, h)
             .Add<BFloat16>("PairRows", pairs, h)
             .Add<float>("PairWeights", pairs)
