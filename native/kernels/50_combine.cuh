@@ -1,7 +1,17 @@
 // The return trip's reduction on the source rank: Combine and DispatchBackward.
 
-// Rows summed per pass: their loads are issued together, then added in order (the order the sum is defined in).
-#define EP_SUM_UNROLL 4
+// Adds one returned row's vector to a token's sum, scaled by the route's weight when the sum is weighted.
+__device__ __forceinline__ void ep_add_term(float* acc, ep_vec8 value, bool scaled, float weight)
+{
+    if (scaled)
+    {
+        ep_accumulate(acc, value, weight);
+    }
+    else
+    {
+        ep_accumulate_plain(acc, value);
+    }
+}
 
 // Most tokens one block combines (the tokensPerBlock argument may be smaller; StagedKernels picks it). Each token's
 // routing prologue (load its ids, rank them, find its rows: a few dependent round trips to memory) runs on a warp of
@@ -68,58 +78,54 @@ extern "C" __global__ void ep_combine_tokens(const ep_i64* topkIdx, const float*
 
     __syncthreads();
     bool scaled = perPair != 0 && weighted != 0;
-    // The block's tokens one after another, each as one token per block did (more accumulators in flight raised the
-    // registers to 72 and lowered occupancy more than it gained): the prologues above are what the block shares.
+    // The block's tokens one after another (the prologues above are what the block shares). Each thread takes two
+    // vectors of the row per pass and issues both vectors' loads for two terms at once: four 16-byte loads in flight
+    // even when a token has a single term (Flat on one rank), where one load at a time left the kernel latency-bound.
     for (int p = 0; p < here; p++)
     {
         int pterms = termCount[p];
-        for (int c = threadIdx.x; c < EP_ROW_VECTORS; c += EP_THREADS)
+        for (int c = threadIdx.x; c < EP_ROW_VECTORS; c += 2 * EP_THREADS)
         {
+            int c2 = c + EP_THREADS;
+            bool second = c2 < EP_ROW_VECTORS;
             float acc[8];
+            float acc2[8];
 #pragma unroll
             for (int e = 0; e < 8; e++)
             {
                 acc[e] = 0.0f;
+                acc2[e] = 0.0f;
             }
 
             int term = 0;
-            for (; term + EP_SUM_UNROLL <= pterms; term += EP_SUM_UNROLL)
+            for (; term + 2 <= pterms; term += 2)
             {
-                ep_vec8 values[EP_SUM_UNROLL];
-#pragma unroll
-                for (int u = 0; u < EP_SUM_UNROLL; u++)
-                {
-                    values[u] = ep_row(units, termRow[p][term + u])[c];
-                }
-
-#pragma unroll
-                for (int u = 0; u < EP_SUM_UNROLL; u++)
-                {
-                    if (scaled)
-                    {
-                        ep_accumulate(acc, values[u], termWeight[p][term + u]);
-                    }
-                    else
-                    {
-                        ep_accumulate_plain(acc, values[u]);
-                    }
-                }
+                const ep_vec8* row0 = ep_row(units, termRow[p][term]);
+                const ep_vec8* row1 = ep_row(units, termRow[p][term + 1]);
+                ep_vec8 a0 = row0[c];
+                ep_vec8 a1 = row1[c];
+                ep_vec8 b0 = second ? row0[c2] : ep_zero_vec8();
+                ep_vec8 b1 = second ? row1[c2] : ep_zero_vec8();
+                ep_add_term(acc, a0, scaled, termWeight[p][term]);
+                ep_add_term(acc, a1, scaled, termWeight[p][term + 1]);
+                ep_add_term(acc2, b0, scaled, termWeight[p][term]);
+                ep_add_term(acc2, b1, scaled, termWeight[p][term + 1]);
             }
 
-            for (; term < pterms; term++)
+            if (term < pterms)
             {
-                ep_vec8 value = ep_row(units, termRow[p][term])[c];
-                if (scaled)
-                {
-                    ep_accumulate(acc, value, termWeight[p][term]);
-                }
-                else
-                {
-                    ep_accumulate_plain(acc, value);
-                }
+                const ep_vec8* row = ep_row(units, termRow[p][term]);
+                ep_vec8 a = row[c];
+                ep_vec8 b = second ? row[c2] : ep_zero_vec8();
+                ep_add_term(acc, a, scaled, termWeight[p][term]);
+                ep_add_term(acc2, b, scaled, termWeight[p][term]);
             }
 
             ep_row_out(output, first + p)[c] = ep_round_vec8(acc);
+            if (second)
+            {
+                ep_row_out(output, first + p)[c2] = ep_round_vec8(acc2);
+            }
         }
     }
 

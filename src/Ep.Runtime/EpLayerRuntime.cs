@@ -113,7 +113,10 @@ public sealed class EpLayerRuntime : IDisposable
         return batch;
     }
 
-    /// <summary>Sums each received row's expert outputs back into the dispatch layout (weighted when the layer says so).</summary>
+    /// <summary>
+    /// Sums each received row's expert outputs back into the dispatch layout (weighted when the layer says so).
+    /// LowLatency: as with Dispatch's rows, leave the result's rows past each group's count as they are (docs/semantics.md).
+    /// </summary>
     public DeviceTensor<BFloat16> Unpermute(EpPermutedBatch batch, DeviceTensor<BFloat16> expertOutput)
     {
         RequireCurrent(batch, nameof(Unpermute));

@@ -151,7 +151,8 @@ public sealed class NcclEpEngineTests
     /// <summary>
     /// LowLatency clears only the rows of each group that the previous step filled and this one does not (outputs
     /// are not poisoned here, so the tracking is what keeps the padding zero): a step that crowds every token into
-    /// experts 0..K−1, then a random one, must leave the second step's unused rows zero and match the Reference engine.
+    /// experts 0..K−1, then a random one, must leave the second step's unused rows zero and match the Reference engine,
+    /// in Dispatch's result and in Unpermute's.
     /// </summary>
     [NcclEpFact]
     public void Low_latency_keeps_unused_rows_zero_after_a_step_that_filled_more_rows()
@@ -185,7 +186,49 @@ public sealed class NcclEpEngineTests
         int[] offsets = reference.Integers["dispatch.offsets"].Select(o => (int)o).ToArray();
         Assert.Equal(reference.Integers["dispatch.counts"], ncclEp.Integers["dispatch.counts"]);
         Assert.True(counts[0] < spec.MaxTokensPerRank, "the second step must vacate rows of expert 0's group");
-        AssertSameRowsPerGroup(reference.Rows["dispatch.tokens"], ncclEp.Rows["dispatch.tokens"], spec.HiddenSize, offsets, counts, "dispatch.tokens");
+        foreach (string name in new[] { "dispatch.tokens", "permute.tokens", "unpermute" })
+        {
+            AssertSameRowsPerGroup(reference.Rows[name], ncclEp.Rows[name], spec.HiddenSize, offsets, counts, name);
+        }
+    }
+
+    /// <summary>
+    /// A Combine whose input is not Unpermute's result copies it, padding rows included, into the buffer Unpermute
+    /// writes: the next step's Unpermute must still return zero unused rows (its padding tracking starts over).
+    /// </summary>
+    [NcclEpFact]
+    public void Low_latency_unpermute_keeps_unused_rows_zero_after_combine_copied_a_caller_tensor_in()
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[nameof(LowLatencyMoe)];
+        var first = new StepProblem(spec, ranks: 1, seed: 42, noTokens: false);
+        var second = new StepProblem(spec, ranks: 1, seed: 43, noTokens: false);
+        StepRecord reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, second, steps: 1)[0][0];
+
+        StepRecord ncclEp;
+        NcclEpLayer.PoisonOutputs = false;
+        try
+        {
+            using EpGroup group = OneRankGroup();
+            using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
+            EpDevice device = group.Device;
+            int t = first.TokenCounts[0], k = spec.TopK, h = spec.HiddenSize;
+            using var tokens = DeviceTensor.Upload(device, first.Tokens[0], t, h);
+            using var idx = DeviceTensor.Upload(device, first.Idx[0], t, k);
+            using var weights = DeviceTensor.Upload(device, first.Weights[0], t, k);
+            EpPermutedBatch batch = layer.Permute(layer.Dispatch(tokens, idx, weights));
+            layer.Unpermute(batch, batch.Tokens);
+            using var ones = DeviceTensor.Upload(device, Enumerable.Repeat((BFloat16)1f, batch.RowCount * h).ToArray(), batch.RowCount, h);
+            layer.Combine(ones);
+            ncclEp = StagedStep.Run(group, layer, second, steps: 1)[0];
+        }
+        finally
+        {
+            NcclEpLayer.PoisonOutputs = true;
+        }
+
+        int[] counts = reference.Integers["dispatch.counts"].Select(c => (int)c).ToArray();
+        int[] offsets = reference.Integers["dispatch.offsets"].Select(o => (int)o).ToArray();
+        AssertSameRowsPerGroup(reference.Rows["unpermute"], ncclEp.Rows["unpermute"], spec.HiddenSize, offsets, counts, "unpermute");
     }
 
     [NcclEpTheory]

@@ -197,7 +197,7 @@ internal sealed unsafe partial class NcclEpLayer
             // NCCL EP LL writes each expert's rows from the start of its group and leaves the rest: only the rows the
             // previous step filled beyond this step's counts need zeroing. It delivers no per-row weights (its
             // Combine applies the source's), so the result's weights are zero.
-            _padding!.ClearVacated(Address(b.ExpertOffsets), Address(b.ExpertCounts), Address(b.RecvRows));
+            _padding!.ClearVacated(LowLatencyGroupBuffer.Received, Address(b.RecvRows));
             StagedMemory.Fill(Address(b.RecvWeights), 0u, layoutRows, _stream);
         }
 

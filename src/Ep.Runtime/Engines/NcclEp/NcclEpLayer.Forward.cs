@@ -40,7 +40,8 @@ internal sealed unsafe partial class NcclEpLayer
             OutputTokens = NcclEpTensorInfo.Of(_views.CombineOutput.Rows(StepNcclEpTokens), "combined"),
             OutputTopkWeights = _shape.LowLatency ? NcclEpTensorInfo.Matrix("topkWeights", NcclDataType.Float32, StepNcclEpTokens, TopK) : null,
         });
-        StageInto(combineInput, b.Unpermuted);
+        // A copied input wrote the Unpermute buffer's padding rows too: the next Unpermute must clear all of them.
+        _padding?.Overwritten(LowLatencyGroupBuffer.Unpermuted, StageInto(combineInput, b.Unpermuted));
         NcclEpCombineInputs inputs = NcclEpCombineInputs.Create();
         inputs.Tokens = DescribeSlots(_descriptors.InTokens, b.Unpermuted);
         NcclEpCombineOutputs outputs = NcclEpCombineOutputs.Create();

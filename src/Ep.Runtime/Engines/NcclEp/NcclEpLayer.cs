@@ -55,14 +55,14 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         NcclEpLayerBuffers b = _buffers;
 
         // NCCL EP delivers expert-major rows with one weight each, so its received weights are also the rows' weights.
-        _local = new StagedLocalReorder(spec, kernels, stream, new StagedReorderBuffers(b.RecvRows, b.PermutedRow, b.RecvWeights, b.RowSource,
-            b.RecvWeights, b.Permuted, b.Unpermuted, b.GradExpertOutput, b.GradWeights, b.GradReceived), static () => PoisonOutputs);
         _views = new ResultViews(b);
         try
         {
             _padding = _shape.LowLatency
-                ? new LowLatencyGroupPadding(b.FilledRows, _shape.LocalExperts, _shape.LowLatencyGroupRows, kernels, stream)
+                ? new LowLatencyGroupPadding(b.FilledRows, b.ExpertOffsets, b.ExpertCounts, _shape.LowLatencyGroupRows, kernels, stream)
                 : null;
+            _local = new StagedLocalReorder(spec, kernels, stream, new StagedReorderBuffers(b.RecvRows, b.PermutedRow, b.RecvWeights, b.RowSource,
+                b.RecvWeights, b.Permuted, b.Unpermuted, b.GradExpertOutput, b.GradWeights, b.GradReceived), _padding, static () => PoisonOutputs);
             _routing = new NcclRoutingGather(epDevice, rank, ranks, spec.Experts, stream, () => communicator, markFailed: null);
             _group = NcclEpGroupHandle.Create(communicator, settings.ToGroupConfig());
             NcclEpHandleConfig handleConfig = settings.ToHandleConfig();
@@ -123,7 +123,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         where T : unmanaged => _local.Poison(buffer);
 
     /// <summary>Poisons the dispatch output; a poisoned LowLatency group has no zero rows left, so all must be cleared.</summary>
-    private void PoisonReceivedRows() => _padding?.Poisoned(_local.Poison(_buffers.RecvRows));
+    private void PoisonReceivedRows() => _padding?.Overwritten(LowLatencyGroupBuffer.Received, _local.Poison(_buffers.RecvRows));
 
     /// <summary>How <paramref name="buffer"/> goes to NCCL EP (by window or by address), for the call preconditions.</summary>
     private NcclEpTensorInfo SlotsInfo(DeviceTensor<BFloat16> buffer, string name) =>
@@ -154,14 +154,17 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
         return Address(slots);
     }
 
-    /// <summary>Copies <paramref name="rows"/> to the start of <paramref name="slots"/> unless they already are its start.</summary>
-    private void StageInto(DeviceTensor<BFloat16> rows, DeviceTensor<BFloat16> slots)
+    /// <summary>Copies <paramref name="rows"/> to the start of <paramref name="slots"/> unless they already are its start; returns whether it copied.</summary>
+    private bool StageInto(DeviceTensor<BFloat16> rows, DeviceTensor<BFloat16> slots)
     {
         ulong address = Address(rows);
-        if (address != Address(slots) && rows.Length > 0)
+        if (address == Address(slots) || rows.Length == 0)
         {
-            StagedMemory.Copy(Address(slots), address, rows.Length * 2, _stream);
+            return false;
         }
+
+        StagedMemory.Copy(Address(slots), address, rows.Length * 2, _stream);
+        return true;
     }
 
     public void Dispose()

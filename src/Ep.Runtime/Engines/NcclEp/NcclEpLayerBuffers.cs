@@ -41,8 +41,8 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         RankInExpert = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? 0 : checked(slots * k)));
         PermutedRow = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? 0 : checked(slots * k)));
         RowSource = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? slots : 0));
-        // LowLatency: rows of each expert's group the latest step filled (the rest of the group is known zero).
-        FilledRows = Own(DeviceTensor<int>.Allocate(device, shape.LowLatency ? shape.LocalExperts : 0));
+        // LowLatency: per LowLatencyGroupBuffer, the rows of each expert's group its latest step filled (the rest is known zero).
+        FilledRows = Own(DeviceTensor<int>.Allocate(device, shape.LowLatency ? LowLatencyGroupPadding.TableRows : 0, shape.LocalExperts));
         Layout = Own(new StagedLayoutTables(device, shape.LocalExperts));
         Permuted = Own(DeviceTensor<BFloat16>.Allocate(device, shape.ExpertMajor ? 0 : permutedRows, h));
 

@@ -1,4 +1,5 @@
 using System;
+using Ep.Engines.Staged;
 
 namespace Ep.Engines.NcclEp;
 
@@ -44,7 +45,7 @@ internal static class NcclEpMemoryPlan
             .Add<int>("RankInExpert", expertMajor ? 0 : slots * k)
             .Add<int>("PermutedRow", expertMajor ? 0 : slots * k)
             .Receive<int>("RowSource", expertMajor ? slots : 0)
-            .Add<int>("FilledRows", shape.LowLatency ? shape.LocalExperts : 0)
+            .Add<int>("FilledRows", shape.LowLatency ? LowLatencyGroupPadding.TableRows : 0, shape.LocalExperts)
             .Add<int>("Layout (offsets, counts)", 2L * shape.LocalExperts)
             .Add<BFloat16>("Permuted", expertMajor ? 0 : permuted, h)
             .Add<BFloat16>("Unpermuted", slots, h)

@@ -1,57 +1,69 @@
+using System;
 using Ep.Interop.Cuda;
 
 namespace Ep.Engines.Staged;
 
 /// <summary>
 /// Keeps the padding of LowLatency's fixed expert groups zero without rewriting it every step. Each group holds
-/// R × MaxTokensPerRank rows of which a step fills the first ExpertCounts[e]; the rest must read as zero. Rewriting
-/// all L · R · MaxTokensPerRank rows cost most of a LowLatency Dispatch (470 MB at 256 experts, 128 tokens, H 7168),
-/// so this remembers on the device how many rows of each group the latest step filled and clears only the rows a step
-/// vacates (<c>ep_clear_vacated_rows</c>). Shared by the Staged and NcclEp engines.
+/// R × MaxTokensPerRank rows of which a step fills the first ExpertCounts[e]; the rest must read as zero, in Dispatch's
+/// result and in Unpermute's, laid out the same way (<see cref="LowLatencyGroupBuffer"/>). Rewriting all
+/// L · R · MaxTokensPerRank rows cost most of each of those calls (470 MB at 256 experts, 128 tokens, H 7168), so this
+/// remembers on the device how many rows of each group each buffer's latest step filled, and clears only the rows a
+/// step vacates (<c>ep_clear_vacated_rows</c>). Shared by the Staged and NcclEp engines.
 /// </summary>
 /// <remarks>
-/// The remembered counts are only true while nothing else writes the group rows: whenever the rows' contents are
-/// unknown (a new buffer, a poisoned one), <see cref="ForgetZeroRows"/> makes the next clear cover every group.
+/// The remembered counts are only true while nothing else writes the group rows: whenever a buffer's contents are
+/// unknown (a new buffer, one the test hook poisoned, NcclEp's Unpermute buffer after a Combine input was copied into it),
+/// <see cref="Overwritten"/> makes its next clear cover every group.
 /// </remarks>
 internal sealed class LowLatencyGroupPadding
 {
+    /// <summary>Rows of the rows-filled table: one per <see cref="LowLatencyGroupBuffer"/>.</summary>
+    public static readonly int TableRows = Enum.GetValues<LowLatencyGroupBuffer>().Length;
+
     private readonly DeviceTensor<int> _filledRows;
+    private readonly DeviceTensor<int> _expertOffsets;
+    private readonly DeviceTensor<int> _expertCounts;
     private readonly int _localExperts;
     private readonly uint _groupRows;
     private readonly StagedKernels _kernels;
     private readonly CudaStreamHandle _stream;
 
-    /// <param name="filledRows">[L] ints on the rank's device, owned by the caller's buffers.</param>
-    /// <param name="localExperts">L.</param>
+    /// <param name="filledRows">[<see cref="TableRows"/>, L] ints on the rank's device, owned by the caller's buffers.</param>
+    /// <param name="expertOffsets">The step's [L] group offsets on the device (Dispatch uploads them).</param>
+    /// <param name="expertCounts">The step's [L] rows per group on the device.</param>
     /// <param name="groupRows">Rows of each group, R × MaxTokensPerRank.</param>
     /// <param name="kernels">The layer's kernels.</param>
     /// <param name="stream">The rank's stream.</param>
-    public LowLatencyGroupPadding(DeviceTensor<int> filledRows, int localExperts, int groupRows, StagedKernels kernels, CudaStreamHandle stream)
+    public LowLatencyGroupPadding(DeviceTensor<int> filledRows, DeviceTensor<int> expertOffsets, DeviceTensor<int> expertCounts, int groupRows,
+        StagedKernels kernels, CudaStreamHandle stream)
     {
         _filledRows = filledRows;
-        _localExperts = localExperts;
+        _expertOffsets = expertOffsets;
+        _expertCounts = expertCounts;
+        _localExperts = filledRows.Columns;
         _groupRows = (uint)groupRows;
         _kernels = kernels;
         _stream = stream;
-        ForgetZeroRows();
+        // Every buffer starts with unknown contents: the first clear of each covers all its padding.
+        StagedMemory.Fill(StagedMemory.Address(filledRows), _groupRows, filledRows.Length, stream);
     }
 
-    /// <summary>The rows' contents are unknown: the next <see cref="ClearVacated"/> zeroes every row past each group's count.</summary>
-    public void ForgetZeroRows() => StagedMemory.Fill(StagedMemory.Address(_filledRows), _groupRows, _localExperts, _stream);
-
-    /// <summary>After the test hook may have poisoned the group rows: <paramref name="poisoned"/> true forgets every zero row.</summary>
-    public void Poisoned(bool poisoned)
+    /// <summary>After something else may have written <paramref name="buffer"/>'s rows: <paramref name="written"/> true forgets its zero rows.</summary>
+    public void Overwritten(LowLatencyGroupBuffer buffer, bool written)
     {
-        if (poisoned)
+        if (written)
         {
-            ForgetZeroRows();
+            StagedMemory.Fill(Row(buffer), _groupRows, _localExperts, _stream);
         }
     }
 
     /// <summary>
-    /// After this step's rows are in place: zeroes each group's rows past its count that an earlier step filled.
-    /// <paramref name="expertOffsets"/> and <paramref name="expertCounts"/> are this step's [L] tables on the device.
+    /// After this step's rows of <paramref name="buffer"/> are in place at <paramref name="rows"/>: zeroes each group's
+    /// rows past this step's count that the buffer's previous step filled.
     /// </summary>
-    public void ClearVacated(ulong expertOffsets, ulong expertCounts, ulong rows) =>
-        _kernels.ClearVacatedRows(expertOffsets, expertCounts, _localExperts, StagedMemory.Address(_filledRows), rows);
+    public void ClearVacated(LowLatencyGroupBuffer buffer, ulong rows) =>
+        _kernels.ClearVacatedRows(StagedMemory.Address(_expertOffsets), StagedMemory.Address(_expertCounts), _localExperts, Row(buffer), rows);
+
+    private ulong Row(LowLatencyGroupBuffer buffer) => StagedMemory.Address(_filledRows, (long)buffer * _localExperts);
 }

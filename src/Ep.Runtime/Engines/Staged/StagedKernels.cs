@@ -101,8 +101,9 @@ internal sealed class StagedKernels
         Launch("ep_expand_rows", rows, (long)flatRows, (long)flatWeights, (long)rowSource, (long)rowSlot, rows, (long)destination,
             (long)destinationWeights, zeroPadding ? 1 : 0);
 
-    public void ScaleRows(ulong source, ulong rowSource, ulong weights, int rows, ulong destination) =>
-        Launch("ep_scale_rows", rows, (long)source, (long)rowSource, (long)weights, rows, (long)destination);
+    /// <summary>Expert-major rows scaled by their weights (copied when weights is 0); padding rows are zeroed unless <paramref name="zeroPadding"/> is false (LowLatency's groups).</summary>
+    public void ScaleRows(ulong source, ulong rowSource, ulong weights, int rows, ulong destination, bool zeroPadding = true) =>
+        Launch("ep_scale_rows", rows, (long)source, (long)rowSource, (long)weights, rows, (long)destination, zeroPadding ? 1 : 0);
 
     public void RowsToPairs(ulong source, ulong sourceWeights, ulong rowSource, ulong rowSlot, ulong pairStart, int rows,
         ulong destination, ulong destinationWeights) =>

@@ -106,13 +106,13 @@ internal sealed partial class StagedLayer
         StagedMemory.Fill(Address(b.RowSource), 0xFFFFFFFFu, layoutRows, _stream);
         _kernels.FinishRows(Address(b.RecvIdx), Address(b.RankInExpert), Address(b.ExpertOffsets), rows, TopK, Address(b.PermutedRow),
             Address(b.RowSource), Address(b.RowSlot));
-        _padding?.Poisoned(_local.Poison(b.LayoutRows));
+        _padding?.Overwritten(LowLatencyGroupBuffer.Received, _local.Poison(b.LayoutRows));
         Poison(b.LayoutWeights);
 
         // LowLatency's fixed groups: the padding is kept zero by clearing only the rows a step vacates.
         _kernels.ExpandRows(Address(b.RecvRows), Address(b.RecvWeights), Address(b.RowSource), Address(b.RowSlot), layoutRows,
             Address(b.LayoutRows), Address(b.LayoutWeights), zeroPadding: _padding is null);
-        _padding?.ClearVacated(Address(b.ExpertOffsets), Address(b.ExpertCounts), Address(b.LayoutRows));
+        _padding?.ClearVacated(LowLatencyGroupBuffer.Received, Address(b.LayoutRows));
         return new EpDispatchResult(step, EpLayout.ExpertMajor, b.LayoutRows.SliceRows(0, layoutRows), null,
             b.LayoutWeights.SliceRows(0, layoutRows), counts, offsets, _tokens);
     }

@@ -51,13 +51,13 @@ internal sealed partial class StagedLayer : IEpLayerEngine
         _expertMajor = _lowLatency || spec.Layout == EpLayout.ExpertMajor;
         _buffers = new StagedLayerBuffers(spec, ranks, epDevice, symmetric);
         StagedLayerBuffers b = _buffers;
-        _local = new StagedLocalReorder(spec, kernels, stream, new StagedReorderBuffers(b.RecvRows, b.PermutedRow, b.RecvWeights, b.RowSource,
-            b.LayoutWeights, b.Permuted, b.Unpermuted, b.GradExpertOutput, b.GradWeights, b.GradReceived), static () => PoisonOutputs);
         try
         {
             _padding = _lowLatency
-                ? new LowLatencyGroupPadding(b.FilledRows, _localExperts, checked(ranks * spec.MaxTokensPerRank), kernels, stream)
+                ? new LowLatencyGroupPadding(b.FilledRows, b.ExpertOffsets, b.ExpertCounts, checked(ranks * spec.MaxTokensPerRank), kernels, stream)
                 : null;
+            _local = new StagedLocalReorder(spec, kernels, stream, new StagedReorderBuffers(b.RecvRows, b.PermutedRow, b.RecvWeights, b.RowSource,
+                b.LayoutWeights, b.Permuted, b.Unpermuted, b.GradExpertOutput, b.GradWeights, b.GradReceived), _padding, static () => PoisonOutputs);
             _transport = transport.Connect(spec, _buffers);
         }
         catch

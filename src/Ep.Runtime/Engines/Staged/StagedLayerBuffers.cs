@@ -62,8 +62,8 @@ internal sealed class StagedLayerBuffers : IDisposable
         RowSlot = Own(DeviceTensor<int>.Allocate(device, layout));
         LayoutRows = Own(DeviceTensor<BFloat16>.Allocate(device, layout, h));
         LayoutWeights = Own(DeviceTensor<float>.Allocate(device, layout));
-        // LowLatency: rows of each expert's group the latest step filled (the rest of the group is known zero).
-        FilledRows = Own(DeviceTensor<int>.Allocate(device, sizes.LowLatency ? sizes.LocalExperts : 0));
+        // LowLatency: per LowLatencyGroupBuffer, the rows of each expert's group its latest step filled (the rest is known zero).
+        FilledRows = Own(DeviceTensor<int>.Allocate(device, sizes.LowLatency ? LowLatencyGroupPadding.TableRows : 0, sizes.LocalExperts));
         GradLayout = Own(DeviceTensor<BFloat16>.Allocate(device, layout, h));
         PairRows = Own(DeviceTensor<BFloat16>.Allocate(device, pairs, h));
         PairWeights = Own(DeviceTensor<float>.Allocate(device, pairs));

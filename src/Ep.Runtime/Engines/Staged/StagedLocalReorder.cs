@@ -39,6 +39,7 @@ internal sealed class StagedLocalReorder
     private readonly StagedKernels _kernels;
     private readonly CudaStreamHandle _stream;
     private readonly StagedReorderBuffers _b;
+    private readonly LowLatencyGroupPadding? _padding;
     private readonly Func<bool> _poisonOutputs;
     private readonly bool _expertMajor;
     private readonly bool _lowLatency;
@@ -52,13 +53,16 @@ internal sealed class StagedLocalReorder
     /// <param name="kernels">The layer's kernels, on the rank's stream.</param>
     /// <param name="stream">The rank's stream (for fills).</param>
     /// <param name="buffers">The buffers read and written.</param>
+    /// <param name="padding">LowLatency: the layer's group padding tracker (Unpermute keeps its padding zero through it); otherwise null.</param>
     /// <param name="poisonOutputs">The owning engine's test hook: whether outputs are filled with NaN before they are written.</param>
-    public StagedLocalReorder(EpLayerSpec spec, StagedKernels kernels, CudaStreamHandle stream, StagedReorderBuffers buffers, Func<bool> poisonOutputs)
+    public StagedLocalReorder(EpLayerSpec spec, StagedKernels kernels, CudaStreamHandle stream, StagedReorderBuffers buffers, LowLatencyGroupPadding? padding,
+        Func<bool> poisonOutputs)
     {
         _spec = spec;
         _kernels = kernels;
         _stream = stream;
         _b = buffers;
+        _padding = padding;
         _poisonOutputs = poisonOutputs;
         _lowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
         _expertMajor = _lowLatency || spec.Layout == EpLayout.ExpertMajor;
@@ -122,7 +126,7 @@ internal sealed class StagedLocalReorder
     /// </summary>
     public DeviceTensor<BFloat16> Unpermute(DeviceTensor<BFloat16> expertOutput)
     {
-        Poison(_b.Unpermuted);
+        bool poisoned = Poison(_b.Unpermuted);
         if (!_expertMajor)
         {
             _kernels.GatherSumRows(Address(expertOutput), Address(_b.PermutedRow), _spec.ApplyWeightsInCombine ? Address(_b.ReceivedWeights) : 0,
@@ -131,7 +135,12 @@ internal sealed class StagedLocalReorder
         }
 
         bool weighted = _spec.ApplyWeightsInCombine && !_lowLatency;
-        _kernels.ScaleRows(Address(expertOutput), Address(_b.RowSource), weighted ? Address(_b.RowWeights) : 0, LayoutRows, Address(_b.Unpermuted));
+        // LowLatency's fixed groups: only the real rows are written (most rows are padding, already zero), and the
+        // rows the step vacated are cleared.
+        _padding?.Overwritten(LowLatencyGroupBuffer.Unpermuted, poisoned);
+        _kernels.ScaleRows(Address(expertOutput), Address(_b.RowSource), weighted ? Address(_b.RowWeights) : 0, LayoutRows, Address(_b.Unpermuted),
+            zeroPadding: _padding is null);
+        _padding?.ClearVacated(LowLatencyGroupBuffer.Unpermuted, Address(_b.Unpermuted));
         return _unpermuted.Rows(LayoutRows);
     }
 

@@ -54,7 +54,7 @@ internal static class StagedMemoryPlan
             .Receive<int>("RowSlot", layout)
             .Receive<BFloat16>("LayoutRows", layout, h)
             .Receive<float>("LayoutWeights", layout)
-            .Add<int>("FilledRows", sizes.LowLatency ? sizes.LocalExperts : 0)
+            .Add<int>("FilledRows", sizes.LowLatency ? LowLatencyGroupPadding.TableRows : 0, sizes.LocalExperts)
             .Add<BFloat16>("GradLayout", layout, h)
             .Add<BFloat16>("PairRows", pairs, h)
             .Add<float>("PairWeights", pairs)
