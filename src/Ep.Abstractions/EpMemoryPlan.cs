@@ -1,12 +1,14 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 
 namespace Ep;
 
 /// <summary>
-/// Worst-case device memory that one rank's receive buffers need for a layer at a given rank count:
-/// the buffers Dispatch writes (tokens, routing weights, routing indices). Computed by <see cref="EpMemoryPlanner"/>,
-/// shown by the generated <c>PlanMemory</c>, and checked against <c>MemoryBudgetGiB</c> by warning EP0013.
+/// Worst-case device memory that one rank needs for a layer at a given rank count: the receive buffers Dispatch writes
+/// (tokens, routing weights, routing indices), computed by <see cref="EpMemoryPlanner"/> and checked against
+/// <c>MemoryBudgetGiB</c> by warning EP0013; and, in the plan the generated <c>PlanMemory</c> returns (the runtime's
+/// <c>EpLayerMemory.Plan</c>), each GPU engine's whole footprint for one layer instance.
 /// </summary>
 public sealed record EpMemoryPlan
 {
@@ -32,6 +34,18 @@ public sealed record EpMemoryPlan
     /// <summary>Bytes of routing indices (Flat: K int64 local expert ids per row; ExpertMajor and LowLatency: one int64 source slot per row).</summary>
     public long IndexBytes { get; init; }
 
+    /// <summary>
+    /// Every byte the Staged engine allocates per rank for one layer instance (receive, permute, backward and staging
+    /// buffers, all at the worst case); null in a receive-only plan (<see cref="EpMemoryPlanner"/>, the compiler's).
+    /// </summary>
+    public long? StagedEngineBytes { get; init; }
+
+    /// <summary>
+    /// Every byte the NcclEp engine holds per rank for one layer instance: Ep's buffers plus NCCL EP's group and handle
+    /// memory; null in a receive-only plan.
+    /// </summary>
+    public long? NcclEpEngineBytes { get; init; }
+
     /// <summary>All receive bytes.</summary>
     public long TotalBytes => TokenBytes + WeightBytes + IndexBytes;
 
@@ -41,8 +55,25 @@ public sealed record EpMemoryPlan
     /// <summary>One line for logs and reports.</summary>
     public override string ToString() => string.Format(
         CultureInfo.InvariantCulture,
-        "{8} {0} layout, {1} ranks, {2} local experts: {3:N0} rows, {4} per rank (tokens {5}, weights {6}, indices {7})",
-        Layout, Ranks, LocalExperts, ReceiveRows, Readable(TotalBytes), Readable(TokenBytes), Readable(WeightBytes), Readable(IndexBytes), Algorithm);
+        "{8} {0} layout, {1} ranks, {2} local experts: {3:N0} rows, {4} per rank (tokens {5}, weights {6}, indices {7}){9}",
+        Layout, Ranks, LocalExperts, ReceiveRows, Readable(TotalBytes), Readable(TokenBytes), Readable(WeightBytes), Readable(IndexBytes), Algorithm,
+        EnginesText());
+
+    private string EnginesText()
+    {
+        var engines = new List<string>(2);
+        if (StagedEngineBytes is { } staged)
+        {
+            engines.Add("Staged " + Readable(staged));
+        }
+
+        if (NcclEpEngineBytes is { } ncclEp)
+        {
+            engines.Add("NcclEp " + Readable(ncclEp));
+        }
+
+        return engines.Count == 0 ? "" : "; whole engine per rank: " + string.Join(", ", engines);
+    }
 
     /// <summary>Bytes in the largest binary unit that keeps at least one whole unit, e.g. "1.50 GiB" or "48.0 KiB".</summary>
     public static string Readable(long bytes)

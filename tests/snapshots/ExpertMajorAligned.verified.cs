@@ -72,11 +72,11 @@ namespace Samples
             MemoryBudgetGiB = 0D,
         };
 
-        /// <summary>Worst-case receive memory of one rank for this layer at <paramref name="ranks"/> ranks.</summary>
+        /// <summary>Worst-case device memory of one rank for this layer at <paramref name="ranks"/> ranks.</summary>
         /// <param name="ranks">The world size to plan for; positive.</param>
-        /// <returns>Rows and bytes of the receive buffers Dispatch writes on each rank.</returns>
+        /// <returns>Rows and bytes of the receive buffers Dispatch writes on each rank, and each GPU engine's whole footprint per rank.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Ep.Generators", "0.1.0")]
-        public static global::Ep.EpMemoryPlan PlanMemory(int ranks) => global::Ep.EpMemoryPlanner.Plan(Spec, ranks);
+        public static global::Ep.EpMemoryPlan PlanMemory(int ranks) => global::Ep.EpLayerMemory.Plan(Spec, ranks);
 
         /// <summary>The CUDA source of this layer's kernels, with the layer's constants as <c>#define</c>s; compiled by NVRTC and cached by its exact text.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("Ep.Generators", "0.1.0")]

@@ -79,7 +79,7 @@ internal static class TableWriter
             if (engine.Memory is { } m)
             {
                 string verdict = m.WithinTenPercent ? "within 10 %" : "NOT within 10 %";
-                text.AppendLine(Invariant($"  memory per rank: engine {m.MeasuredBytesPerRank / 1e6:F1} MB (cuMemGetInfo around layer creation) = {m.MeasuredToEnginePlan:F3} × the engine's plan {m.EnginePlanBytesPerRank / 1e6:F1} MB ({verdict}); PlanMemory (receive buffers only) {m.PlanBytesPerRank / 1e6:F1} MB, the engine's receive buffers {m.ReceiveBytesPerRank / 1e6:F1} MB = {m.ReceiveToPlan:F3} × it"));
+                text.AppendLine(Invariant($"  memory per rank: engine {m.MeasuredBytesPerRank / 1e6:F1} MB (cuMemGetInfo around layer creation) = {m.MeasuredToPlanMemory:F3} × the layer's PlanMemory {m.PlanMemoryBytesPerRank / 1e6:F1} MB ({verdict}; of which Dispatch's receive buffers {m.ReceiveBytesPerRank / 1e6:F1} MB)"));
             }
 
             if (engine.DispatchSplit is { } d)
@@ -120,7 +120,7 @@ internal static class TableWriter
         }
 
         text.AppendLine("alloc B: managed bytes the calling thread allocated per call in the host pass (median, after warm-up); 0 = no allocation in steady state.");
-        text.AppendLine("memory: the engine's plan counts every buffer it allocates for the layer (Ep's receive, permute, backward and staging buffers; for NcclEp also NCCL EP's group and handle memory); PlanMemory counts only Dispatch's receive buffers.");
+        text.AppendLine("memory: the layer's PlanMemory(ranks) figure for the engine counts every buffer it allocates for the layer (Ep's receive, permute, backward and staging buffers; for NcclEp also NCCL EP's group and handle memory).");
         text.AppendLine("step floor: every exchanged row read once and written once, per pass (dispatch, combine, and their backward), over the copy's read + write bandwidth.");
         return text.ToString();
     }

@@ -56,11 +56,11 @@ internal static class LayerConstantsWriter
         writer.Line("};");
         writer.Line();
 
-        writer.Summary("Worst-case receive memory of one rank for this layer at <paramref name=\"ranks\"/> ranks.");
+        writer.Summary("Worst-case device memory of one rank for this layer at <paramref name=\"ranks\"/> ranks.");
         writer.Param("ranks", "The world size to plan for; positive.");
-        writer.Returns("Rows and bytes of the receive buffers Dispatch writes on each rank.");
+        writer.Returns("Rows and bytes of the receive buffers Dispatch writes on each rank, and each GPU engine's whole footprint per rank.");
         writer.GeneratedCode();
-        writer.Line("public static global::Ep.EpMemoryPlan PlanMemory(int ranks) => global::Ep.EpMemoryPlanner.Plan(Spec, ranks);");
+        writer.Line("public static global::Ep.EpMemoryPlan PlanMemory(int ranks) => global::Ep.EpLayerMemory.Plan(Spec, ranks);");
         writer.Line();
 
         writer.Summary("The CUDA source of this layer's kernels, with the layer's constants as <c>#define</c>s; compiled by NVRTC and cached by its exact text.");

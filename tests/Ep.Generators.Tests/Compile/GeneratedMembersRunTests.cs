@@ -69,11 +69,11 @@ public sealed class GeneratedMembersRunTests
     }
 
     [Fact]
-    public void PlanMemory_is_the_planner_applied_to_Spec()
+    public void PlanMemory_is_the_runtime_planner_applied_to_Spec()
     {
         MethodInfo plan = Layer.GetMethod("PlanMemory")!;
 
-        Assert.Equal(EpMemoryPlanner.Plan(ExpectedSpec, 4), plan.Invoke(null, new object[] { 4 }));
+        Assert.Equal(EpLayerMemory.Plan(ExpectedSpec, 4), plan.Invoke(null, new object[] { 4 }));
     }
 
     [Fact]
