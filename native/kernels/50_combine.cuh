@@ -16,8 +16,8 @@ __device__ __forceinline__ void ep_add_term(float* acc, ep_vec8 value, bool scal
 // Most tokens one block combines (the tokensPerBlock argument may be smaller; StagedKernels picks it). Each token's
 // routing prologue (load its ids, rank them, find its rows: a few dependent round trips to memory) runs on a warp of
 // its own, side by side with the others, so a block pays that latency once for up to EP_COMBINE_TOKENS rows of output
-// instead of once per row: 8 tokens per block ran 4.5 % faster than 1 on an H100 (bench/RESULTS.md, run 4). At most
-// EP_THREADS / 32: one warp per token.
+// instead of once per row: 4 tokens per block ran 7 % faster than 1 on an H100, 8 about 4 % (under one wave of
+// blocks; bench/RESULTS.md, run 5). At most EP_THREADS / 32: one warp per token.
 #define EP_COMBINE_TOKENS 8
 
 // One block per tokensPerBlock tokens (grid = ⌈tokens / tokensPerBlock⌉, tokensPerBlock in [1, EP_COMBINE_TOKENS]).

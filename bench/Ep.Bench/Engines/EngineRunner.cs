@@ -64,7 +64,8 @@ internal static class EngineRunner
                 floor = StepFloors.Of(floorBytes, copy.GigabytesPerSecond, rows.FirstOrDefault(r => r.Operation == span)?.DeviceMicroseconds?.Median);
             }
 
-            return new EngineResult(engine.Name(), "ok", reason, ranks, rows, graph, memory, floor, DispatchSplit.Of(samples.SelectMany(s => s.DispatchPhases)));
+            DispatchSplit? split = DispatchSplit.Of(samples.SelectMany(s => s.DispatchPhases));
+            return new EngineResult(engine.Name(), "ok", reason, ranks, rows, graph, memory, floor, split, OwnHostTime.Of(samples, split));
         }
 #pragma warning disable CA1031 // One engine's failure is reported in its row; the other engines still run.
         catch (Exception e)

@@ -42,8 +42,9 @@ internal sealed record OperationResult(
 /// <param name="Memory">Device memory per rank next to the plan, when measured (GPU engines).</param>
 /// <param name="Floor">The step's time against bytes moved ÷ copy bandwidth (GPU engines with a step and a copy baseline).</param>
 /// <param name="DispatchSplit">NcclEp: the Dispatch host time by part, the native call beside ep_bench's.</param>
+/// <param name="OwnHostTime">NcclEp: the host time Ep adds to Dispatch and Combine (each call minus its native calls).</param>
 internal sealed record EngineResult(string Engine, string Status, string? Detail, int Ranks, IReadOnlyList<OperationResult> Operations, CudaGraphDecision? CudaGraph,
-    Memory.EngineMemory? Memory = null, StepFloor? Floor = null, DispatchSplit? DispatchSplit = null);
+    Memory.EngineMemory? Memory = null, StepFloor? Floor = null, DispatchSplit? DispatchSplit = null, OwnHostTime? OwnHostTime = null);
 
 /// <summary>The layer's constants as run.</summary>
 internal sealed record LayerConfiguration(string Name, string Mode, int TokensPerRank, int HiddenSize, int TopK, int Experts, bool ZeroCopy, int Warmup, int Iterations);

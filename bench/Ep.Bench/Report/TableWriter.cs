@@ -89,6 +89,11 @@ internal static class TableWriter
                 text.AppendLine(Invariant($"  dispatch host split (p50): routing agreement {d.Routing:F1} us, ncclEpUpdateHandle {d.UpdateHandle:F1} us, ncclEpDispatch {d.NativeDispatch:F1} us{beside}, layout {d.Layout:F1} us"));
             }
 
+            if (engine.OwnHostTime is { } own)
+            {
+                text.AppendLine(Invariant($"  Ep's own host time (the call minus its native calls, p50; target <= 2 us): dispatch {own.Dispatch:F1} us (of which the routing agreement {own.DispatchRoutingAgreement:F1} us: Ep's checking kernels and the one wait before NCCL EP may see the ids), combine {own.Combine:F1} us"));
+            }
+
             if (engine.Floor is { } f)
             {
                 text.AppendLine(Invariant($"  step floor: {f.Bytes / 1e6:F1} MB read + written ÷ copy bandwidth = {f.FloorMicroseconds:F1} us; measured step {f.StepMicroseconds:F1} us = {f.Ratio:F2} × floor"));

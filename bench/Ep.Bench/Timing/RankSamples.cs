@@ -17,6 +17,12 @@ internal sealed class RankSamples
     /// <summary>NcclEp only: where each host-pass Dispatch's time went (routing agreement, update handle, native dispatch, layout).</summary>
     public List<Ep.Engines.NcclEp.NcclEpDispatchPhases> DispatchPhases { get; } = [];
 
+    /// <summary>NcclEp only: each host-pass Dispatch's and Combine's wall time minus its native calls (Ep's own host time).</summary>
+    public Dictionary<BenchOperation, List<double>> OwnHost { get; } = [];
+
+    /// <summary>Adds a sample of Ep's own host time.</summary>
+    public void AddOwnHost(BenchOperation operation, double microseconds) => Add(OwnHost, operation, microseconds);
+
     /// <summary>Adds an allocation sample.</summary>
     public void AddAllocated(BenchOperation operation, long bytes) => Add(Allocated, operation, bytes);
 

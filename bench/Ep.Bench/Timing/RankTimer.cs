@@ -90,7 +90,13 @@ internal static class RankTimer
                     samples.AddAllocated(operations[op], allocated);
                     if (ncclEp is not null && operations[op] == BenchOperation.Dispatch)
                     {
-                        samples.DispatchPhases.Add(ncclEp.LastDispatchPhases);
+                        Ep.Engines.NcclEp.NcclEpDispatchPhases phases = ncclEp.LastDispatchPhases;
+                        samples.DispatchPhases.Add(phases);
+                        samples.AddOwnHost(BenchOperation.Dispatch, microseconds - Microseconds(phases.UpdateHandle + phases.NativeDispatch));
+                    }
+                    else if (ncclEp is not null && operations[op] == BenchOperation.Combine)
+                    {
+                        samples.AddOwnHost(BenchOperation.Combine, microseconds - Microseconds(ncclEp.LastNativeCombineTicks));
                     }
                 }
             }
@@ -104,4 +110,6 @@ internal static class RankTimer
 
         drain?.Invoke();
     }
+
+    private static double Microseconds(long stopwatchTicks) => stopwatchTicks * 1e6 / Stopwatch.Frequency;
 }

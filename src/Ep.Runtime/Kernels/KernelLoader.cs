@@ -33,7 +33,8 @@ internal sealed class KernelModule : IDisposable
 
     public string CachePath { get; }
 
-    public IntPtr Function(string name) => _functions.GetOrAdd(name, n => _module.GetFunction(n));
+    /// <summary>The kernel <paramref name="name"/>: looked up once, then read without allocating (launches run on every call).</summary>
+    public IntPtr Function(string name) => _functions.GetOrAdd(name, static (n, module) => module.GetFunction(n), _module);
 
     public void Dispose() => _module.Dispose();
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Ep.Engines.Staged;
 using Ep.Interop.Nccl;
 using Ep.Interop.NcclEp;
@@ -20,11 +21,18 @@ internal sealed unsafe partial class NcclEpLayer
         return _local.Unpermute(expertOutput);
     }
 
+    /// <summary>
+    /// Host wall time of <c>ncclEpCombine</c> in the latest Combine, in <see cref="Stopwatch"/> ticks (0 for an idle
+    /// step): the benchmark subtracts it from the call's time to report the host time Ep itself adds.
+    /// </summary>
+    internal long LastNativeCombineTicks { get; private set; }
+
     /// <summary>NCCL EP's combine: an unweighted sum of each token's rows (HT), or weighted by the source's routing weights (LL).</summary>
     public DeviceTensor<BFloat16> Combine(DeviceTensor<BFloat16> combineInput)
     {
         _device.MakeCurrent();
         NcclEpLayerBuffers b = _buffers;
+        LastNativeCombineTicks = 0;
         Poison(b.CombineOutput);
         if (_idle)
         {
@@ -52,7 +60,9 @@ internal sealed unsafe partial class NcclEpLayer
         }
 
         NcclEpCombineConfig config = NcclEpCombineConfig.Create(NcclEpPassDirection.Forward);
+        long beforeCombine = Stopwatch.GetTimestamp();
         NcclException.ThrowIfFailed(NcclEpNative.Combine(_handle.DangerousGetHandle(), &inputs, &outputs, &config, Stream));
+        LastNativeCombineTicks = Stopwatch.GetTimestamp() - beforeCombine;
         return _views.CombineOutput.Rows(_tokens);
     }
 }

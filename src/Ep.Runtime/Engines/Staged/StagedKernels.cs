@@ -128,8 +128,9 @@ internal sealed class StagedKernels
     /// <summary>
     /// Tokens per block of <c>ep_combine_tokens</c>: the most (up to <see cref="MaxTokensPerCombineBlock"/>) that
     /// still leaves <see cref="MinCombineBlocks"/> blocks, so each block shares its routing prologue among as many
-    /// rows as the grid can spare. Measured on an H100 at 4096 tokens (bench/RESULTS.md, run 4): 8 tokens per block
-    /// (512 blocks) was the fastest setting; a LowLatency batch of 128 tokens keeps one per block.
+    /// rows as the grid can spare. Measured on an H100 at 4096 tokens (bench/RESULTS.md, run 5, four runs): 4 tokens per
+    /// block (1024 blocks) 50.5–51.9 µs, 8 (512 blocks, under one wave at 4 resident blocks per SM) 52.0–53.4, 1
+    /// 54.9–56.5; a LowLatency batch of 128 tokens keeps one per block.
     /// </summary>
     public static int CombineTokensPerBlock(int tokens)
     {
@@ -147,8 +148,8 @@ internal sealed class StagedKernels
         return perBlock;
     }
 
-    /// <summary>Blocks <see cref="CombineTokensPerBlock"/> keeps at least: about four per SM of a 132-SM GPU.</summary>
-    public const int MinCombineBlocks = 512;
+    /// <summary>Blocks <see cref="CombineTokensPerBlock"/> keeps at least: about two waves of a 132-SM GPU at 4 blocks per SM.</summary>
+    public const int MinCombineBlocks = 1024;
 
     /// <summary>EP_COMBINE_TOKENS in native/kernels/50_combine.cuh.</summary>
     public const int MaxTokensPerCombineBlock = 8;

@@ -1,0 +1,31 @@
+using Ep.Bench.Metrics;
+using Ep.Bench.Timing;
+using Xunit;
+
+namespace Ep.Bench.Tests;
+
+public sealed class OwnHostTimeTests
+{
+    [Fact]
+    public void Each_call_is_the_median_over_every_rank_and_step_with_the_routing_agreement_beside_dispatch()
+    {
+        var first = new RankSamples();
+        var second = new RankSamples();
+        first.AddOwnHost(BenchOperation.Dispatch, 70);
+        first.AddOwnHost(BenchOperation.Dispatch, 90);
+        second.AddOwnHost(BenchOperation.Dispatch, 80);
+        first.AddOwnHost(BenchOperation.Combine, 3);
+        second.AddOwnHost(BenchOperation.Combine, 5);
+        second.AddOwnHost(BenchOperation.Combine, 4);
+
+        OwnHostTime own = OwnHostTime.Of([first, second], new DispatchSplit(36, 28, 300, 21))!;
+
+        Assert.Equal(80, own.Dispatch);
+        Assert.Equal(4, own.Combine);
+        Assert.Equal(36, own.DispatchRoutingAgreement);
+    }
+
+    [Fact]
+    public void There_is_none_without_both_calls() =>
+        Assert.Null(OwnHostTime.Of([new RankSamples()], split: null));
+}
