@@ -94,6 +94,13 @@ public sealed class EpLayerRuntime : IDisposable
         RequireDevice(tokens, nameof(tokens));
         RequireDevice(topkIdx, nameof(topkIdx));
         RequireDevice(topkWeights, nameof(topkWeights));
+        // The generated layer checks the same shapes first; a caller of the runtime itself gets them here, before any
+        // engine copies a byte (a wrong size would otherwise read or write past a buffer).
+        EpShape.RequireDimensions(tokens, nameof(tokens), 2);
+        EpShape.RequireColumns(tokens, nameof(tokens), Spec.HiddenSize, "HiddenSize");
+        EpShape.RequireRowsAtMost(tokens, nameof(tokens), Spec.MaxTokensPerRank, "MaxTokensPerRank");
+        EpShape.RequireMatrix(topkIdx, nameof(topkIdx), tokens.Rows, "tokens.Rows", Spec.TopK, "TopK");
+        EpShape.RequireMatrix(topkWeights, nameof(topkWeights), tokens.Rows, "tokens.Rows", Spec.TopK, "TopK");
         EpDispatchResult result = _engine.Dispatch(_step + 1, tokens, topkIdx, topkWeights);
         _step++;
         _dispatched = result;
@@ -120,7 +127,7 @@ public sealed class EpLayerRuntime : IDisposable
     public DeviceTensor<BFloat16> Unpermute(EpPermutedBatch batch, DeviceTensor<BFloat16> expertOutput)
     {
         RequireCurrent(batch, nameof(Unpermute));
-        RequireDevice(expertOutput, nameof(expertOutput));
+        RequireRows(expertOutput, nameof(expertOutput), batch.RowCount, "batch.RowCount");
         DeviceTensor<BFloat16> result = _engine.Unpermute(batch, expertOutput);
         _unpermuted = true;
         return result;
@@ -129,14 +136,14 @@ public sealed class EpLayerRuntime : IDisposable
     /// <summary>Returns each received row to its source rank and sums a token's rows there.</summary>
     public DeviceTensor<BFloat16> Combine(DeviceTensor<BFloat16> combineInput)
     {
-        Dispatched(nameof(Combine));
+        EpDispatchResult dispatched = Dispatched(nameof(Combine));
         if (_combined)
         {
             throw new EpStateException(string.Create(CultureInfo.InvariantCulture,
                 $"{LayerName}.Combine was already called in step {_step}; call Dispatch to start the next step."));
         }
 
-        RequireDevice(combineInput, nameof(combineInput));
+        RequireRows(combineInput, nameof(combineInput), dispatched.RowCount, "dispatched.RowCount");
         DeviceTensor<BFloat16> result = _engine.Combine(combineInput);
         _combined = true;
         return result;
@@ -147,7 +154,7 @@ public sealed class EpLayerRuntime : IDisposable
     {
         RequireTrainable(nameof(CombineBackward));
         RequireCombined(nameof(CombineBackward));
-        RequireDevice(gradOutput, nameof(gradOutput));
+        RequireRows(gradOutput, nameof(gradOutput), Dispatched(nameof(CombineBackward)).TokenCount, "dispatched.TokenCount");
         return _engine.CombineBackward(gradOutput);
     }
 
@@ -161,8 +168,8 @@ public sealed class EpLayerRuntime : IDisposable
             throw new EpStateException($"{LayerName}.UnpermuteBackward was called before Unpermute in this step.");
         }
 
-        RequireDevice(expertOutput, nameof(expertOutput));
-        RequireDevice(gradCombineInput, nameof(gradCombineInput));
+        RequireRows(expertOutput, nameof(expertOutput), batch.RowCount, "batch.RowCount");
+        RequireRows(gradCombineInput, nameof(gradCombineInput), Dispatched(nameof(UnpermuteBackward)).RowCount, "dispatched.RowCount");
         return _engine.UnpermuteBackward(batch, expertOutput, gradCombineInput);
     }
 
@@ -171,7 +178,7 @@ public sealed class EpLayerRuntime : IDisposable
     {
         RequireTrainable(nameof(PermuteBackward));
         RequireCurrent(batch, nameof(PermuteBackward));
-        RequireDevice(gradPermuted, nameof(gradPermuted));
+        RequireRows(gradPermuted, nameof(gradPermuted), batch.RowCount, "batch.RowCount");
         return _engine.PermuteBackward(batch, gradPermuted);
     }
 
@@ -180,10 +187,19 @@ public sealed class EpLayerRuntime : IDisposable
     {
         RequireTrainable(nameof(DispatchBackward));
         RequireCombined(nameof(DispatchBackward));
-        RequireDevice(gradReceived, nameof(gradReceived));
+        EpDispatchResult dispatched = Dispatched(nameof(DispatchBackward));
+        RequireRows(gradReceived, nameof(gradReceived), dispatched.RowCount, "dispatched.RowCount");
         if (gradReceivedWeights is not null)
         {
             RequireDevice(gradReceivedWeights, nameof(gradReceivedWeights));
+            if (dispatched.Layout == EpLayout.Flat)
+            {
+                EpShape.RequireMatrix(gradReceivedWeights, nameof(gradReceivedWeights), dispatched.RowCount, "dispatched.RowCount", Spec.TopK, "TopK");
+            }
+            else
+            {
+                EpShape.RequireVector(gradReceivedWeights, nameof(gradReceivedWeights), dispatched.RowCount, "dispatched.RowCount");
+            }
         }
 
         return _engine.DispatchBackward(gradReceived, gradReceivedWeights);
@@ -250,6 +266,13 @@ public sealed class EpLayerRuntime : IDisposable
     {
         ArgumentNullException.ThrowIfNull(tensor, name);
         EpShape.RequireDevice(tensor, name, Group.Device);
+    }
+
+    /// <summary>A row tensor on the group's device shaped [<paramref name="rows"/>, HiddenSize].</summary>
+    private void RequireRows(DeviceTensor<BFloat16> tensor, string name, int rows, string rowsMeaning)
+    {
+        RequireDevice(tensor, name);
+        EpShape.RequireMatrix(tensor, name, rows, rowsMeaning, Spec.HiddenSize, "HiddenSize");
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
