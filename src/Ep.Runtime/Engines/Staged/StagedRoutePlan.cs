@@ -100,10 +100,15 @@ internal sealed class StagedRoutePlan
     /// <summary>Real rows per local expert of <paramref name="rank"/> (padding excluded).</summary>
     public int[] ExpertCounts(int rank)
     {
+        // Source by source over contiguous spans: this runs in every Dispatch (L = 256 at ep_bench's sizes).
         var counts = new int[LocalExperts];
-        for (int e = 0; e < LocalExperts; e++)
+        foreach (StagedRouteSummary source in _ranks)
         {
-            counts[e] = ExpertCount(rank, e);
+            ReadOnlySpan<int> fromSource = source.ExpertCounts.AsSpan(rank * LocalExperts, counts.Length);
+            for (int e = 0; e < counts.Length; e++)
+            {
+                counts[e] = checked(counts[e] + fromSource[e]);
+            }
         }
 
         return counts;
@@ -126,10 +131,13 @@ internal sealed class StagedRoutePlan
     {
         var offsets = new int[counts.Length];
         long next = 0;
+        long groupRows = LowLatency ? LowLatencyGroupRows : 0;
+        bool aligned = !LowLatency && _spec.EffectiveAlignment > 1;
         for (int e = 0; e < counts.Length; e++)
         {
             offsets[e] = checked((int)next);
-            next += LowLatency ? LowLatencyGroupRows : Padded(counts[e]);
+            // Padded divides; most layers have no alignment, and this runs for every local expert in every Dispatch.
+            next += LowLatency ? groupRows : aligned ? Padded(counts[e]) : counts[e];
         }
 
         return (offsets, checked((int)next));
