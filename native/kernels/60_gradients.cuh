@@ -20,6 +20,8 @@ __device__ __forceinline__ ep_vec8 ep_load_streamed(const ep_vec8* p)
 
 __device__ __forceinline__ float ep_row_dot(const ep_bf16* a, const ep_bf16* b)
 {
+    // 16-byte loads, several in flight (unrolled); the sum still runs over h = 0, 1, 2, … one product at a time:
+    // element 2i of a vector is the low half of word i, element 2i + 1 the high half.
     const ep_vec8* va = (const ep_vec8*)a;
     const ep_vec8* vb = (const ep_vec8*)b;
     float acc = 0.0f;
