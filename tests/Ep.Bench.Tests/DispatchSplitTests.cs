@@ -31,4 +31,13 @@ public sealed class DispatchSplitTests
     [Fact]
     public void There_is_no_split_without_a_native_call() =>
         Assert.Null(DispatchSplit.Of([new NcclEpDispatchPhases(Ticks(5), 0, 0, 0)]));
+
+    [Fact]
+    public void The_device_split_takes_each_part_median_over_the_steps()
+    {
+        DispatchSplit split = DispatchSplit.OfDevice([[30, 20, 300, 10], [50, 22, 280, 12], [40, 21, 290, 11]])!;
+
+        Assert.Equal(new DispatchSplit(40, 21, 290, 11), split);
+        Assert.Null(DispatchSplit.OfDevice([]));
+    }
 }

@@ -65,7 +65,8 @@ internal static class EngineRunner
             }
 
             DispatchSplit? split = DispatchSplit.Of(samples.SelectMany(s => s.DispatchPhases));
-            return new EngineResult(engine.Name(), "ok", reason, ranks, rows, graph, memory, floor, split, OwnHostTime.Of(samples, split));
+            DispatchSplit? deviceSplit = DispatchSplit.OfDevice(samples.SelectMany(s => s.DeviceDispatchParts).ToArray());
+            return new EngineResult(engine.Name(), "ok", reason, ranks, rows, graph, memory, floor, split, OwnHostTime.Of(samples, split), deviceSplit);
         }
 #pragma warning disable CA1031 // One engine's failure is reported in its row; the other engines still run.
         catch (Exception e)

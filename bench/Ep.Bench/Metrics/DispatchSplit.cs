@@ -6,9 +6,10 @@ using Ep.Engines.NcclEp;
 namespace Ep.Bench.Metrics;
 
 /// <summary>
-/// The NcclEp Dispatch host time split into its parts (medians over the host pass, µs): Ep's routing agreement,
-/// ncclEpUpdateHandle, ncclEpDispatch, Ep's layout. ep_bench times ncclEpDispatch alone (its handle is updated outside
-/// the timed loop), so <see cref="NativeDispatch"/> is the figure that compares with it like for like.
+/// The NcclEp Dispatch time split into its parts (medians, µs): Ep's routing agreement, ncclEpUpdateHandle,
+/// ncclEpDispatch, Ep's layout — host wall time over the host pass (<see cref="Of"/>), or the stream's time between
+/// events Dispatch records over the device pass (<see cref="OfDevice"/>). ep_bench times ncclEpDispatch alone (its
+/// handle is updated outside the timed loop), so <see cref="NativeDispatch"/> is the figure that compares with it.
 /// </summary>
 internal sealed record DispatchSplit(double Routing, double UpdateHandle, double NativeDispatch, double Layout)
 {
@@ -29,5 +30,22 @@ internal sealed record DispatchSplit(double Routing, double UpdateHandle, double
 
         return new DispatchSplit(Median(all.Select(p => p.Routing)), Median(all.Select(p => p.UpdateHandle)),
             Median(all.Select(p => p.NativeDispatch)), Median(all.Select(p => p.Layout)));
+    }
+
+    /// <summary>The same four parts on the device (µs between the events Dispatch recorded on its stream), or null without samples.</summary>
+    public static DispatchSplit? OfDevice(IReadOnlyCollection<double[]> parts)
+    {
+        if (parts.Count == 0)
+        {
+            return null;
+        }
+
+        double Median(int part)
+        {
+            double[] sorted = parts.Select(p => p[part]).Order().ToArray();
+            return sorted[sorted.Length / 2];
+        }
+
+        return new DispatchSplit(Median(0), Median(1), Median(2), Median(3));
     }
 }

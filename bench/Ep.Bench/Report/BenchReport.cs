@@ -43,8 +43,10 @@ internal sealed record OperationResult(
 /// <param name="Floor">The step's time against bytes moved ÷ copy bandwidth (GPU engines with a step and a copy baseline).</param>
 /// <param name="DispatchSplit">NcclEp: the Dispatch host time by part, the native call beside ep_bench's.</param>
 /// <param name="OwnHostTime">NcclEp: the host time Ep adds to Dispatch and Combine (each call minus its native calls).</param>
+/// <param name="DeviceDispatchSplit">NcclEp: the same parts of Dispatch on its stream (events it records in the device pass).</param>
 internal sealed record EngineResult(string Engine, string Status, string? Detail, int Ranks, IReadOnlyList<OperationResult> Operations, CudaGraphDecision? CudaGraph,
-    Memory.EngineMemory? Memory = null, StepFloor? Floor = null, DispatchSplit? DispatchSplit = null, OwnHostTime? OwnHostTime = null);
+    Memory.EngineMemory? Memory = null, StepFloor? Floor = null, DispatchSplit? DispatchSplit = null, OwnHostTime? OwnHostTime = null,
+    DispatchSplit? DeviceDispatchSplit = null);
 
 /// <summary>The layer's constants as run.</summary>
 internal sealed record LayerConfiguration(string Name, string Mode, int TokensPerRank, int HiddenSize, int TopK, int Experts, bool ZeroCopy, int Warmup, int Iterations);

@@ -89,6 +89,13 @@ internal static class TableWriter
                 text.AppendLine(Invariant($"  dispatch host split (p50): routing agreement {d.Routing:F1} us, ncclEpUpdateHandle {d.UpdateHandle:F1} us, ncclEpDispatch {d.NativeDispatch:F1} us{beside}, layout {d.Layout:F1} us"));
             }
 
+            if (engine.DeviceDispatchSplit is { } dd)
+            {
+                double? native = report.EpBench?.Figures?.Dispatch.Microseconds;
+                string beside = native is { } us ? Invariant($" (ep_bench's dispatch {us:F1} us: ours {dd.NativeDispatch / us:F2} × its time)") : "";
+                text.AppendLine(Invariant($"  dispatch device split (p50, the stream between events Dispatch records): routing agreement {dd.Routing:F1} us, ncclEpUpdateHandle {dd.UpdateHandle:F1} us, ncclEpDispatch {dd.NativeDispatch:F1} us{beside}, layout {dd.Layout:F1} us"));
+            }
+
             if (engine.OwnHostTime is { } own)
             {
                 text.AppendLine(Invariant($"  Ep's own host time (the call minus its native calls, p50; target <= 2 us): dispatch {own.Dispatch:F1} us (of which the routing agreement {own.DispatchRoutingAgreement:F1} us: Ep's checking kernels and the one wait before NCCL EP may see the ids), combine {own.Combine:F1} us"));

@@ -17,6 +17,9 @@ internal sealed class RankSamples
     /// <summary>NcclEp only: where each host-pass Dispatch's time went (routing agreement, update handle, native dispatch, layout).</summary>
     public List<Ep.Engines.NcclEp.NcclEpDispatchPhases> DispatchPhases { get; } = [];
 
+    /// <summary>NcclEp only: each device-pass Dispatch's parts on the stream, µs (routing agreement, update handle, native dispatch, layout).</summary>
+    public List<double[]> DeviceDispatchParts { get; } = [];
+
     /// <summary>NcclEp only: each host-pass Dispatch's and Combine's wall time minus its native calls (Ep's own host time).</summary>
     public Dictionary<BenchOperation, List<double>> OwnHost { get; } = [];
 

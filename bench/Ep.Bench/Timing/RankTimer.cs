@@ -34,6 +34,13 @@ internal static class RankTimer
         }
 
         using var events = new StreamEvents(stream, operations.Count + 1);
+        var ncclEpLayer = layer.EngineLayer as Ep.Engines.NcclEp.NcclEpLayer;
+        using Ep.Engines.NcclEp.NcclEpDispatchMarks? marks = ncclEpLayer is null ? null : new Ep.Engines.NcclEp.NcclEpDispatchMarks();
+        if (ncclEpLayer is not null)
+        {
+            ncclEpLayer.DeviceMarks = marks;
+        }
+
         for (int i = 0; i < warmup + iterations; i++)
         {
             events.Record(0);
@@ -56,6 +63,16 @@ internal static class RankTimer
 
             samples.AddDevice(BenchOperation.Forward, events.Microseconds(0, BenchOperations.ForwardOnly.Count));
             samples.AddDevice(BenchOperation.Step, events.Microseconds(0, operations.Count));
+            if (marks is not null && ncclEpLayer!.LastDispatchPhases.NativeDispatch > 0)
+            {
+                // The step's wait above passed Dispatch's marks too; an idle step records no parts after the agreement.
+                samples.DeviceDispatchParts.Add([marks.PartMicroseconds(0), marks.PartMicroseconds(1), marks.PartMicroseconds(2), marks.PartMicroseconds(3)]);
+            }
+        }
+
+        if (ncclEpLayer is not null)
+        {
+            ncclEpLayer.DeviceMarks = null;
         }
 
         HostPass(step, operations, warmup: Math.Min(warmup, 2), iterations, samples, drain: events.SynchronizeStream,

@@ -36,10 +36,13 @@ internal sealed unsafe partial class NcclEpLayer
             ExpertCounters = _shape.LowLatency ? NcclEpTensorInfo.Of(_buffers.ExpertCounters, "expertCounters") : null,
         });
 
+        NcclEpDispatchMarks? marks = DeviceMarks;
+        marks?.Record(0, _stream);
         long start = Stopwatch.GetTimestamp();
         var plan = new StagedRoutePlan(_spec, Summarize(topkIdx, tokenCount));
         plan.ThrowIfInvalid();
         long agreed = Stopwatch.GetTimestamp();
+        marks?.Record(1, _stream);
 
         // Committed: from here on this step replaces the previous one. LowLatency keeps the topk_idx pointer until
         // Combine and reads the weights there, so both are the layer's own copies.
@@ -75,6 +78,7 @@ internal sealed unsafe partial class NcclEpLayer
         NcclException.ThrowIfFailed(NcclEpNative.UpdateHandle(_handle.DangerousGetHandle(),
             _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [ncclEpTokens, TopK]), null, Stream));
         long handled = Stopwatch.GetTimestamp();
+        marks?.Record(2, _stream);
 
         PoisonReceivedRows();
         Poison(b.RecvWeights);
@@ -110,7 +114,9 @@ internal sealed unsafe partial class NcclEpLayer
         long beforeDispatch = Stopwatch.GetTimestamp();
         NcclException.ThrowIfFailed(NcclEpNative.Dispatch(_handle.DangerousGetHandle(), &inputs, &outputs, layoutInfo, &config, Stream));
         long dispatched = Stopwatch.GetTimestamp();
+        marks?.Record(3, _stream);
         EpDispatchResult result = LayOutReceived(step, plan);
+        marks?.Record(4, _stream);
         LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, handled - beforeHandle, dispatched - beforeDispatch,
             Stopwatch.GetTimestamp() - dispatched);
         return result;
@@ -118,6 +124,9 @@ internal sealed unsafe partial class NcclEpLayer
 
     /// <summary>Where the host time of the latest Dispatch went (the benchmark's split of Dispatch against ep_bench).</summary>
     internal NcclEpDispatchPhases LastDispatchPhases { get; private set; }
+
+    /// <summary>Set by the benchmark: events each non-idle Dispatch records at its parts' boundaries; null in normal use.</summary>
+    internal NcclEpDispatchMarks? DeviceMarks { get; set; }
 
     /// <summary>
     /// The token count NCCL EP is given: at least one. With T = 0 its kernels launch empty grids, which leaves a pending
