@@ -176,7 +176,7 @@ internal sealed unsafe partial class NcclEpLayer
     private StagedRoutingError DescribeRoutingError(long key) =>
         StagedRouteRecord.Describe(_routedIdx ?? throw new InvalidOperationException("No routing is being checked."), key, TopK, _stream);
 
-    /// <summary>Flat: m(n, j) for Permute. Expert-major: marks padding rows, and zeroes LowLatency's unused rows (NCCL EP leaves them).</summary>
+    /// <summary>Sets the step's layout. Expert-major: marks padding rows, and zeroes LowLatency's unused rows (NCCL EP leaves them).</summary>
     private EpDispatchResult LayOutReceived(long step, StagedRoutePlan plan)
     {
         NcclEpLayerBuffers b = _buffers;
@@ -192,9 +192,8 @@ internal sealed unsafe partial class NcclEpLayer
                 layoutRows += count;
             }
 
+            // m(n, j) is Permute's work (StagedLocalReorder): the Flat result is what NCCL EP delivered.
             _local.SetStep(rows, layoutRows, counts, offsets);
-            _kernels.RankInExpert(Address(b.RecvIdx), rows, _shape.LocalExperts, Address(b.RankInExpert));
-            _kernels.FinishRows(Address(b.RecvIdx), Address(b.RankInExpert), Address(b.ExpertOffsets), rows, TopK, Address(b.PermutedRow), 0, 0);
             return new EpDispatchResult(step, EpLayout.Flat, _views.RecvRows.Rows(rows), _views.RecvIdx.Rows(rows), _views.RecvWeights.Rows(rows),
                 counts, offsets, _tokens);
         }

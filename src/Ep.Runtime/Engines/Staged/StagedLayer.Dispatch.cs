@@ -76,7 +76,7 @@ internal sealed partial class StagedLayer
         _buffers.SendOffsetStaging.Upload(offsets.Length, Address(_buffers.SendOffsets), _stream);
     }
 
-    /// <summary>Places the received rows: m(n, j) always, and the expert-major dispatch layout when the layer uses one.</summary>
+    /// <summary>Sets the step's layout, and places the received rows in the expert-major dispatch layout when the layer uses one.</summary>
     private EpDispatchResult LayOutReceived(long step, StagedRoutePlan plan)
     {
         StagedLayerBuffers b = _buffers;
@@ -94,14 +94,14 @@ internal sealed partial class StagedLayer
 
         _local.SetStep(rows, layoutRows, counts, offsets);
         b.Layout.Upload(offsets, counts, _stream);
-        _kernels.RankInExpert(Address(b.RecvIdx), rows, _localExperts, Address(b.RankInExpert));
         if (!_expertMajor)
         {
-            _kernels.FinishRows(Address(b.RecvIdx), Address(b.RankInExpert), Address(b.ExpertOffsets), rows, TopK, Address(b.PermutedRow), 0, 0);
+            // m(n, j) is Permute's work (StagedLocalReorder): the Flat result is the rows, ids and weights as received.
             return new EpDispatchResult(step, EpLayout.Flat, b.RecvRows.SliceRows(0, rows), b.RecvIdx.SliceRows(0, rows),
                 b.RecvWeights.SliceRows(0, rows), counts, offsets, _tokens);
         }
 
+        _kernels.RankInExpert(Address(b.RecvIdx), rows, _localExperts, Address(b.RankInExpert));
         _kernels.ScanPairs(Address(b.RecvIdx), rows, Address(b.PairStart));
         StagedMemory.Fill(Address(b.RowSource), 0xFFFFFFFFu, layoutRows, _stream);
         _kernels.FinishRows(Address(b.RecvIdx), Address(b.RankInExpert), Address(b.ExpertOffsets), rows, TopK, Address(b.PermutedRow),

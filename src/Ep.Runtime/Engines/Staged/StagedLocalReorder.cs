@@ -7,6 +7,9 @@ namespace Ep.Engines.Staged;
 /// The buffers the local reorderings read and write on one rank, allocated by the layer that owns them.
 /// </summary>
 /// <param name="ReceivedRows">The Flat received rows [N, H] Permute reads.</param>
+/// <param name="ReceivedIdx">The Flat received rows' local expert ids [N, K] (Flat; m(n, j) is computed from them).</param>
+/// <param name="RankInExpert">[N × K] scratch: each (row, slot)'s rank within its local expert (Flat).</param>
+/// <param name="ExpertOffsets">The step's [L] group offsets on the device (Dispatch uploads them).</param>
 /// <param name="PermutedRow">[N × K] m(n, j), the permuted row of each received (row, slot) (Flat).</param>
 /// <param name="ReceivedWeights">Flat routing weights [N, K] of the received rows.</param>
 /// <param name="RowSource">[M] the received row behind each expert-major row, −1 for padding (expert-major).</param>
@@ -18,6 +21,9 @@ namespace Ep.Engines.Staged;
 /// <param name="GradReceived">PermuteBackward's result.</param>
 internal sealed record StagedReorderBuffers(
     DeviceTensor<BFloat16> ReceivedRows,
+    DeviceTensor<long> ReceivedIdx,
+    DeviceTensor<int> RankInExpert,
+    DeviceTensor<int> ExpertOffsets,
     DeviceTensor<int> PermutedRow,
     DeviceTensor<float> ReceivedWeights,
     DeviceTensor<int> RowSource,
@@ -48,6 +54,9 @@ internal sealed class StagedLocalReorder
     private readonly StagedRowViews<BFloat16> _gradExpertOutput;
     private readonly StagedRowViews<float> _gradWeights;
     private readonly StagedRowViews<BFloat16> _gradReceived;
+
+    // Flat: whether this step's m(n, j) is still to be computed (by the step's first call that reads it).
+    private bool _flatPermutationPending;
 
     /// <param name="spec">The layer.</param>
     /// <param name="kernels">The layer's kernels, on the rank's stream.</param>
@@ -92,6 +101,7 @@ internal sealed class StagedLocalReorder
         LayoutRows = layoutRows;
         ExpertCounts = expertCounts;
         ExpertOffsets = expertOffsets;
+        _flatPermutationPending = !_expertMajor;
     }
 
     /// <summary>Fills <paramref name="buffer"/> with all-ones words (NaN in bf16 and fp32, −1 in int) when poisoning is on; returns whether it did.</summary>
@@ -116,6 +126,7 @@ internal sealed class StagedLocalReorder
         }
 
         Poison(_b.Permuted);
+        EnsureFlatPermutation();
         _kernels.PermuteRows(Address(_b.ReceivedRows), Address(_b.PermutedRow), 0, ReceivedRows, Address(_b.Permuted));
         return new EpPermutedBatch(dispatched.Step, _permuted.Rows(LayoutRows), ExpertCounts, ExpertOffsets);
     }
@@ -129,6 +140,7 @@ internal sealed class StagedLocalReorder
         bool poisoned = Poison(_b.Unpermuted);
         if (!_expertMajor)
         {
+            EnsureFlatPermutation();
             _kernels.GatherSumRows(Address(expertOutput), Address(_b.PermutedRow), _spec.ApplyWeightsInCombine ? Address(_b.ReceivedWeights) : 0,
                 ReceivedRows, Address(_b.Unpermuted));
             return _unpermuted.Rows(ReceivedRows);
@@ -157,6 +169,7 @@ internal sealed class StagedLocalReorder
 
         if (!_expertMajor)
         {
+            EnsureFlatPermutation();
             _kernels.PermuteRows(dz, Address(_b.PermutedRow), weighted ? Address(_b.ReceivedWeights) : 0, ReceivedRows, Address(_b.GradExpertOutput));
             if (weighted)
             {
@@ -181,12 +194,32 @@ internal sealed class StagedLocalReorder
         Poison(_b.GradReceived);
         if (!_expertMajor)
         {
+            EnsureFlatPermutation();
             _kernels.GatherSumRows(Address(gradPermuted), Address(_b.PermutedRow), 0, ReceivedRows, Address(_b.GradReceived));
             return _gradReceived.Rows(ReceivedRows);
         }
 
         _kernels.ScaleRows(Address(gradPermuted), Address(_b.RowSource), 0, LayoutRows, Address(_b.GradReceived));
         return _gradReceived.Rows(LayoutRows);
+    }
+
+    /// <summary>
+    /// Flat: m(n, j) = the first row of (n, j)'s local expert + the rank of (n, j) among that expert's entries, by
+    /// increasing n. Computed by the step's first call that reads it (Permute, in a well-formed step) instead of by
+    /// Dispatch: Dispatch's Flat result does not contain it, and the two launches scan every received id once per
+    /// local expert (43 µs of an NcclEp HT Dispatch on an H100, which ep_bench's dispatch does not do either).
+    /// </summary>
+    private void EnsureFlatPermutation()
+    {
+        if (!_flatPermutationPending)
+        {
+            return;
+        }
+
+        _kernels.RankInExpert(Address(_b.ReceivedIdx), ReceivedRows, ExpertCounts.Length, Address(_b.RankInExpert));
+        _kernels.FinishRows(Address(_b.ReceivedIdx), Address(_b.RankInExpert), Address(_b.ExpertOffsets), ReceivedRows, _spec.TopK,
+            Address(_b.PermutedRow), 0, 0);
+        _flatPermutationPending = false;
     }
 
     private static ulong Address<T>(DeviceTensor<T>? tensor)
