@@ -36,11 +36,30 @@ internal static class RankTimer
         using var events = new StreamEvents(stream, operations.Count + 1);
         var ncclEpLayer = layer.EngineLayer as Ep.Engines.NcclEp.NcclEpLayer;
         using Ep.Engines.NcclEp.NcclEpDispatchMarks? marks = ncclEpLayer is null ? null : new Ep.Engines.NcclEp.NcclEpDispatchMarks();
-        if (ncclEpLayer is not null)
+        try
         {
-            ncclEpLayer.DeviceMarks = marks;
+            if (ncclEpLayer is not null)
+            {
+                ncclEpLayer.DeviceMarks = marks;
+            }
+
+            DevicePass(step, operations, warmup, iterations, samples, events, ncclEpLayer, marks);
+        }
+        finally
+        {
+            if (ncclEpLayer is not null)
+            {
+                ncclEpLayer.DeviceMarks = null; // the host pass, and anything after, records no marks
+            }
         }
 
+        HostPass(step, operations, warmup: Math.Min(warmup, 2), iterations, samples, drain: events.SynchronizeStream, ncclEp: ncclEpLayer);
+        return samples;
+    }
+
+    private static void DevicePass(BenchStep step, IReadOnlyList<BenchOperation> operations, int warmup, int iterations, RankSamples samples,
+        StreamEvents events, Ep.Engines.NcclEp.NcclEpLayer? ncclEp, Ep.Engines.NcclEp.NcclEpDispatchMarks? marks)
+    {
         for (int i = 0; i < warmup + iterations; i++)
         {
             events.Record(0);
@@ -63,21 +82,12 @@ internal static class RankTimer
 
             samples.AddDevice(BenchOperation.Forward, events.Microseconds(0, BenchOperations.ForwardOnly.Count));
             samples.AddDevice(BenchOperation.Step, events.Microseconds(0, operations.Count));
-            if (marks is not null && ncclEpLayer!.LastDispatchPhases.NativeDispatch > 0)
+            if (marks is not null && ncclEp!.LastDispatchPhases.NativeDispatch > 0)
             {
                 // The step's wait above passed Dispatch's marks too; an idle step records no parts after the agreement.
                 samples.DeviceDispatchParts.Add([marks.PartMicroseconds(0), marks.PartMicroseconds(1), marks.PartMicroseconds(2), marks.PartMicroseconds(3)]);
             }
         }
-
-        if (ncclEpLayer is not null)
-        {
-            ncclEpLayer.DeviceMarks = null;
-        }
-
-        HostPass(step, operations, warmup: Math.Min(warmup, 2), iterations, samples, drain: events.SynchronizeStream,
-            ncclEp: layer.EngineLayer as Ep.Engines.NcclEp.NcclEpLayer);
-        return samples;
     }
 
     private static void HostPass(BenchStep step, IReadOnlyList<BenchOperation> operations, int warmup, int iterations, RankSamples samples, Action? drain,
