@@ -9,14 +9,14 @@ namespace Ep;
 /// <param name="Name">The buffer, as the engine's buffer class names it (or the native library's allocation).</param>
 /// <param name="Bytes">Its size.</param>
 /// <param name="Native">True for memory the native library (NCCL EP) allocates for the layer, not Ep.</param>
-/// <param name="Receive">True for the buffers Dispatch writes its result into (what <c>PlanMemory</c> counts).</param>
+/// <param name="Receive">True for the buffers Dispatch writes its result into (the part warning EP0013 checks).</param>
 internal readonly record struct PlannedBuffer(string Name, long Bytes, bool Native = false, bool Receive = false);
 
 /// <summary>
 /// Every device buffer one layer instance holds per rank on a GPU engine — Ep's own (receive, permute, backward and
 /// staging buffers, all allocated once at the worst case) and, for NcclEp, NCCL EP's group and handle memory — so a
-/// measured footprint can be checked against a plan. <c>PlanMemory</c> counts only Dispatch's receive buffers; this is
-/// the whole engine. Built by <see cref="Engines.Staged.StagedMemoryPlan"/> and <see cref="Engines.NcclEp.NcclEpMemoryPlan"/>.
+/// measured footprint can be checked against a plan. Its total is what the generated <c>PlanMemory</c> reports per engine
+/// (<see cref="EpLayerMemory"/>). Built by <see cref="Engines.Staged.StagedMemoryPlan"/> and <see cref="Engines.NcclEp.NcclEpMemoryPlan"/>.
 /// </summary>
 internal sealed record EngineMemoryPlan(string Engine, IReadOnlyList<PlannedBuffer> Buffers)
 {
@@ -26,7 +26,7 @@ internal sealed record EngineMemoryPlan(string Engine, IReadOnlyList<PlannedBuff
     /// <summary>Bytes Ep allocates per rank.</summary>
     public long EpBytes => Buffers.Where(b => !b.Native).Sum(b => b.Bytes);
 
-    /// <summary>Bytes of the buffers Dispatch writes its result into: what <c>PlanMemory</c> estimates for this engine.</summary>
+    /// <summary>Bytes of the buffers Dispatch writes its result into (for Flat, exactly the receive plan EP0013 checks).</summary>
     public long ReceiveBytes => Buffers.Where(b => b.Receive).Sum(b => b.Bytes);
 
     /// <summary>Bytes the native library allocates for the layer per rank.</summary>

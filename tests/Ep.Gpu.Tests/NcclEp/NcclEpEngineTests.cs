@@ -168,19 +168,13 @@ public sealed class NcclEpEngineTests
         var problem = new StepProblem(spec, ranks: 1, seed: 41, noTokens: false);
         StepRecord reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1)[0][0];
 
-        StepRecord ncclEp;
-        NcclEpLayer.PoisonOutputs = false;
-        try
+        StepRecord ncclEp = Unpoisoned(() =>
         {
             using EpGroup group = OneRankGroup();
             using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
             StagedStep.Run(group, layer, crowded, steps: 1);
-            ncclEp = StagedStep.Run(group, layer, problem, steps: 1)[0];
-        }
-        finally
-        {
-            NcclEpLayer.PoisonOutputs = true;
-        }
+            return StagedStep.Run(group, layer, problem, steps: 1)[0];
+        });
 
         int[] counts = reference.Integers["dispatch.counts"].Select(c => (int)c).ToArray();
         int[] offsets = reference.Integers["dispatch.offsets"].Select(o => (int)o).ToArray();
@@ -204,9 +198,7 @@ public sealed class NcclEpEngineTests
         var second = new StepProblem(spec, ranks: 1, seed: 43, noTokens: false);
         StepRecord reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, second, steps: 1)[0][0];
 
-        StepRecord ncclEp;
-        NcclEpLayer.PoisonOutputs = false;
-        try
+        StepRecord ncclEp = Unpoisoned(() =>
         {
             using EpGroup group = OneRankGroup();
             using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
@@ -219,12 +211,8 @@ public sealed class NcclEpEngineTests
             layer.Unpermute(batch, batch.Tokens);
             using var ones = DeviceTensor.Upload(device, Enumerable.Repeat((BFloat16)1f, batch.RowCount * h).ToArray(), batch.RowCount, h);
             layer.Combine(ones);
-            ncclEp = StagedStep.Run(group, layer, second, steps: 1)[0];
-        }
-        finally
-        {
-            NcclEpLayer.PoisonOutputs = true;
-        }
+            return StagedStep.Run(group, layer, second, steps: 1)[0];
+        });
 
         int[] counts = reference.Integers["dispatch.counts"].Select(c => (int)c).ToArray();
         int[] offsets = reference.Integers["dispatch.offsets"].Select(o => (int)o).ToArray();
@@ -384,6 +372,20 @@ public sealed class NcclEpEngineTests
     /// borrows it, as from <see cref="EpGroup.FromCommunicator"/>).
     /// </summary>
     /// <param name="stagedForUnfitLayers">null: the Auto engine choice; else an NcclEp engine built directly with that setting.</param>
+    /// <summary>Runs <paramref name="body"/> with outputs not poisoned (so only the engine keeps padding zero), then poisons again.</summary>
+    private static T Unpoisoned<T>(Func<T> body)
+    {
+        NcclEpLayer.PoisonOutputs = false;
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            NcclEpLayer.PoisonOutputs = true;
+        }
+    }
+
     private static EpGroup OneRankGroup(bool? stagedForUnfitLayers = null) => stagedForUnfitLayers is { } staged
         ? NcclSingleRankGroup.Create(EpDevice.Gpu(0), communicator => new NcclEpEngine(communicator, 0, 1, EpDevice.Gpu(0), staged))
         : NcclSingleRankGroup.CreateAuto(EpDevice.Gpu(0));

@@ -9,8 +9,9 @@ namespace Ep.Tool.Plan;
 
 /// <summary>
 /// Builds <c>ep plan</c>'s rows. Pure, and it computes nothing itself: the bytes are <see cref="EpMemoryPlanner"/>'s (what
-/// the generator's EP0013 and <c>PlanMemory</c> show) and, per engine, the engines' full plans (every buffer, its receive
-/// buffers marked; checked against measured footprints in bench/RESULTS.md); the violations are <see cref="EpLayerRules"/>'s.
+/// the generator's EP0013 checks and <c>PlanMemory</c>'s receive rows show) and, per engine, the engines' full plans
+/// (every buffer, its receive buffers marked; their totals are <c>PlanMemory</c>'s engine figures, checked against
+/// measured footprints in bench/RESULTS.md); the violations are <see cref="EpLayerRules"/>'s.
 /// </summary>
 internal static class MemoryPlanBuilder
 {

@@ -12,7 +12,7 @@ internal sealed record PlanViolation(string Id, EpRuleSeverity Severity, string 
 /// <param name="Mode">"HT Flat", "HT ExpertMajor" or "LL ExpertMajor".</param>
 /// <param name="Layout">The layout planned.</param>
 /// <param name="Algorithm">The algorithm planned.</param>
-/// <param name="Plan">The planner's result, unchanged (the same object <c>PlanMemory</c> returns).</param>
+/// <param name="Plan">The receive planner's result, unchanged (what EP0013 checks; <c>PlanMemory</c> returns it with the two engine totals below added).</param>
 /// <param name="Formula">How the receive rows were counted, with the numbers.</param>
 /// <param name="Violations">EP00xx rules broken with this layout and algorithm at this rank count.</param>
 /// <param name="StagedEngine">Every buffer the Staged engine allocates for the layer per rank (<see cref="Engines.Staged.StagedMemoryPlan"/>).</param>

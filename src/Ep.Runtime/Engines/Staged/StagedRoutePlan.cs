@@ -11,11 +11,13 @@ internal sealed class StagedRoutePlan
 {
     private readonly StagedRouteSummary[] _ranks;
     private readonly EpLayerSpec _spec;
+    private readonly int _alignment;
 
     public StagedRoutePlan(EpLayerSpec spec, StagedRouteSummary[] ranks)
     {
         _spec = spec;
         _ranks = ranks;
+        _alignment = spec.EffectiveAlignment;
         Ranks = ranks.Length;
         LocalExperts = spec.LocalExperts(Ranks);
         LowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
@@ -132,12 +134,10 @@ internal sealed class StagedRoutePlan
         var offsets = new int[counts.Length];
         long next = 0;
         long groupRows = LowLatency ? LowLatencyGroupRows : 0;
-        bool aligned = !LowLatency && _spec.EffectiveAlignment > 1;
         for (int e = 0; e < counts.Length; e++)
         {
             offsets[e] = checked((int)next);
-            // Padded divides; most layers have no alignment, and this runs for every local expert in every Dispatch.
-            next += LowLatency ? groupRows : aligned ? Padded(counts[e]) : counts[e];
+            next += LowLatency ? groupRows : Padded(counts[e]);
         }
 
         return (offsets, checked((int)next));
@@ -224,11 +224,11 @@ internal sealed class StagedRoutePlan
         return total;
     }
 
-    private long Padded(int count)
-    {
-        int alignment = _spec.EffectiveAlignment;
-        return (count + (long)alignment - 1) / alignment * alignment;
-    }
+    /// <summary>
+    /// <paramref name="count"/> rounded up to the layer's alignment. Runs for every local expert in every Dispatch (the
+    /// offsets and the capacity check), and most layers have no alignment: no division then.
+    /// </summary>
+    private long Padded(int count) => _alignment == 1 ? count : (count + (long)_alignment - 1) / _alignment * _alignment;
 
     private EpRoutingException RoutingException(int rank, StagedRoutingError error)
     {
