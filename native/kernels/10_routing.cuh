@@ -1,11 +1,46 @@
 // Routing: validation, per-destination positions, per-expert counts. Runs on the source rank before anything is
 // exchanged, so the host can check errors and capacities (on every rank) before a byte is written.
 
-// One block's work. error[0] = the lowest (token, slot) key of a bad entry, encoded (token · K + slot) · 2 + kind with kind 0 =
-// id outside [-1, E), 1 = an expert named a second time in the row (slot = the second occurrence); EP_NO_ERROR if none.
-// A block-wide min, so the record is deterministic without atomics. Each thread takes whole tokens and loads a row's K
-// ids at once (K independent loads in flight, not one at a time), then checks them in registers; within a row the
-// lowest bad slot wins, as the key order says.
+// Whether entry k of a row's ids is bad: outside [-1, E) (kind 0), or naming an expert an earlier slot of the row
+// already names (kind 1). The key that ranks it among a table's bad entries is (token · K + k) · 2 + kind.
+__device__ __forceinline__ bool ep_entry_bad(const ep_i64* ids, int k, int* kind)
+{
+    ep_i64 id = ids[k];
+    bool outside = id < -1 || id >= EP_EXPERTS;
+    bool repeated = false;
+#pragma unroll
+    for (int j = 0; j < EP_TOPK; j++)
+    {
+        repeated = repeated || (j < k && id >= 0 && ids[j] == id);
+    }
+
+    *kind = outside ? 0 : 1;
+    return outside || repeated;
+}
+
+// The lowest of every thread's key (a block-wide min over shared memory: deterministic without atomics); every thread
+// gets it.
+__device__ __forceinline__ ep_i64 ep_block_min_key(ep_i64 mine, unsigned long long* scratch)
+{
+    scratch[threadIdx.x] = (unsigned long long)mine;
+    __syncthreads();
+    for (int half = EP_THREADS / 2; half > 0; half >>= 1)
+    {
+        if (threadIdx.x < half && scratch[threadIdx.x + half] < scratch[threadIdx.x])
+        {
+            scratch[threadIdx.x] = scratch[threadIdx.x + half];
+        }
+
+        __syncthreads();
+    }
+
+    return (ep_i64)scratch[0];
+}
+
+// One block's work. error[0] = the lowest (token, slot) key of a bad entry (ep_entry_bad), slot = the second
+// occurrence for a repeat; EP_NO_ERROR if none. Each thread takes whole tokens and loads a row's K ids at once (K
+// independent loads in flight, not one at a time), then checks them in registers; within a row the lowest bad slot
+// wins, as the key order says.
 __device__ __forceinline__ void ep_validate_block(const ep_i64* topkIdx, int tokens, ep_i64* error, unsigned long long* scratch)
 {
     ep_i64 best = EP_NO_ERROR;
@@ -23,38 +58,19 @@ __device__ __forceinline__ void ep_validate_block(const ep_i64* topkIdx, int tok
 #pragma unroll
         for (int k = 0; k < EP_TOPK; k++)
         {
-            ep_i64 id = ids[k];
-            bool outside = id < -1 || id >= EP_EXPERTS;
-            bool repeated = false;
-#pragma unroll
-            for (int j = 0; j < k; j++)
+            int kind;
+            ep_i64 key = ((ep_i64)t * EP_TOPK + k) * 2;
+            if (ep_entry_bad(ids, k, &kind) && key + kind < best)
             {
-                repeated = repeated || (id >= 0 && ids[j] == id);
-            }
-
-            ep_i64 key = ((ep_i64)t * EP_TOPK + k) * 2 + (outside ? 0 : 1);
-            if ((outside || repeated) && key < best)
-            {
-                best = key;
+                best = key + kind;
             }
         }
     }
 
-    scratch[threadIdx.x] = (unsigned long long)best;
-    __syncthreads();
-    for (int half = EP_THREADS / 2; half > 0; half >>= 1)
-    {
-        if (threadIdx.x < half && scratch[threadIdx.x + half] < scratch[threadIdx.x])
-        {
-            scratch[threadIdx.x] = scratch[threadIdx.x + half];
-        }
-
-        __syncthreads();
-    }
-
+    ep_i64 lowest = ep_block_min_key(best, scratch);
     if (threadIdx.x == 0)
     {
-        error[0] = (ep_i64)scratch[0];
+        error[0] = lowest;
     }
 }
 
@@ -264,5 +280,66 @@ extern "C" __global__ void ep_route_record(const ep_i64* topkIdx, int tokens, in
     else
     {
         ep_validate_block(topkIdx, tokens, error, scratch);
+    }
+}
+
+// A captured step's routing check (grid 1; CUDA graphs cannot stop for the host). Copies the caller's [T, K] ids and
+// weights into the layer's own tables of paddedTokens ≥ T rows, with every bad entry (ep_entry_bad) replaced by id −1
+// and weight 0, so NCCL EP — which aborts on a bad id — only ever sees good ones; rows [T, paddedTokens) name no
+// expert. error[0..3] = the lowest bad entry's key (EP_NO_ERROR if none), its id, and for a repeat the slot that named
+// the expert first (−1 for an id out of range): what the host needs to report it once the step has run.
+extern "C" __global__ void ep_sanitize_routing(const ep_i64* topkIdx, const float* topkWeights, int tokens, int paddedTokens,
+    ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error)
+{
+    __shared__ unsigned long long scratch[EP_THREADS];
+    ep_i64 best = EP_NO_ERROR;
+    for (int t = threadIdx.x; t < paddedTokens; t += EP_THREADS)
+    {
+        ep_i64 ids[EP_TOPK];
+#pragma unroll
+        for (int k = 0; k < EP_TOPK; k++)
+        {
+            ids[k] = t < tokens ? topkIdx[(ep_i64)t * EP_TOPK + k] : -1;
+        }
+
+#pragma unroll
+        for (int k = 0; k < EP_TOPK; k++)
+        {
+            int kind;
+            ep_i64 key = ((ep_i64)t * EP_TOPK + k) * 2;
+            bool bad = ep_entry_bad(ids, k, &kind);
+            if (bad && key + kind < best)
+            {
+                best = key + kind;
+            }
+
+            ep_i64 at = (ep_i64)t * EP_TOPK + k;
+            sanitizedIdx[at] = bad ? -1 : ids[k];
+            sanitizedWeights[at] = bad || t >= tokens ? 0.0f : topkWeights[at];
+        }
+    }
+
+    ep_i64 lowest = ep_block_min_key(best, scratch);
+    if (threadIdx.x == 0)
+    {
+        ep_i64 value = 0, firstSlot = -1;
+        if (lowest != EP_NO_ERROR)
+        {
+            ep_i64 entry = lowest / 2;
+            ep_i64 row = entry / EP_TOPK * EP_TOPK;
+            value = topkIdx[entry];
+            for (ep_i64 j = row; lowest % 2 != 0 && j < entry; j++)
+            {
+                if (topkIdx[j] == value && firstSlot < 0)
+                {
+                    firstSlot = j - row;
+                }
+            }
+        }
+
+        error[0] = lowest;
+        error[1] = value;
+        error[2] = firstSlot;
+        error[3] = 0;
     }
 }

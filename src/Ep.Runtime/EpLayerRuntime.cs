@@ -13,7 +13,7 @@ namespace Ep;
 /// the next step and is refused while the current one has not reached Combine. Results of older steps are refused.
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public sealed class EpLayerRuntime : IDisposable
+public sealed partial class EpLayerRuntime : IDisposable
 {
     private readonly IEpLayerEngine _engine;
     private long _step;
@@ -84,23 +84,8 @@ public sealed class EpLayerRuntime : IDisposable
     /// <summary>Starts a step: routes <paramref name="tokens"/> to the ranks that own their experts.</summary>
     public EpDispatchResult Dispatch(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
     {
-        ThrowIfDisposed();
-        if (_dispatched is not null && !_combined)
-        {
-            throw new EpStateException(string.Create(CultureInfo.InvariantCulture,
-                $"{LayerName}.Dispatch was called while step {_step} has not reached Combine; finish it, or use one layer instance per in-flight micro-batch."));
-        }
-
-        RequireDevice(tokens, nameof(tokens));
-        RequireDevice(topkIdx, nameof(topkIdx));
-        RequireDevice(topkWeights, nameof(topkWeights));
-        // The generated layer checks the same shapes first; a caller of the runtime itself gets them here, before any
-        // engine copies a byte (a wrong size would otherwise read or write past a buffer).
-        EpShape.RequireDimensions(tokens, nameof(tokens), 2);
-        EpShape.RequireColumns(tokens, nameof(tokens), Spec.HiddenSize, "HiddenSize");
-        EpShape.RequireRowsAtMost(tokens, nameof(tokens), Spec.MaxTokensPerRank, "MaxTokensPerRank");
-        EpShape.RequireMatrix(topkIdx, nameof(topkIdx), tokens.Rows, "tokens.Rows", Spec.TopK, "TopK");
-        EpShape.RequireMatrix(topkWeights, nameof(topkWeights), tokens.Rows, "tokens.Rows", Spec.TopK, "TopK");
+        RequireNoStepInFlight(nameof(Dispatch));
+        RequireStepInputs(tokens, topkIdx, topkWeights);
         EpDispatchResult result = _engine.Dispatch(_step + 1, tokens, topkIdx, topkWeights);
         _step++;
         _dispatched = result;
@@ -214,8 +199,36 @@ public sealed class EpLayerRuntime : IDisposable
         }
 
         _disposed = true;
+        // A captured graph holds NCCL EP's buffers and handle: it goes first.
+        DisposeCapturedSteps();
         _engine.Dispose();
         Group.Detach(this);
+    }
+
+    /// <summary>Refuses to start a step (or replay a captured one) while the current eager step has not reached Combine.</summary>
+    private void RequireNoStepInFlight(string operation)
+    {
+        ThrowIfDisposed();
+        if (_dispatched is not null && !_combined)
+        {
+            throw new EpStateException(string.Create(CultureInfo.InvariantCulture,
+                $"{LayerName}.{operation} was called while step {_step} has not reached Combine; finish it, or use one layer instance per in-flight micro-batch."));
+        }
+    }
+
+    /// <summary>A step's inputs: on the group's device, [T, H] tokens with T ≤ MaxTokensPerRank, [T, K] ids and weights.</summary>
+    private void RequireStepInputs(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
+    {
+        RequireDevice(tokens, nameof(tokens));
+        RequireDevice(topkIdx, nameof(topkIdx));
+        RequireDevice(topkWeights, nameof(topkWeights));
+        // The generated layer checks the same shapes first; a caller of the runtime itself gets them here, before any
+        // engine copies a byte (a wrong size would otherwise read or write past a buffer).
+        EpShape.RequireDimensions(tokens, nameof(tokens), 2);
+        EpShape.RequireColumns(tokens, nameof(tokens), Spec.HiddenSize, "HiddenSize");
+        EpShape.RequireRowsAtMost(tokens, nameof(tokens), Spec.MaxTokensPerRank, "MaxTokensPerRank");
+        EpShape.RequireMatrix(topkIdx, nameof(topkIdx), tokens.Rows, "tokens.Rows", Spec.TopK, "TopK");
+        EpShape.RequireMatrix(topkWeights, nameof(topkWeights), tokens.Rows, "tokens.Rows", Spec.TopK, "TopK");
     }
 
     /// <summary>LowLatency layers are inference-only (as NCCL EP LL is): refuse backward before any engine work.</summary>

@@ -42,6 +42,19 @@ public sealed class KernelTrafficTests
     }
 
     [Fact]
+    public void Rows_to_pairs_the_m_of_n_j_kernels_and_the_captured_routing_check_count_their_tables()
+    {
+        // M = 2 rows of 16 B with source, slot and first pair (int32 each); weights add 4 B read and written per row.
+        Assert.Equal(new KernelBytes(2 * (16 + 12), 2 * 16), KernelTraffic.RowsToPairs(Small, weighted: false));
+        Assert.Equal(new KernelBytes(2 * (16 + 12 + 4), 2 * (16 + 4)), KernelTraffic.RowsToPairs(Small, weighted: true));
+        // N·K = 2 slots: ids int64 in, ranks int32 out; then ids + ranks + 4 offsets in, m(n, j) out.
+        Assert.Equal(new KernelBytes(2 * 8, 2 * 4), KernelTraffic.RankInExpert(Small));
+        Assert.Equal(new KernelBytes(2 * 12 + 4 * 4, 2 * 4), KernelTraffic.FinishRows(Small, localExperts: 4));
+        // T·K = 4 entries of id + weight, read and written, and a four-word record.
+        Assert.Equal(new KernelBytes(4 * 12, 4 * 12 + 32), KernelTraffic.Sanitize(Small));
+    }
+
+    [Fact]
     public void The_default_layer_moves_what_the_issue_expects()
     {
         EpLayerSpec spec = BenchLayers.Find("ht-flat")!.Spec;

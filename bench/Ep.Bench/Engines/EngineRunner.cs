@@ -49,7 +49,7 @@ internal static class EngineRunner
             log(string.Create(CultureInfo.InvariantCulture, $"{engine.Name()}: generating ep_bench routing for {ranks} rank(s) × {options.Tokens} tokens"));
             BenchProblem problem = BenchProblem.Create(spec, ranks, options.Tokens);
             log(string.Create(CultureInfo.InvariantCulture, $"{engine.Name()}: {options.Warmup} warm-up + {options.Iterations} timed steps, device pass then host pass"));
-            (RankSamples[] samples, string reason, long? usedBytes) = Measure(engine, options, problem, ranks);
+            (RankSamples[] samples, string reason, long? usedBytes) = Measure(engine, options, problem, ranks, graph?.Capturable == true);
             long[] bytes = Enumerable.Range(0, ranks).Select(r => ByteFormulas.BytesPerRank(spec, problem.Routing, r)).ToArray();
             List<OperationResult> rows = Rows(samples, bytes, spec.Algorithm, ranks == 1 ? epBench : null);
             Memory.EngineMemory? memory = usedBytes is { } used
@@ -66,7 +66,8 @@ internal static class EngineRunner
 
             DispatchSplit? split = DispatchSplit.Of(samples.SelectMany(s => s.DispatchPhases));
             DispatchSplit? deviceSplit = DispatchSplit.OfDevice(samples.SelectMany(s => s.DeviceDispatchParts).ToArray());
-            return new EngineResult(engine.Name(), "ok", reason, ranks, rows, graph, memory, floor, split, OwnHostTime.Of(samples, split), deviceSplit);
+            return new EngineResult(engine.Name(), "ok", reason, ranks, rows, GraphReplay.With(graph, samples, ranks == 1 ? epBench : null), memory, floor, split, OwnHostTime.Of(samples, split),
+                deviceSplit);
         }
 #pragma warning disable CA1031 // One engine's failure is reported in its row; the other engines still run.
         catch (Exception e)
@@ -76,7 +77,9 @@ internal static class EngineRunner
         }
     }
 
-    private static (RankSamples[] Samples, string Reason, long? UsedBytes) Measure(BenchEngine engine, BenchOptions options, BenchProblem problem, int ranks)
+    /// <summary>Every rank's samples (the eager passes, then with <paramref name="captureGraph"/> the captured step's replays), the engine's reason, and the layers' device memory.</summary>
+    private static (RankSamples[] Samples, string Reason, long? UsedBytes) Measure(BenchEngine engine, BenchOptions options, BenchProblem problem, int ranks,
+        bool captureGraph)
     {
         // Device memory of the layers alone: every rank meets before and after creating its layer, and rank 0 reads the
         // GPU's used memory while the others wait (ranks share the one GPU, so one reading covers all of them).
@@ -105,7 +108,13 @@ internal static class EngineRunner
             using var layer = new EpLayerRuntime(group, options.Layer.Spec, options.Layer.KernelSource, options.Layer.Name);
             Probe(group, ref after);
             using var step = new BenchStep(layer, problem.Ranks[group.Rank], options.Tokens);
-            return (RankTimer.Run(layer, step, options.Warmup, options.Iterations), group.EngineReason);
+            RankSamples samples = RankTimer.Run(layer, step, options.Warmup, options.Iterations);
+            if (captureGraph)
+            {
+                GraphTimer.Run(layer, step, options.Warmup, options.Iterations, samples);
+            }
+
+            return (samples, group.EngineReason);
         }
 
         (RankSamples, string)[] results;

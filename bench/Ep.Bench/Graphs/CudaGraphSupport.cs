@@ -5,17 +5,18 @@ namespace Ep.Bench.Graphs;
 /// <summary>Whether a step of an engine can be captured into a CUDA graph, and why (not).</summary>
 /// <param name="Capturable">True when a whole step can be captured and replayed.</param>
 /// <param name="Reason">What decides it, for the table and the JSON.</param>
-internal sealed record CudaGraphDecision(bool Capturable, string Reason);
+/// <param name="Replay">The replays' timing, when the step was captured and timed.</param>
+internal sealed record CudaGraphDecision(bool Capturable, string Reason, CudaGraphTiming? Replay = null);
 
 /// <summary>
 /// The decision table for <c>--cuda-graph</c>. Stream capture records device work without running it, so a step can be
 /// captured only if nothing in it makes the host wait for the device, reads device memory on the host, or allocates.
-/// Each engine breaks that today, so the benchmark reports the reason instead of timing a replay it cannot make.
-/// Change a row here when an engine changes (and time the replays then).
+/// Only the NcclEp engine's LowLatency step has that (<c>CaptureStep</c>: routing checked on the device, errors read
+/// after the replay); the others say what breaks it. Change a row here when an engine changes.
 /// </summary>
 internal static class CudaGraphSupport
 {
-    /// <summary>Why every engine's Dispatch cannot be captured: Ep itself reads the routing counts back.</summary>
+    /// <summary>Why an eager Dispatch cannot be captured: Ep itself reads the routing counts back.</summary>
     public const string RoutingReadBack =
         "Dispatch reads the routing counts back to the host (one stream synchronisation per Dispatch) to check capacity and size the outputs before any row moves";
 
@@ -27,9 +28,9 @@ internal static class CudaGraphSupport
         (BenchEngine.Staged, _) =>
             new(false, RoutingReadBack + "; the Staged engine also uploads per-step send offsets from host memory, and simulated ranks meet at host barriers inside every exchange"),
         (BenchEngine.NcclEp, EpAlgorithm.HighThroughput) =>
-            new(false, RoutingReadBack + "; NCCL EP v0.1 HT also blocks the host inside ncclEpDispatch (it waits for its own receive counts)"),
+            new(false, RoutingReadBack + " (HighThroughput results are sized by each step's routing); NCCL EP v0.1 HT also blocks the host inside ncclEpDispatch (it waits for its own receive counts)"),
         (BenchEngine.NcclEp, _) =>
-            new(false, RoutingReadBack + " (NCCL EP v0.1 LL itself is capturable with static sizes; Ep's routing check is what blocks it)"),
+            new(true, "CaptureStep records Dispatch → experts → Combine as one CUDA graph: LowLatency's groups are fixed, routing is checked on the device (bad ids dropped before NCCL EP, reported by Wait after the replay)"),
         _ => throw new System.ArgumentOutOfRangeException(nameof(engine), engine, "Not an engine."),
     };
 }

@@ -144,8 +144,15 @@ internal static class KernelBench
             KernelTraffic.Routing(c, (long)(2 + spec.Experts) * sizeof(int) + 2L * tokens * sizeof(int)),
             () => kernels.RouteRecord(A(w.Idx), tokens, 1, local, spec.Experts, A(w.Positions), A(w.PairPositions), A(w.Error), A(w.RoutingCounts)),
             BandwidthBound: false);
+        yield return new("ep_sanitize_routing", "CaptureStep (routing check on the device)", 1, KernelTraffic.Sanitize(c),
+            () => kernels.SanitizeRouting(A(w.Idx), A(w.Weights), tokens, tokens, A(w.SanitizedIdx), A(w.SanitizedWeights), A(w.StepError)),
+            BandwidthBound: false);
         yield return new("ep_pack_rows", "Dispatch (pack with ids)", tokens, KernelTraffic.Pack(c),
             () => kernels.PackRows(A(w.Tokens), A(w.Idx), A(w.Weights), tokens, local, A(w.Positions), A(w.SendOffsets), A(w.RecvRows), A(w.RecvIdx), A(w.RecvWeights)));
+        yield return new("ep_rank_in_expert", "Permute (Flat: m(n, j), part 1)", local, KernelTraffic.RankInExpert(c),
+            () => kernels.RankInExpert(A(w.RecvIdx), n, local, A(w.RankInExpert)), BandwidthBound: false);
+        yield return new("ep_finish_rows", "Permute (Flat: m(n, j), part 2)", weightBlocks, KernelTraffic.FinishRows(c, local),
+            () => kernels.FinishRows(A(w.RecvIdx), A(w.RankInExpert), A(w.ExpertOffsets), n, k, A(w.PermutedRow), 0, 0), BandwidthBound: false);
         yield return new("ep_permute_rows", "Permute (Flat)", n, KernelTraffic.Permute(c, weighted: false),
             () => kernels.PermuteRows(A(w.RecvRows), A(w.PermutedRow), 0, n, A(w.Permuted)));
         yield return new("ep_gather_sum_rows", "Unpermute (Flat)", n, KernelTraffic.GatherSum(c, weighted),
@@ -154,6 +161,8 @@ internal static class KernelBench
             () => kernels.ExpandRows(A(w.RecvRows), A(w.RecvWeights), A(w.RowSource), A(w.RowSlot), m, A(w.Expanded), A(w.ExpandedWeights)));
         yield return new("ep_scale_rows", "Unpermute (expert-major)", m, KernelTraffic.Scale(c, weighted: false),
             () => kernels.ScaleRows(A(w.ExpertOutput), A(w.RowSource), 0, m, A(w.Scaled)));
+        yield return new("ep_rows_to_pairs", "Combine (expert-major, Staged: rows into pair order)", m, KernelTraffic.RowsToPairs(c, weighted: false),
+            () => kernels.RowsToPairs(A(w.ExpertOutput), 0, A(w.RowSource), A(w.RowSlot), A(w.PairStart), m, A(w.Pairs), 0));
         int perBlock = StagedKernels.CombineTokensPerBlock(tokens);
         yield return new("ep_combine_tokens", "Combine (reduction)", (tokens + perBlock - 1) / perBlock, KernelTraffic.Combine(c),
             () => kernels.CombineTokens(A(w.Idx), A(w.Weights), tokens, local, A(w.Positions), A(w.PairPositions), A(w.SendOffsets),

@@ -62,6 +62,17 @@ internal static class KernelTraffic
     }
 
     /// <summary>
+    /// ep_sanitize_routing (a captured LowLatency step's routing check): reads ids and weights [T, K]; writes both again
+    /// (bad entries −1 and 0) and a four-word error record.
+    /// </summary>
+    public static KernelBytes Sanitize(KernelCounts c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        long table = (long)c.Tokens * c.TopK * (Id + Weight);
+        return new KernelBytes(table, table + 4 * Id);
+    }
+
+    /// <summary>
     /// ep_pack_rows with ids and weights (Dispatch): reads the N tokens that go anywhere, idx and weights [T, K] and the
     /// position table [R·T]; writes N rows, each with K local ids and K weights.
     /// </summary>
@@ -113,6 +124,34 @@ internal static class KernelTraffic
         ArgumentNullException.ThrowIfNull(c);
         long meta = (long)c.Tokens * c.TopK * (Id + Weight) + 2L * ranks * c.Tokens * Index;
         return new KernelBytes(c.ReceivedRows * Row(c) + meta, c.Tokens * Row(c));
+    }
+
+    /// <summary>
+    /// ep_rows_to_pairs (expert-major Combine and DispatchBackward on the Staged engine): reads M rows with their source,
+    /// slot and the source's first pair (and weights when given); writes M rows (and weights) in pair order.
+    /// </summary>
+    public static KernelBytes RowsToPairs(KernelCounts c, bool weighted)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return new KernelBytes(c.Pairs * (Row(c) + 3 * Index + (weighted ? Weight : 0)), c.Pairs * (Row(c) + (weighted ? Weight : 0)));
+    }
+
+    /// <summary>
+    /// ep_rank_in_expert + ep_finish_rows (Flat Permute's m(n, j), once per step): the first reads the received ids [N, K]
+    /// and writes each slot's rank within its expert; the second reads the ids, those ranks and the L offsets and writes
+    /// m(n, j) [N·K]. Index work of a few hundred KB: latency-bound, like the routing kernels.
+    /// </summary>
+    public static KernelBytes RankInExpert(KernelCounts c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return new KernelBytes(Slots(c) * Id, Slots(c) * Index);
+    }
+
+    /// <inheritdoc cref="RankInExpert"/>
+    public static KernelBytes FinishRows(KernelCounts c, int localExperts)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return new KernelBytes(Slots(c) * (Id + Index) + (long)localExperts * Index, Slots(c) * Index);
     }
 
     /// <summary>ep_weight_grads_flat (Flat UnpermuteBackward): reads dz [N] rows, the M expert outputs and m(n, j); writes dW [N·K] fp32.</summary>

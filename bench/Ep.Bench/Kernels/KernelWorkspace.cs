@@ -10,7 +10,7 @@ namespace Ep.Bench.Kernels;
 /// <summary>
 /// One rank's device buffers for timing the kernels alone, filled by running the routing and layout kernels in the
 /// Staged engine's call order (native/kernels/README.md, Dispatch): validate, scan destinations, count experts, read
-/// the counts back, pack, rank in expert, finish rows. At one rank the pack's send segment is the receive buffer (the
+/// the counts back, pack, rank in expert, finish rows, scan pairs. At one rank the pack's send segment is the receive buffer (the
 /// exchange is the identity), so everything after it reads what Dispatch would have received. Deterministic and
 /// independent of any engine's internal state.
 /// </summary>
@@ -61,6 +61,11 @@ internal sealed class KernelWorkspace : IDisposable
         Scaled = Own<BFloat16>(m, h);
         Output = Own<BFloat16>(tokens, h);
         GradWeights = Own<float>(n, k);
+        PairStart = Own<int>(n, 1);
+        SanitizedIdx = Own<long>(tokens, k);
+        SanitizedWeights = Own<float>(tokens, k);
+        StepError = Own<long>(4, 1);
+        Pairs = Own<BFloat16>(m, h);
 
         StagedMemory.Upload<BFloat16>(inputs.Tokens.AsSpan(0, tokens * h), A(Tokens), stream);
         StagedMemory.Upload<long>(inputs.TopkIdx.AsSpan(0, tokens * k), A(Idx), stream);
@@ -93,6 +98,7 @@ internal sealed class KernelWorkspace : IDisposable
         // Expert-major's finish (rowSource/rowSlot given) also writes m(n, j), so one call serves the Flat and the expert-major kernels.
         StagedMemory.Fill(A(RowSource), 0xFFFFFFFFu, m, stream);
         kernels.FinishRows(A(RecvIdx), A(RankInExpert), A(ExpertOffsets), n, k, A(PermutedRow), A(RowSource), A(RowSlot));
+        kernels.ScanPairs(A(RecvIdx), n, A(PairStart));
         stream.Synchronize();
     }
 
@@ -173,6 +179,21 @@ internal sealed class KernelWorkspace : IDisposable
 
     /// <summary>[N·K] ep_weight_grads_flat's output.</summary>
     public DeviceTensor<float> GradWeights { get; }
+
+    /// <summary>[N] first (row, expert) pair of each received row (ep_scan_pairs).</summary>
+    public DeviceTensor<int> PairStart { get; }
+
+    /// <summary>[T, K] ep_sanitize_routing's ids.</summary>
+    public DeviceTensor<long> SanitizedIdx { get; }
+
+    /// <summary>[T, K] ep_sanitize_routing's weights.</summary>
+    public DeviceTensor<float> SanitizedWeights { get; }
+
+    /// <summary>ep_sanitize_routing's four-word error record.</summary>
+    public DeviceTensor<long> StepError { get; }
+
+    /// <summary>[M, H] ep_rows_to_pairs' output.</summary>
+    public DeviceTensor<BFloat16> Pairs { get; }
 
     /// <summary>The device address of <paramref name="tensor"/>.</summary>
     public static ulong A<T>(DeviceTensor<T> tensor)

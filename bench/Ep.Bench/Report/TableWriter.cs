@@ -68,7 +68,15 @@ internal static class TableWriter
             text.AppendLine(Invariant($"[{engine.Engine}, {engine.Ranks} rank(s)] {engine.Status}: {engine.Detail}"));
             if (engine.CudaGraph is { } graph)
             {
-                text.AppendLine("  CUDA graph: " + (graph.Capturable ? "capturable" : "not capturable: ") + graph.Reason);
+                text.AppendLine("  CUDA graph: " + (graph.Capturable ? "capturable: " : "not capturable: ") + graph.Reason);
+                if (graph.Replay is { } r)
+                {
+                    text.AppendLine(Invariant($"  CUDA graph replay (Dispatch → identity experts → Combine): device p50 {r.Device.Median:F1} us (p10 {r.Device.P10:F1}, p90 {r.Device.P90:F1}) vs eager Dispatch + Combine {Number(r.EagerDevice)} us = {Number(r.DeviceSpeedup)} ×; host per Replay() p50 {r.Host.Median:F1} us vs eager {Number(r.EagerHost)} us = {Number(r.HostSpeedup)} ×; allocated per Replay() {r.Allocated.Median:F0} B"));
+                    if (r.EpBenchDevice is { } theirs)
+                    {
+                        text.AppendLine(Invariant($"    beside ep_bench's dispatch + combine {theirs:F1} us (same run): ep_bench ÷ replay = {Number(r.EpBenchRatio, "F2")} (above 1: the whole captured step, checks included, is faster than ep_bench's two calls)"));
+                    }
+                }
             }
 
             if (engine.Operations.Count > 0)

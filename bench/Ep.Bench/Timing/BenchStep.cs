@@ -108,6 +108,12 @@ internal sealed class BenchStep : IDisposable
         }
     }
 
+    /// <summary>
+    /// Captures this step's forward pass (LowLatency layers only) on the same inputs. The experts are the identity on
+    /// whatever the Combine buffer holds, as the eager Dispatch + Combine they are compared with: no expert work is timed.
+    /// </summary>
+    public EpCapturedStep Capture() => _layer.CaptureStep(_tokens, _topkIdx, _topkWeights, rows => rows.Output);
+
     /// <summary>Frees the inputs (the layer's own buffers stay with the layer).</summary>
     public void Dispose()
     {

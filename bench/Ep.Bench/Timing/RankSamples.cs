@@ -23,6 +23,15 @@ internal sealed class RankSamples
     /// <summary>NcclEp only: each host-pass Dispatch's and Combine's wall time minus its native calls (Ep's own host time).</summary>
     public Dictionary<BenchOperation, List<double>> OwnHost { get; } = [];
 
+    /// <summary>--cuda-graph on an engine that captures: each replay's device time, µs (events around the launch).</summary>
+    public List<double> GraphDevice { get; } = [];
+
+    /// <summary>--cuda-graph: each <c>Replay()</c> call's host time, µs.</summary>
+    public List<double> GraphHost { get; } = [];
+
+    /// <summary>--cuda-graph: managed bytes each <c>Replay()</c> call allocated.</summary>
+    public List<double> GraphAllocated { get; } = [];
+
     /// <summary>Adds a sample of Ep's own host time.</summary>
     public void AddOwnHost(BenchOperation operation, double microseconds) => Add(OwnHost, operation, microseconds);
 

@@ -343,7 +343,7 @@ public sealed class NcclEpEngineTests
         // Not disposed here: the group's engine deregisters and frees both, second first, when the world ends.
     }
 
-    private static void AssertSameRowsPerGroup(ushort[] expected, ushort[] actual, int hidden, int[] offsets, int[] counts, string name)
+    internal static void AssertSameRowsPerGroup(ushort[] expected, ushort[] actual, int hidden, int[] offsets, int[] counts, string name)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int e = 0; e < counts.Length; e++)
@@ -373,7 +373,7 @@ public sealed class NcclEpEngineTests
     /// </summary>
     /// <param name="stagedForUnfitLayers">null: the Auto engine choice; else an NcclEp engine built directly with that setting.</param>
     /// <summary>Runs <paramref name="body"/> with outputs not poisoned (so only the engine keeps padding zero), then poisons again.</summary>
-    private static T Unpoisoned<T>(Func<T> body)
+    internal static T Unpoisoned<T>(Func<T> body)
     {
         NcclEpLayer.PoisonOutputs = false;
         try
@@ -386,7 +386,7 @@ public sealed class NcclEpEngineTests
         }
     }
 
-    private static EpGroup OneRankGroup(bool? stagedForUnfitLayers = null) => stagedForUnfitLayers is { } staged
+    internal static EpGroup OneRankGroup(bool? stagedForUnfitLayers = null) => stagedForUnfitLayers is { } staged
         ? NcclSingleRankGroup.Create(EpDevice.Gpu(0), communicator => new NcclEpEngine(communicator, 0, 1, EpDevice.Gpu(0), staged))
         : NcclSingleRankGroup.CreateAuto(EpDevice.Gpu(0));
 }

@@ -85,7 +85,7 @@ public sealed class StagedRoutePlanTests
         var error = Assert.Throws<EpRoutingException>(plan.ThrowIfInvalid);
 
         Assert.Equal((1, 3, 1, 2L), (error.Rank, error.Token, error.Slot, error.Value));
-        Assert.Contains("names the expert that slot 0 of the same token already names", error.Message, System.StringComparison.Ordinal);
+        Assert.Contains("names the expert that slot 0 of the same row already names", error.Message, System.StringComparison.Ordinal);
     }
 
     [Fact]

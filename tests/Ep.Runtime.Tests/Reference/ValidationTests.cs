@@ -29,7 +29,7 @@ public sealed class ValidationTests
             using var weights = Weights(2, 1, 1, 1, 1);
             var error = Assert.Throws<EpRoutingException>(() => layer.Dispatch(tokens, ids, weights));
             Assert.Equal((1, 1, 1, badId), (error.Rank, error.Token, error.Slot, error.Value));
-            Assert.Contains(duplicate ? "second time" : "outside [-1, 4)", error.Message, StringComparison.Ordinal);
+            Assert.Contains(duplicate ? "names the expert that slot 0 of the same row already names" : "outside [-1, 4)", error.Message, StringComparison.Ordinal);
 
             // Nothing was written, and the layer is still at the previous step.
             Assert.Equal(previousRows, Floats(previous.Tokens));

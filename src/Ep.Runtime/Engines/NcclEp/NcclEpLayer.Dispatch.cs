@@ -24,17 +24,7 @@ internal sealed unsafe partial class NcclEpLayer
         // NCCL EP is never given T = 0: a rank without tokens hands it one token that names no expert (see NcclEpTokens).
         int ncclEpTokens = NcclEpTokens(tokenCount);
 
-        // Every tensor NCCL EP will see is checked against its asserts before anything runs (they would abort the process).
-        _calls.RequireUpdateHandle(NcclEpTensorInfo.Matrix("topkIdx", NcclDataType.Int64, ncclEpTokens, TopK));
-        _calls.RequireDispatch(NcclEpPassDirection.Forward, ncclEpTokens, new NcclEpDispatchTensors
-        {
-            Tokens = tokenCount > 0 ? NcclEpTensorInfo.Of(tokens, nameof(tokens)) : NcclEpTensorInfo.Matrix(nameof(tokens), NcclDataType.BFloat16, ncclEpTokens, Hidden),
-            TopkWeights = _shape.LowLatency ? null : NcclEpTensorInfo.Matrix(nameof(topkWeights), NcclDataType.Float32, ncclEpTokens, TopK),
-            OutputTokens = SlotsInfo(_buffers.RecvRows, "receivedTokens"),
-            OutputTopkWeights = _shape.LowLatency ? null : NcclEpTensorInfo.Of(_buffers.RecvWeights, "receivedWeights"),
-            OutputTopkIdx = _shape.ExpertMajor ? null : NcclEpTensorInfo.Of(_buffers.RecvIdx, "receivedIdx"),
-            ExpertCounters = _shape.LowLatency ? NcclEpTensorInfo.Of(_buffers.ExpertCounters, "expertCounters") : null,
-        });
+        RequireDispatchCall(tokens, tokenCount, ncclEpTokens);
 
         NcclEpDispatchMarks? marks = DeviceMarks;
         marks?.Record(0, _stream);
@@ -64,7 +54,7 @@ internal sealed unsafe partial class NcclEpLayer
         if (_idle)
         {
             PoisonReceivedRows();
-            Poison(b.RecvWeights);
+            PoisonReceivedWeights();
             if (_shape.LowLatency)
             {
                 Clear(b.RecvRows);
@@ -75,13 +65,51 @@ internal sealed unsafe partial class NcclEpLayer
         }
 
         long beforeHandle = Stopwatch.GetTimestamp();
-        NcclException.ThrowIfFailed(NcclEpNative.UpdateHandle(_handle.DangerousGetHandle(),
-            _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [ncclEpTokens, TopK]), null, Stream));
+        UpdateHandle(ncclEpTokens);
         long handled = Stopwatch.GetTimestamp();
         marks?.Record(2, _stream);
 
         PoisonReceivedRows();
-        Poison(b.RecvWeights);
+        PoisonReceivedWeights();
+        long dispatchTicks = DispatchRows(tokens, ncclEpTokens);
+        long dispatched = Stopwatch.GetTimestamp();
+        marks?.Record(3, _stream);
+        EpDispatchResult result = LayOutReceived(step, plan);
+        marks?.Record(4, _stream);
+        LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, handled - beforeHandle, dispatchTicks,
+            Stopwatch.GetTimestamp() - dispatched);
+        return result;
+    }
+
+    /// <summary>Checks every tensor NCCL EP will see in this Dispatch against its asserts (they would abort the process), before anything runs.</summary>
+    private void RequireDispatchCall(DeviceTensor<BFloat16> tokens, int tokenCount, int ncclEpTokens)
+    {
+        _calls.RequireUpdateHandle(NcclEpTensorInfo.Matrix("topkIdx", NcclDataType.Int64, ncclEpTokens, TopK));
+        _calls.RequireDispatch(NcclEpPassDirection.Forward, ncclEpTokens, new NcclEpDispatchTensors
+        {
+            Tokens = tokenCount > 0 ? NcclEpTensorInfo.Of(tokens, nameof(tokens)) : NcclEpTensorInfo.Matrix(nameof(tokens), NcclDataType.BFloat16, ncclEpTokens, Hidden),
+            TopkWeights = _shape.LowLatency ? null : NcclEpTensorInfo.Matrix("topkWeights", NcclDataType.Float32, ncclEpTokens, TopK),
+            OutputTokens = SlotsInfo(_buffers.RecvRows, "receivedTokens"),
+            OutputTopkWeights = _shape.LowLatency ? null : NcclEpTensorInfo.Of(_buffers.RecvWeights, "receivedWeights"),
+            OutputTopkIdx = _shape.ExpertMajor ? null : NcclEpTensorInfo.Of(_buffers.RecvIdx, "receivedIdx"),
+            ExpertCounters = _shape.LowLatency ? NcclEpTensorInfo.Of(_buffers.ExpertCounters, "expertCounters") : null,
+        });
+    }
+
+    /// <summary><c>ncclEpUpdateHandle</c> with the layer's copy of this step's ids (<c>SourceIdx</c>, <paramref name="ncclEpTokens"/> rows).</summary>
+    private void UpdateHandle(int ncclEpTokens)
+    {
+        NcclException.ThrowIfFailed(NcclEpNative.UpdateHandle(_handle.DangerousGetHandle(),
+            _descriptors.TopkIdx.Describe(Address(_buffers.SourceIdx), [ncclEpTokens, TopK]), null, Stream));
+    }
+
+    /// <summary>
+    /// <c>ncclEpDispatch</c> (forward) of <paramref name="tokens"/> into the layer's receive buffers, for the algorithm
+    /// and layout; returns the native call's host time in <see cref="Stopwatch"/> ticks.
+    /// </summary>
+    private long DispatchRows(DeviceTensor<BFloat16> tokens, int ncclEpTokens)
+    {
+        NcclEpLayerBuffers b = _buffers;
         NcclEpDispatchInputs inputs = NcclEpDispatchInputs.Create();
         inputs.Tokens = _descriptors.InTokens.Describe(NonNull(tokens), [ncclEpTokens, Hidden]);
         NcclEpDispatchOutputs outputs = NcclEpDispatchOutputs.Create();
@@ -111,15 +139,9 @@ internal sealed unsafe partial class NcclEpLayer
         }
 
         NcclEpDispatchConfig config = NcclEpDispatchConfig.Create(NcclEpPassDirection.Forward);
-        long beforeDispatch = Stopwatch.GetTimestamp();
+        long before = Stopwatch.GetTimestamp();
         NcclException.ThrowIfFailed(NcclEpNative.Dispatch(_handle.DangerousGetHandle(), &inputs, &outputs, layoutInfo, &config, Stream));
-        long dispatched = Stopwatch.GetTimestamp();
-        marks?.Record(3, _stream);
-        EpDispatchResult result = LayOutReceived(step, plan);
-        marks?.Record(4, _stream);
-        LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, handled - beforeHandle, dispatched - beforeDispatch,
-            Stopwatch.GetTimestamp() - dispatched);
-        return result;
+        return Stopwatch.GetTimestamp() - before;
     }
 
     /// <summary>Where the host time of the latest Dispatch went (the benchmark's split of Dispatch against ep_bench).</summary>
@@ -176,6 +198,18 @@ internal sealed unsafe partial class NcclEpLayer
     private StagedRoutingError DescribeRoutingError(long key) =>
         StagedRouteRecord.Describe(_routedIdx ?? throw new InvalidOperationException("No routing is being checked."), key, TopK, _stream);
 
+    /// <summary>
+    /// Poisons the received weights before NCCL EP HT writes them. LowLatency never writes them (NCCL EP LL delivers no
+    /// per-row weights): its result's weights are the zeros the buffer was allocated with, so they are left alone.
+    /// </summary>
+    private void PoisonReceivedWeights()
+    {
+        if (!_shape.LowLatency)
+        {
+            Poison(_buffers.RecvWeights);
+        }
+    }
+
     /// <summary>Sets the step's layout. Expert-major: marks padding rows, and zeroes LowLatency's unused rows (NCCL EP leaves them).</summary>
     private EpDispatchResult LayOutReceived(long step, StagedRoutePlan plan)
     {
@@ -204,9 +238,8 @@ internal sealed unsafe partial class NcclEpLayer
         {
             // NCCL EP LL writes each expert's rows from the start of its group and leaves the rest: only the rows the
             // previous step filled beyond this step's counts need zeroing. It delivers no per-row weights (its
-            // Combine applies the source's), so the result's weights are zero.
+            // Combine applies the source's), so the result's weights are the buffer's zeros (PoisonReceivedWeights).
             _padding!.ClearVacated(LowLatencyGroupBuffer.Received, Address(b.RecvRows));
-            StagedMemory.Fill(Address(b.RecvWeights), 0u, layoutRows, _stream);
         }
 
         return new EpDispatchResult(step, EpLayout.ExpertMajor, _views.RecvRows.Rows(layoutRows), null, _views.RecvWeights.Rows(layoutRows),

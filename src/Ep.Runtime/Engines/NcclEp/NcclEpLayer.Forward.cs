@@ -40,29 +40,40 @@ internal sealed unsafe partial class NcclEpLayer
             return _views.CombineOutput.Rows(_tokens);
         }
 
+        LastNativeCombineTicks = CombineRows(combineInput, StepNcclEpTokens);
+        return _views.CombineOutput.Rows(_tokens);
+    }
+
+    /// <summary>
+    /// Checks and runs <c>ncclEpCombine</c> (forward) of <paramref name="combineInput"/> for a handle last updated with
+    /// <paramref name="ncclEpTokens"/> tokens, into the combine output; returns the native call's host time in
+    /// <see cref="Stopwatch"/> ticks.
+    /// </summary>
+    private long CombineRows(DeviceTensor<BFloat16> combineInput, int ncclEpTokens)
+    {
+        NcclEpLayerBuffers b = _buffers;
         // Zero-copy: the input is read by peers in place from the Unpermute buffer's window; another input is first
         // copied there (a symmetric tensor elsewhere would need NCCL EP's full slot count behind its offset).
-        _calls.RequireCombine(NcclEpPassDirection.Forward, StepNcclEpTokens, new NcclEpCombineTensors
+        _calls.RequireCombine(NcclEpPassDirection.Forward, ncclEpTokens, new NcclEpCombineTensors
         {
             Tokens = SlotsInfo(b.Unpermuted, nameof(combineInput)),
-            OutputTokens = NcclEpTensorInfo.Of(_views.CombineOutput.Rows(StepNcclEpTokens), "combined"),
-            OutputTopkWeights = _shape.LowLatency ? NcclEpTensorInfo.Matrix("topkWeights", NcclDataType.Float32, StepNcclEpTokens, TopK) : null,
+            OutputTokens = NcclEpTensorInfo.Of(_views.CombineOutput.Rows(ncclEpTokens), "combined"),
+            OutputTopkWeights = _shape.LowLatency ? NcclEpTensorInfo.Matrix("topkWeights", NcclDataType.Float32, ncclEpTokens, TopK) : null,
         });
         // A copied input wrote the Unpermute buffer's padding rows too: the next Unpermute must clear all of them.
         _padding?.Overwritten(LowLatencyGroupBuffer.Unpermuted, StageInto(combineInput, b.Unpermuted));
         NcclEpCombineInputs inputs = NcclEpCombineInputs.Create();
         inputs.Tokens = DescribeSlots(_descriptors.InTokens, b.Unpermuted);
         NcclEpCombineOutputs outputs = NcclEpCombineOutputs.Create();
-        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.CombineOutput), [StepNcclEpTokens, Hidden]);
+        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.CombineOutput), [ncclEpTokens, Hidden]);
         if (_shape.LowLatency)
         {
-            outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.SourceWeights), [StepNcclEpTokens, TopK]);
+            outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.SourceWeights), [ncclEpTokens, TopK]);
         }
 
         NcclEpCombineConfig config = NcclEpCombineConfig.Create(NcclEpPassDirection.Forward);
-        long beforeCombine = Stopwatch.GetTimestamp();
+        long before = Stopwatch.GetTimestamp();
         NcclException.ThrowIfFailed(NcclEpNative.Combine(_handle.DangerousGetHandle(), &inputs, &outputs, &config, Stream));
-        LastNativeCombineTicks = Stopwatch.GetTimestamp() - beforeCombine;
-        return _views.CombineOutput.Rows(_tokens);
+        return Stopwatch.GetTimestamp() - before;
     }
 }

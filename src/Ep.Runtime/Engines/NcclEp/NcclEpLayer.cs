@@ -12,7 +12,7 @@ namespace Ep.Engines.NcclEp;
 /// layer's kernels check routing first and do the local reorderings. Counts come from the routing summaries every rank
 /// gathers before NCCL EP is called, so the host never waits for NCCL EP's own counters.
 /// </summary>
-internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
+internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturableLayer
 {
     private readonly EpLayerSpec _spec;
     private readonly int _rank;
@@ -30,6 +30,8 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
     private readonly StagedLocalReorder _local;
     private readonly ResultViews _views;
     private readonly LowLatencyGroupPadding? _padding;
+    private readonly IntPtr _communicator;
+    private readonly EpDevice _epDevice;
 
     // The topkIdx whose routing is being gathered (set only inside Summarize, for the error description).
     private DeviceTensor<long>? _routedIdx;
@@ -45,6 +47,8 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine
     {
         _spec = spec;
         _rank = rank;
+        _communicator = communicator;
+        _epDevice = epDevice;
         _device = device;
         _stream = stream;
         _kernels = kernels;

@@ -1,5 +1,4 @@
 using System;
-using System.Globalization;
 
 namespace Ep;
 
@@ -7,11 +6,11 @@ namespace Ep;
 /// The first routing mistake in one rank's <c>topkIdx</c> (lowest token, then slot), as plain data so that every rank
 /// can raise its own <see cref="EpRoutingException"/> for it after the inputs are exchanged.
 /// </summary>
-internal sealed record RoutingError(int Rank, int Token, int Slot, long Value, bool IsDuplicate, int Experts)
+internal sealed record RoutingError(int Rank, int Token, int Slot, long Value, int FirstSlot, int Experts)
 {
     /// <summary>
     /// Scans <paramref name="topkIdx"/> ([T, K]) for an id outside [-1, E) or an expert named twice in a row
-    /// (the second occurrence is the one reported). Returns null when the routing is valid.
+    /// (the second occurrence is the one reported, with the slot that named it first). Returns null when the routing is valid.
     /// </summary>
     public static RoutingError? Find(int rank, ReadOnlySpan<long> topkIdx, int topK, int experts)
     {
@@ -24,12 +23,13 @@ internal sealed record RoutingError(int Rank, int Token, int Slot, long Value, b
                 long id = row[k];
                 if (id < -1 || id >= experts)
                 {
-                    return new RoutingError(rank, t, k, id, IsDuplicate: false, experts);
+                    return new RoutingError(rank, t, k, id, FirstSlot: -1, experts);
                 }
 
-                if (id >= 0 && row[..k].Contains(id))
+                int first = id >= 0 ? row[..k].IndexOf(id) : -1;
+                if (first >= 0)
                 {
-                    return new RoutingError(rank, t, k, id, IsDuplicate: true, experts);
+                    return new RoutingError(rank, t, k, id, first, experts);
                 }
             }
         }
@@ -38,11 +38,6 @@ internal sealed record RoutingError(int Rank, int Token, int Slot, long Value, b
     }
 
     /// <summary>A fresh exception (each rank throws its own instance; exceptions are not shared between threads).</summary>
-    public EpRoutingException ToException() => new(
-        IsDuplicate
-            ? string.Create(CultureInfo.InvariantCulture,
-                $"Rank {Rank}: topkIdx[{Token}, {Slot}] = {Value} names expert {Value} a second time in the same row; a token may pick each expert once. Nothing was sent.")
-            : string.Create(CultureInfo.InvariantCulture,
-                $"Rank {Rank}: topkIdx[{Token}, {Slot}] = {Value} is outside [-1, {Experts}); use -1 for an unused slot. Nothing was sent."),
-        Rank, Token, Slot, Value);
+    public EpRoutingException ToException() =>
+        RoutingErrorMessage.Exception(Rank, Token, Slot, Value, FirstSlot, Experts, RoutingErrorMessage.NothingSent);
 }

@@ -49,6 +49,10 @@ internal sealed class StagedKernels
     public void ValidateRouting(ulong topkIdx, int tokens, ulong error) =>
         Launch("ep_validate_routing", 1, (long)topkIdx, tokens, (long)error);
 
+    /// <summary><c>ep_sanitize_routing</c>: a captured step's device-only routing check (see the kernel).</summary>
+    public void SanitizeRouting(ulong topkIdx, ulong topkWeights, int tokens, int paddedTokens, ulong sanitizedIdx, ulong sanitizedWeights, ulong error) =>
+        Launch("ep_sanitize_routing", 1, (long)topkIdx, (long)topkWeights, tokens, paddedTokens, (long)sanitizedIdx, (long)sanitizedWeights, (long)error);
+
     public void ScanDestinations(ulong topkIdx, int tokens, int ranks, int localExperts, ulong position, ulong pairPosition, ulong counts) =>
         Launch("ep_scan_destinations", ranks, (long)topkIdx, tokens, ranks, localExperts, (long)position, (long)pairPosition, (long)counts);
 

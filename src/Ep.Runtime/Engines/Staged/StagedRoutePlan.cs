@@ -230,13 +230,5 @@ internal sealed class StagedRoutePlan
     /// </summary>
     private long Padded(int count) => _alignment == 1 ? count : (count + (long)_alignment - 1) / _alignment * _alignment;
 
-    private EpRoutingException RoutingException(int rank, StagedRoutingError error)
-    {
-        string message = error.FirstSlot < 0
-            ? string.Create(CultureInfo.InvariantCulture,
-                $"Rank {rank}: topkIdx[{error.Token}, {error.Slot}] = {error.Value} is outside [-1, {_spec.Experts}).")
-            : string.Create(CultureInfo.InvariantCulture,
-                $"Rank {rank}: topkIdx[{error.Token}, {error.Slot}] = {error.Value} names the expert that slot {error.FirstSlot} of the same token already names; a token must name each expert at most once.");
-        return new EpRoutingException(message, rank, error.Token, error.Slot, error.Value);
-    }
+    private EpRoutingException RoutingException(int rank, StagedRoutingError error) => error.ToException(rank, _spec.Experts);
 }

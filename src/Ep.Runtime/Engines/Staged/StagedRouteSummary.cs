@@ -15,4 +15,9 @@ internal sealed record StagedRouteSummary(StagedRoutingError? Error, int[] RowsT
 /// <param name="Slot">Column of topkIdx (for a repeated expert, the second occurrence).</param>
 /// <param name="Value">The id found there.</param>
 /// <param name="FirstSlot">For a repeated expert, the slot that named it first; −1 for an id out of range.</param>
-internal sealed record StagedRoutingError(int Token, int Slot, long Value, int FirstSlot);
+internal sealed record StagedRoutingError(int Token, int Slot, long Value, int FirstSlot)
+{
+    /// <summary>The exception every rank throws for this error on <paramref name="rank"/>; <paramref name="after"/> says what happened to the step.</summary>
+    public EpRoutingException ToException(int rank, int experts, string after = RoutingErrorMessage.NothingSent) =>
+        RoutingErrorMessage.Exception(rank, Token, Slot, Value, FirstSlot, experts, after);
+}

@@ -56,6 +56,25 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(Library, EntryPoint = "cuStreamWaitEvent")]
     internal static partial CudaResult StreamWaitEvent(IntPtr stream, IntPtr cudaEvent, uint flags);
 
+    // CUDA graphs: a stream's work recorded once (capture) and replayed by one launch.
+    [LibraryImport(Library, EntryPoint = "cuStreamBeginCapture_v2")]
+    internal static partial CudaResult StreamBeginCapture(IntPtr stream, CudaStreamCaptureMode mode);
+
+    [LibraryImport(Library, EntryPoint = "cuStreamEndCapture")]
+    internal static partial CudaResult StreamEndCapture(IntPtr stream, out IntPtr graph);
+
+    [LibraryImport(Library, EntryPoint = "cuGraphInstantiateWithFlags")]
+    internal static partial CudaResult GraphInstantiateWithFlags(out IntPtr graphExec, IntPtr graph, ulong flags);
+
+    [LibraryImport(Library, EntryPoint = "cuGraphLaunch")]
+    internal static partial CudaResult GraphLaunch(IntPtr graphExec, IntPtr stream);
+
+    [LibraryImport(Library, EntryPoint = "cuGraphExecDestroy")]
+    internal static partial CudaResult GraphExecDestroy(IntPtr graphExec);
+
+    [LibraryImport(Library, EntryPoint = "cuGraphDestroy")]
+    internal static partial CudaResult GraphDestroy(IntPtr graph);
+
     [LibraryImport(Library, EntryPoint = "cuEventCreate")]
     internal static partial CudaResult EventCreate(out IntPtr cudaEvent, uint flags);
 

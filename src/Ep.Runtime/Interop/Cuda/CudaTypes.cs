@@ -39,3 +39,13 @@ internal enum CudaFunctionAttribute
     NumRegs = 4,
     MaxDynamicSharedSizeBytes = 8,
 }
+
+/// <summary><c>CUstreamCaptureMode</c>: which CUDA calls other threads may make while a stream is being captured.</summary>
+internal enum CudaStreamCaptureMode
+{
+    Global = 0,
+    ThreadLocal = 1,
+
+    /// <summary>No restriction on other threads (NCCL EP's own graph test captures this way).</summary>
+    Relaxed = 2,
+}

@@ -1,0 +1,27 @@
+using Ep.Bench.Metrics;
+
+namespace Ep.Bench.Graphs;
+
+/// <summary>
+/// A captured step's replays beside the same engine's eager calls doing the same work (Dispatch + Combine, the experts
+/// being the identity in both): device time between events around each launch, host time of the launch call, and the
+/// managed bytes each launch allocates.
+/// </summary>
+/// <param name="Device">Device time per replay, µs.</param>
+/// <param name="Host">Host time of <c>Replay()</c> alone (it enqueues the graph and returns), µs.</param>
+/// <param name="Allocated">Managed bytes allocated per <c>Replay()</c>.</param>
+/// <param name="EagerDevice">Median device time of eager Dispatch + Combine in the same run, µs.</param>
+/// <param name="EagerHost">Median host time of eager Dispatch + Combine in the same run, µs.</param>
+/// <param name="EpBenchDevice">ep_bench's dispatch + combine times in the same run, µs, when it ran.</param>
+internal sealed record CudaGraphTiming(SampleSummary Device, SampleSummary Host, SampleSummary Allocated, double? EagerDevice, double? EagerHost,
+    double? EpBenchDevice = null)
+{
+    /// <summary>ep_bench's dispatch + combine time ÷ replay device time (above 1: the whole captured step is faster).</summary>
+    public double? EpBenchRatio => EpBenchDevice / Device.Median;
+
+    /// <summary>Eager device time ÷ replay device time.</summary>
+    public double? DeviceSpeedup => EagerDevice / Device.Median;
+
+    /// <summary>Eager host time ÷ replay host time.</summary>
+    public double? HostSpeedup => EagerHost / Host.Median;
+}

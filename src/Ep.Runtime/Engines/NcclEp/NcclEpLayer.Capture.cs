@@ -1,0 +1,67 @@
+using System;
+using Ep.Engines.Staged;
+using Ep.Interop.Cuda;
+using Ep.Interop.Nccl;
+
+namespace Ep.Engines.NcclEp;
+
+internal sealed unsafe partial class NcclEpLayer
+{
+    /// <summary>LowLatency only: HighThroughput sizes its results from each step's routing, which the host must read.</summary>
+    public string? WhyNotCapturable => _shape.LowLatency
+        ? null
+        : "NCCL EP v0.1 HT blocks the host inside ncclEpDispatch (it waits for its own receive counts), and Ep's HighThroughput results are sized by each step's routing";
+
+    /// <summary>
+    /// Records a LowLatency step into one CUDA graph: the device routing check (<c>ep_sanitize_routing</c>: bad entries
+    /// become −1 before NCCL EP sees them), an AllGather of every rank's error record, ncclEpUpdateHandle,
+    /// ncclEpDispatch, the padding upkeep from NCCL EP's own expert counters, the experts' work, ncclEpCombine.
+    /// Nothing in it waits for the host: LowLatency's groups are fixed and cannot overflow once each row names an expert
+    /// at most once, so no count has to come back before rows move.
+    /// </summary>
+    public IStepReplay CaptureStep(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
+        Func<EpStepRows, DeviceTensor<BFloat16>> experts)
+    {
+        _device.MakeCurrent();
+        int tokenCount = tokens.Rows;
+        int ncclEpTokens = NcclEpTokens(tokenCount);
+        RequireDispatchCall(tokens, tokenCount, ncclEpTokens);
+        NcclEpLayerBuffers b = _buffers;
+        int groupRows = _shape.LowLatencyGroupRows;
+        // LowLatency's slot count is L × GroupRows: the whole receive buffer, and the whole buffer Combine reads.
+        var rows = new EpStepRows(b.RecvRows, b.ExpertCounters, b.Unpermuted, groupRows, Stream);
+
+        // The groups' first rows never change in LowLatency: uploaded once, outside the graph (eager Dispatch uploads the same).
+        var offsets = new int[_shape.LocalExperts];
+        for (int e = 0; e < offsets.Length; e++)
+        {
+            offsets[e] = e * groupRows;
+        }
+
+        b.Layout.Upload(offsets, new int[offsets.Length], _stream);
+        var errors = new NcclEpStepErrors(_epDevice, Ranks, _spec.Experts, TopK, _stream);
+        try
+        {
+            CudaGraph graph = CudaGraph.Capture(_stream, () =>
+            {
+                _kernels.SanitizeRouting(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, Address(b.SourceIdx),
+                    Address(b.SourceWeights), errors.Record);
+                errors.EnqueueGather(_communicator);
+                UpdateHandle(ncclEpTokens);
+                DispatchRows(tokens, ncclEpTokens);
+                _padding!.ClearVacated(LowLatencyGroupBuffer.Received, Address(b.RecvRows), Address(b.ExpertCounters));
+                // The experts may write any row of the Combine buffer (EpStepRows.Output), which eager Unpermute also writes.
+                _padding.Overwritten(LowLatencyGroupBuffer.Unpermuted, written: true);
+                // If the experts throw here, NCCL EP has recorded a Dispatch without its Combine; its LowLatency buffer
+                // parity then differs from before, identically on every rank that failed the same way.
+                CombineRows(experts(rows), ncclEpTokens);
+            });
+            return new NcclEpGraphStep(graph, _stream, errors, _views.CombineOutput.Rows(tokenCount));
+        }
+        catch
+        {
+            errors.Dispose();
+            throw;
+        }
+    }
+}

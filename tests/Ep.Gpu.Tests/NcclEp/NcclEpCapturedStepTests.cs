@@ -1,0 +1,212 @@
+using System;
+using System.Linq;
+using Ep.Engines.Staged;
+using Ep.Interop.Cuda;
+using Xunit;
+using static Ep.Gpu.Tests.NcclEp.NcclEpEngineTests;
+
+namespace Ep.Gpu.Tests.NcclEp;
+
+/// <summary>
+/// A LowLatency step captured into one CUDA graph on the NcclEp engine (one rank, GPU 0): every replay reads the input
+/// tensors again and must match the Reference engine's eager step (received rows per expert group as multisets —
+/// NCCL EP LL places rows in arrival order —, device counts exactly, the weighted Combine within 1 bf16 ulp); bad ids
+/// are dropped on the device before NCCL EP sees them (it would abort the process) and reported by Wait. Experts either
+/// return another tensor (Combine copies it in) or write into <see cref="EpStepRows.Output"/> (no copy).
+/// </summary>
+public sealed class NcclEpCapturedStepTests
+{
+    private static readonly (EpLayerSpec Spec, string Source) Layer = TestLayers.All[nameof(LowLatencyMoe)];
+
+    private static EpLayerSpec Spec => Layer.Spec;
+
+    private static int T => Spec.MaxTokensPerRank;
+
+    [NcclEpFact]
+    public void Replays_of_one_graph_match_the_reference_engine_with_eager_steps_in_between()
+    {
+        StepProblem crowded = Crowded(seed: 50);
+        StepProblem[] problems = [crowded, new(Spec, ranks: 1, seed: 51, noTokens: false, tokens: T), new(Spec, ranks: 1, seed: 52, noTokens: false, tokens: T)];
+        using EpGroup group = OneRankGroup();
+        using var layer = new EpLayerRuntime(group, Spec, Layer.Source, "TestMoe");
+        using Inputs inputs = new(group.Device, T);
+        EpStepRows? seen = null;
+        int calls = 0;
+        using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows =>
+        {
+            calls++;
+            seen = rows;
+            return rows.Tokens; // identity experts: Combine returns each token's weighted sum of its own row
+        });
+
+        Assert.True(step.IsGraph, step.How);
+        foreach (StepProblem problem in problems.Concat(problems.Reverse()))
+        {
+            inputs.Write(problem.Tokens[0], problem.Idx[0], problem.Weights[0]);
+            step.Replay();
+            AssertMatchesReference(step.Wait(), seen!, problem.Idx[0], problem);
+
+            // An eager step of the same layer between replays: NCCL EP's buffers and the padding tracking stay in step.
+            StagedStep.Run(group, layer, problem, steps: 1);
+        }
+
+        Assert.Equal(1, calls); // the experts were recorded once, at capture
+    }
+
+    public static TheoryData<string> BadEntries() => new() { "out of range", "below -1", "repeat" };
+
+    [NcclEpTheory]
+    [MemberData(nameof(BadEntries))]
+    public void A_bad_id_is_dropped_before_nccl_ep_and_reported_by_wait_like_the_reference(string bad)
+    {
+        var problem = new StepProblem(Spec, ranks: 1, seed: 53, noTokens: false, tokens: T);
+        long[] good = (long[])problem.Idx[0].Clone();
+        long[] wrong = (long[])good.Clone();
+        int k = Spec.TopK;
+        (int token, int slot) = bad switch
+        {
+            "out of range" => (3, 1),
+            "below -1" => (0, 0),
+            _ => (5, 2),
+        };
+        switch (bad)
+        {
+            case "out of range":
+                wrong[token * k + slot] = Spec.Experts;
+                break;
+            case "below -1":
+                wrong[token * k + slot] = -2;
+                break;
+            default:
+                // Slots 0 and 2 both name expert 7 (K = 4): slot 2 is the bad one.
+                Array.Copy(new long[] { 7, 8, 7, -1 }, 0, wrong, token * k, k);
+                break;
+        }
+        long[] dropped = (long[])wrong.Clone();
+        dropped[token * k + slot] = -1;
+        EpRoutingException expected = EpWorld.RunSimulated(1, EpDevice.Cpu, g =>
+        {
+            using var reference = new EpLayerRuntime(g, Spec, Layer.Source, "TestMoe");
+            using Inputs cpu = new(g.Device, T);
+            cpu.Write(problem.Tokens[0], wrong, problem.Weights[0]);
+            return Assert.Throws<EpRoutingException>(() => reference.Dispatch(cpu.Tokens, cpu.Idx, cpu.Weights));
+        })[0];
+
+        using EpGroup group = OneRankGroup();
+        using var layer = new EpLayerRuntime(group, Spec, Layer.Source, "TestMoe");
+        using Inputs inputs = new(group.Device, T);
+        EpStepRows? seen = null;
+        // Experts that write their output into the layer's Combine buffer (no copy): here a device copy of the rows,
+        // enqueued on the step's stream, so it is part of the graph.
+        using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows =>
+        {
+            seen = rows;
+            CudaException.ThrowIfFailed(CudaDriver.MemcpyDtoDAsync(StagedMemory.Address(rows.Output), StagedMemory.Address(rows.Tokens),
+                (nuint)(rows.Tokens.Length * 2), rows.Stream));
+            return rows.Output;
+        });
+        inputs.Write(problem.Tokens[0], good, problem.Weights[0]);
+        step.Replay();
+        DeviceTensor<BFloat16> combined = step.Wait();
+
+        inputs.Write(problem.Tokens[0], wrong, problem.Weights[0]);
+        step.Replay();
+        var error = Assert.Throws<EpRoutingException>(() => step.Wait());
+
+        Assert.Equal((expected.Rank, expected.Token, expected.Slot, expected.Value), (error.Rank, error.Token, error.Slot, error.Value));
+        // One text on every engine; the eager one says nothing was sent, the captured one that the replay ran without it.
+        string eager = expected.Message.Split(" (Parameter")[0];
+        Assert.EndsWith(" Nothing was sent.", eager, StringComparison.Ordinal);
+        Assert.StartsWith(eager[..^" Nothing was sent.".Length], error.Message, StringComparison.Ordinal);
+        Assert.Contains("that replay ran without the entry", error.Message, StringComparison.Ordinal);
+        TestContext.Current.SendDiagnosticMessage(error.Message);
+        // The replay ran without the bad entry: what it returned is the Reference step with that entry −1.
+        AssertMatchesReference(combined, seen!, dropped, problem);
+
+        inputs.Write(problem.Tokens[0], good, problem.Weights[0]);
+        step.Replay();
+        AssertMatchesReference(step.Wait(), seen!, good, problem);
+    }
+
+    [NcclEpFact]
+    public void A_step_that_routes_nothing_and_a_step_without_tokens_return_zeros()
+    {
+        var problem = new StepProblem(Spec, ranks: 1, seed: 54, noTokens: false, tokens: T);
+        long[] none = Enumerable.Repeat(-1L, T * Spec.TopK).ToArray();
+        using EpGroup group = OneRankGroup();
+        using var layer = new EpLayerRuntime(group, Spec, Layer.Source, "TestMoe");
+        using Inputs inputs = new(group.Device, T);
+        EpStepRows? seen = null;
+        using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows => (seen = rows).Tokens);
+        inputs.Write(problem.Tokens[0], problem.Idx[0], problem.Weights[0]);
+        step.Replay();
+        AssertMatchesReference(step.Wait(), seen!, problem.Idx[0], problem);
+
+        inputs.Write(problem.Tokens[0], none, problem.Weights[0]);
+        step.Replay();
+        Assert.All(step.Wait().ToArray(), v => Assert.Equal(0, v.RawBits));
+        Assert.All(seen!.ExpertCounts.ToArray(), c => Assert.Equal(0, c));
+        Assert.All(seen.Tokens.ToArray(), v => Assert.Equal(0, v.RawBits)); // the previous replay's rows were cleared
+
+        using Inputs empty = new(group.Device, 0);
+        using EpCapturedStep noTokens = layer.CaptureStep(empty.Tokens, empty.Idx, empty.Weights, rows => rows.Tokens);
+        noTokens.Replay();
+        Assert.Equal((0, Spec.HiddenSize), (noTokens.Wait().Rows, noTokens.Wait().Columns));
+    }
+
+    /// <summary>Every token names experts 0..K−1: each of those groups fills up, so later replays must clear rows.</summary>
+    private static StepProblem Crowded(int seed)
+    {
+        var crowded = new StepProblem(Spec, ranks: 1, seed: seed, noTokens: false, tokens: T);
+        for (int i = 0; i < crowded.Idx[0].Length; i++)
+        {
+            crowded.Idx[0][i] = i % Spec.TopK;
+        }
+
+        return crowded;
+    }
+
+    /// <summary>The replay's received rows, device counts and combined rows against the Reference engine's eager step with <paramref name="idx"/>.</summary>
+    private static void AssertMatchesReference(DeviceTensor<BFloat16> combined, EpStepRows rows, long[] idx, StepProblem problem)
+    {
+        (ushort[] received, int[] counts, int[] offsets, ushort[] expected) = EpWorld.RunSimulated(1, EpDevice.Cpu, g =>
+        {
+            using var reference = new EpLayerRuntime(g, Spec, Layer.Source, "TestMoe");
+            using Inputs cpu = new(g.Device, T);
+            cpu.Write(problem.Tokens[0], idx, problem.Weights[0]);
+            EpDispatchResult d = reference.Dispatch(cpu.Tokens, cpu.Idx, cpu.Weights);
+            return (Bits(d.Tokens), d.ExpertCounts.ToArray(), d.ExpertOffsets.ToArray(), Bits(reference.Combine(d.Tokens)));
+        })[0];
+
+        Assert.Equal(counts, rows.ExpertCounts.ToArray());
+        Assert.Equal(offsets, Enumerable.Range(0, counts.Length).Select(e => e * rows.GroupRows));
+        AssertSameRowsPerGroup(received, Bits(rows.Tokens), Spec.HiddenSize, offsets, counts, "captured dispatch");
+        StepAssert.MatchesWithin(expected, Bits(combined), allowedUlps: 1, "captured combine");
+    }
+
+    private static ushort[] Bits(DeviceTensor<BFloat16> tensor) => tensor.ToArray().Select(v => v.RawBits).ToArray();
+
+    /// <summary>A step's three input tensors, rewritten between replays.</summary>
+    private sealed class Inputs(EpDevice device, int tokens) : IDisposable
+    {
+        public DeviceTensor<BFloat16> Tokens { get; } = DeviceTensor<BFloat16>.Allocate(device, tokens, Spec.HiddenSize);
+
+        public DeviceTensor<long> Idx { get; } = DeviceTensor<long>.Allocate(device, tokens, Spec.TopK);
+
+        public DeviceTensor<float> Weights { get; } = DeviceTensor<float>.Allocate(device, tokens, Spec.TopK);
+
+        public void Write(BFloat16[] tokens, long[] idx, float[] weights)
+        {
+            Tokens.CopyFrom(tokens);
+            Idx.CopyFrom(idx);
+            Weights.CopyFrom(weights);
+        }
+
+        public void Dispose()
+        {
+            Tokens.Dispose();
+            Idx.Dispose();
+            Weights.Dispose();
+        }
+    }
+}
