@@ -154,6 +154,30 @@ public sealed class NcclEpCapturedStepTests
         Assert.Equal((0, Spec.HiddenSize), (noTokens.Wait().Rows, noTokens.Wait().Columns));
     }
 
+    /// <summary>
+    /// Experts that return the wrong shape make CaptureStep throw after NCCL EP's dispatch was recorded: the capture is
+    /// discarded (with the combine that keeps NCCL EP's buffer index in step) and the layer goes on, eager and captured.
+    /// </summary>
+    [NcclEpFact]
+    public void A_capture_whose_experts_fail_is_discarded_and_the_layer_goes_on()
+    {
+        var problem = new StepProblem(Spec, ranks: 1, seed: 55, noTokens: false, tokens: T);
+        using EpGroup group = OneRankGroup();
+        using var layer = new EpLayerRuntime(group, Spec, Layer.Source, "TestMoe");
+        using Inputs inputs = new(group.Device, T);
+        inputs.Write(problem.Tokens[0], problem.Idx[0], problem.Weights[0]);
+
+        var error = Assert.Throws<EpShapeException>(() => layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows => rows.Tokens.SliceRows(0, 1)));
+        Assert.Equal("experts", error.ParamName);
+
+        StepRecord eager = StagedStep.Run(group, layer, problem, steps: 1)[0];
+        Assert.NotEmpty(eager.Rows["combine"]);
+        EpStepRows? seen = null;
+        using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows => (seen = rows).Tokens);
+        step.Replay();
+        AssertMatchesReference(step.Wait(), seen!, problem.Idx[0], problem);
+    }
+
     /// <summary>Every token names experts 0..K−1: each of those groups fills up, so later replays must clear rows.</summary>
     private static StepProblem Crowded(int seed)
     {

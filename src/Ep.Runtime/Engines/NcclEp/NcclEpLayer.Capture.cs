@@ -38,6 +38,8 @@ internal sealed unsafe partial class NcclEpLayer
             offsets[e] = e * groupRows;
         }
 
+        // The tables' page-locked staging array may still feed the last eager Dispatch's upload: let it finish first.
+        _stream.Synchronize();
         b.Layout.Upload(offsets, new int[offsets.Length], _stream);
         var errors = new NcclEpStepErrors(_epDevice, Ranks, _spec.Experts, TopK, _stream);
         try
@@ -52,15 +54,32 @@ internal sealed unsafe partial class NcclEpLayer
                 _padding!.ClearVacated(LowLatencyGroupBuffer.Received, Address(b.RecvRows), Address(b.ExpertCounters));
                 // The experts may write any row of the Combine buffer (EpStepRows.Output), which eager Unpermute also writes.
                 _padding.Overwritten(LowLatencyGroupBuffer.Unpermuted, written: true);
-                // If the experts throw here, NCCL EP has recorded a Dispatch without its Combine; its LowLatency buffer
-                // parity then differs from before, identically on every rank that failed the same way.
-                CombineRows(experts(rows), ncclEpTokens);
+                CombineRows(ExpertsOrBalance(experts, rows, ncclEpTokens), ncclEpTokens);
             });
             return new NcclEpGraphStep(graph, _stream, errors, _views.CombineOutput.Rows(tokenCount));
         }
         catch
         {
             errors.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The experts' output. If they throw, a Combine is still recorded (the capture is then discarded, so nothing runs):
+    /// NCCL EP LL flips its double-buffer index on the host at every dispatch and every combine, and a dispatch recorded
+    /// without its combine would leave this rank's index out of step with its peers'. Not when the experts broke the
+    /// capture itself (a synchronising call on the stream, say): NCCL EP must not launch into an invalidated capture.
+    /// </summary>
+    private DeviceTensor<BFloat16> ExpertsOrBalance(Func<EpStepRows, DeviceTensor<BFloat16>> experts, EpStepRows rows, int ncclEpTokens)
+    {
+        try
+        {
+            return experts(rows);
+        }
+        catch when (CudaGraph.IsCapturing(_stream))
+        {
+            CombineRows(_buffers.Unpermuted, ncclEpTokens);
             throw;
         }
     }

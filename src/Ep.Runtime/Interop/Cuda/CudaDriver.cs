@@ -63,6 +63,9 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(Library, EntryPoint = "cuStreamEndCapture")]
     internal static partial CudaResult StreamEndCapture(IntPtr stream, out IntPtr graph);
 
+    [LibraryImport(Library, EntryPoint = "cuStreamIsCapturing")]
+    internal static partial CudaResult StreamIsCapturing(IntPtr stream, out CudaStreamCaptureStatus status);
+
     [LibraryImport(Library, EntryPoint = "cuGraphInstantiateWithFlags")]
     internal static partial CudaResult GraphInstantiateWithFlags(out IntPtr graphExec, IntPtr graph, ulong flags);
 

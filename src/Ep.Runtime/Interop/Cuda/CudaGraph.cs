@@ -55,6 +55,11 @@ internal sealed class CudaGraph : SafeHandleZeroOrMinusOneIsInvalid
         }
     }
 
+    /// <summary>Whether <paramref name="stream"/> is being captured and the capture is still intact.</summary>
+    public static bool IsCapturing(CudaStreamHandle stream) =>
+        CudaDriver.StreamIsCapturing(stream.DangerousGetHandle(), out CudaStreamCaptureStatus status) == CudaResult.Success
+        && status == CudaStreamCaptureStatus.Active;
+
     /// <summary>Enqueues one replay on <paramref name="stream"/>.</summary>
     public void Launch(CudaStreamHandle stream) => CudaException.ThrowIfFailed(CudaDriver.GraphLaunch(handle, stream.DangerousGetHandle()));
 

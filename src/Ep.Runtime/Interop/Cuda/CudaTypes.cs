@@ -49,3 +49,13 @@ internal enum CudaStreamCaptureMode
     /// <summary>No restriction on other threads (NCCL EP's own graph test captures this way).</summary>
     Relaxed = 2,
 }
+
+/// <summary><c>CUstreamCaptureStatus</c>.</summary>
+internal enum CudaStreamCaptureStatus
+{
+    None = 0,
+    Active = 1,
+
+    /// <summary>A capture that an illegal call (a synchronisation, say) broke; it must be ended and discarded.</summary>
+    Invalidated = 2,
+}
