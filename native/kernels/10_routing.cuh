@@ -283,17 +283,19 @@ extern "C" __global__ void ep_route_record(const ep_i64* topkIdx, int tokens, in
     }
 }
 
-// A captured step's routing check (grid 1; CUDA graphs cannot stop for the host). Copies the caller's [T, K] ids and
-// weights into the layer's own tables of paddedTokens ≥ T rows, with every bad entry (ep_entry_bad) replaced by id −1
-// and weight 0, so NCCL EP — which aborts on a bad id — only ever sees good ones; rows [T, paddedTokens) name no
-// expert. error[0..3] = the lowest bad entry's key (EP_NO_ERROR if none), its id, and for a repeat the slot that named
-// the expert first (−1 for an id out of range): what the host needs to report it once the step has run.
+// A captured step's routing check (CUDA graphs cannot stop for the host), one token per thread, grid =
+// ⌈paddedTokens / 256⌉. Copies the caller's [T, K] ids and weights into the layer's own tables of paddedTokens ≥ T rows,
+// with every bad entry (ep_entry_bad) replaced by id −1 and weight 0, so NCCL EP — which aborts on a bad id — only ever
+// sees good ones; rows [T, paddedTokens) name no expert. Block b writes error[4b .. 4b + 3] = its lowest bad entry's key
+// (EP_NO_ERROR if none), that entry's id, and for a repeat the slot that named the expert first (−1 for an id out of
+// range): the host reads the lowest key over all blocks once the step has run. No atomics: each block owns its record.
 extern "C" __global__ void ep_sanitize_routing(const ep_i64* topkIdx, const float* topkWeights, int tokens, int paddedTokens,
     ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error)
 {
     __shared__ unsigned long long scratch[EP_THREADS];
     ep_i64 best = EP_NO_ERROR;
-    for (int t = threadIdx.x; t < paddedTokens; t += EP_THREADS)
+    int t = blockIdx.x * EP_THREADS + threadIdx.x;
+    if (t < paddedTokens)
     {
         ep_i64 ids[EP_TOPK];
 #pragma unroll
@@ -337,9 +339,10 @@ extern "C" __global__ void ep_sanitize_routing(const ep_i64* topkIdx, const floa
             }
         }
 
-        error[0] = lowest;
-        error[1] = value;
-        error[2] = firstSlot;
-        error[3] = 0;
+        ep_i64* record = error + 4 * (ep_i64)blockIdx.x;
+        record[0] = lowest;
+        record[1] = value;
+        record[2] = firstSlot;
+        record[3] = 0;
     }
 }

@@ -58,6 +58,14 @@ public sealed class CudaGraphSupportTests
         Assert.Equal((4.2, 105.0), (replay.Host.Median, replay.EagerHost!.Value));
         Assert.Equal(25.0, replay.HostSpeedup!.Value, precision: 9);
         Assert.Equal((84.0, 2.0), (replay.EpBenchDevice!.Value, replay.EpBenchRatio!.Value));
+        Assert.Null(replay.Parts); // no events inside the graph in these samples
+
+        samples.GraphParts.Add([3, 2, 30, 5, 40, 20]);
+        samples.GraphParts.Add([5, 2, 34, 5, 46, 18]);
+        GraphSplit parts = GraphReplay.With(decision, [samples], epBench)!.Replay!.Parts!;
+        Assert.Equal((4.0, 32.0, 43.0, 19.0), (parts.RoutingCheck, parts.NativeDispatch, parts.DispatchPart, parts.CombinePart));
+        Assert.Equal(44.0 / 43.0, parts.DispatchRatio!.Value, precision: 9);
+        Assert.Equal(40.0 / 19.0, parts.CombineRatio!.Value, precision: 9);
         Assert.Null(GraphReplay.With(decision, [new RankSamples()])!.Replay); // nothing replayed: no timing
         Assert.Null(GraphReplay.With(null, [samples]));
     }

@@ -38,6 +38,10 @@ internal sealed partial class ManyTokensMoe;
 [ExpertParallelLayer(Experts = 32, TopK = 8, HiddenSize = 64, MaxTokensPerRank = 1200)]
 internal sealed partial class ManyTokensTopEightMoe;
 
+// A LowLatency layer with more tokens than one block of a captured step's routing check (256 per block).
+[ExpertParallelLayer(Experts = 16, TopK = 4, HiddenSize = 2048, MaxTokensPerRank = 600, Algorithm = EpAlgorithm.LowLatency, Layout = EpLayout.ExpertMajor)]
+internal sealed partial class ManyTokensLowLatencyMoe;
+
 /// <summary>The test layers by name, with the generator's spec and CUDA source.</summary>
 internal static class TestLayers
 {

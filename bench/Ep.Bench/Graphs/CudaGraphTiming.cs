@@ -13,8 +13,9 @@ namespace Ep.Bench.Graphs;
 /// <param name="EagerDevice">Median device time of eager Dispatch + Combine in the same run, µs.</param>
 /// <param name="EagerHost">Median host time of eager Dispatch + Combine in the same run, µs.</param>
 /// <param name="EpBenchDevice">ep_bench's dispatch + combine times in the same run, µs, when it ran.</param>
+/// <param name="Parts">NcclEp: the replays' parts from events inside the graph.</param>
 internal sealed record CudaGraphTiming(SampleSummary Device, SampleSummary Host, SampleSummary Allocated, double? EagerDevice, double? EagerHost,
-    double? EpBenchDevice = null)
+    double? EpBenchDevice = null, GraphSplit? Parts = null)
 {
     /// <summary>ep_bench's dispatch + combine time ÷ replay device time (above 1: the whole captured step is faster).</summary>
     public double? EpBenchRatio => EpBenchDevice / Device.Median;

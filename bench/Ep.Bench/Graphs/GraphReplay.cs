@@ -23,7 +23,8 @@ internal static class GraphReplay
         return decision with
         {
             Replay = new CudaGraphTiming(SampleSummary.Of(rank.GraphDevice), SampleSummary.Of(rank.GraphHost), SampleSummary.Of(rank.GraphAllocated),
-                EagerMedianSum(rank.Device), EagerMedianSum(rank.Host), epBench?.Dispatch.Microseconds + epBench?.Combine.Microseconds),
+                EagerMedianSum(rank.Device), EagerMedianSum(rank.Host), epBench?.Dispatch.Microseconds + epBench?.Combine.Microseconds,
+                GraphSplit.Of(rank.GraphParts, epBench)),
         };
     }
 

@@ -144,7 +144,7 @@ internal static class KernelBench
             KernelTraffic.Routing(c, (long)(2 + spec.Experts) * sizeof(int) + 2L * tokens * sizeof(int)),
             () => kernels.RouteRecord(A(w.Idx), tokens, 1, local, spec.Experts, A(w.Positions), A(w.PairPositions), A(w.Error), A(w.RoutingCounts)),
             BandwidthBound: false);
-        yield return new("ep_sanitize_routing", "CaptureStep (routing check on the device)", 1, KernelTraffic.Sanitize(c),
+        yield return new("ep_sanitize_routing", "CaptureStep (routing check on the device)", StagedKernels.SanitizeBlocks(tokens), KernelTraffic.Sanitize(c),
             () => kernels.SanitizeRouting(A(w.Idx), A(w.Weights), tokens, tokens, A(w.SanitizedIdx), A(w.SanitizedWeights), A(w.StepError)),
             BandwidthBound: false);
         yield return new("ep_pack_rows", "Dispatch (pack with ids)", tokens, KernelTraffic.Pack(c),

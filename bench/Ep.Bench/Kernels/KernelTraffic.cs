@@ -63,13 +63,14 @@ internal static class KernelTraffic
 
     /// <summary>
     /// ep_sanitize_routing (a captured LowLatency step's routing check): reads ids and weights [T, K]; writes both again
-    /// (bad entries −1 and 0) and a four-word error record.
+    /// (bad entries −1 and 0) and a four-word error record per block of 256 tokens.
     /// </summary>
     public static KernelBytes Sanitize(KernelCounts c)
     {
         ArgumentNullException.ThrowIfNull(c);
         long table = (long)c.Tokens * c.TopK * (Id + Weight);
-        return new KernelBytes(table, table + 4 * Id);
+        long records = (c.Tokens + KernelResources.ThreadsPerBlock - 1) / KernelResources.ThreadsPerBlock;
+        return new KernelBytes(table, table + records * 4 * Id);
     }
 
     /// <summary>

@@ -64,7 +64,7 @@ internal sealed class KernelWorkspace : IDisposable
         PairStart = Own<int>(n, 1);
         SanitizedIdx = Own<long>(tokens, k);
         SanitizedWeights = Own<float>(tokens, k);
-        StepError = Own<long>(4, 1);
+        StepError = Own<long>(4 * StagedKernels.SanitizeBlocks(tokens), 1);
         Pairs = Own<BFloat16>(m, h);
 
         StagedMemory.Upload<BFloat16>(inputs.Tokens.AsSpan(0, tokens * h), A(Tokens), stream);
@@ -189,7 +189,7 @@ internal sealed class KernelWorkspace : IDisposable
     /// <summary>[T, K] ep_sanitize_routing's weights.</summary>
     public DeviceTensor<float> SanitizedWeights { get; }
 
-    /// <summary>ep_sanitize_routing's four-word error record.</summary>
+    /// <summary>ep_sanitize_routing's four-word error records, one per block.</summary>
     public DeviceTensor<long> StepError { get; }
 
     /// <summary>[M, H] ep_rows_to_pairs' output.</summary>

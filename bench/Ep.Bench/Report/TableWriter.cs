@@ -76,6 +76,11 @@ internal static class TableWriter
                     {
                         text.AppendLine(Invariant($"    beside ep_bench's dispatch + combine {theirs:F1} us (same run): ep_bench ÷ replay = {Number(r.EpBenchRatio, "F2")} (above 1: the whole captured step, checks included, is faster than ep_bench's two calls)"));
                     }
+
+                    if (r.Parts is { } p)
+                    {
+                        text.AppendLine(Invariant($"    replay parts (p50, events inside the graph): routing check {p.RoutingCheck:F1} us, ncclEpUpdateHandle {p.UpdateHandle:F1} us, ncclEpDispatch {p.NativeDispatch:F1} us, layout {p.Layout:F1} us = Dispatch part {p.DispatchPart:F1} us (ep_bench's dispatch ÷ it: {Number(p.DispatchRatio, "F2")}); Combine part {p.CombinePart:F1} us (ep_bench's combine ÷ it: {Number(p.CombineRatio, "F2")})"));
+                    }
                 }
             }
 

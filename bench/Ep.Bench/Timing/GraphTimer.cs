@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using Ep.Engines.NcclEp;
 
 namespace Ep.Bench.Timing;
 
@@ -7,7 +8,9 @@ namespace Ep.Bench.Timing;
 /// Times replays of a captured step, as <see cref="RankTimer"/> times eager calls: a device pass (events on the layer's
 /// stream right before and after each launch, one wait per replay) and a host pass (the stream drained outside the clock,
 /// then the wall time and managed allocation of <c>Replay()</c> alone). Every replay's <c>Wait()</c> runs outside the
-/// clock and would throw a routing error, so a replay that dropped entries cannot pass unnoticed.
+/// clock and would throw a routing error, so a replay that dropped entries cannot pass unnoticed. On NcclEp a second
+/// graph of the same step, with event-record nodes at its parts' boundaries, splits the replay into parts (kept apart
+/// so that the extra nodes do not weigh on the first graph's times).
 /// </summary>
 internal static class GraphTimer
 {
@@ -17,36 +20,80 @@ internal static class GraphTimer
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(step);
         ArgumentNullException.ThrowIfNull(samples);
-        using EpCapturedStep captured = step.Capture();
-        if (!captured.IsGraph)
-        {
-            throw new InvalidOperationException("The step was not captured as a CUDA graph: " + captured.How);
-        }
-
         using var events = new StreamEvents(layer.DeviceStream, 2);
-        for (int i = 0; i < warmup + iterations; i++)
+        using (EpCapturedStep captured = step.Capture())
         {
-            events.Record(0);
-            captured.Replay();
-            events.Record(1);
-            events.Wait(1);
-            captured.Wait();
-            if (i >= warmup)
+            if (!captured.IsGraph)
             {
-                samples.GraphDevice.Add(events.Microseconds(0, 1));
+                throw new InvalidOperationException("The step was not captured as a CUDA graph: " + captured.How);
+            }
+
+            for (int i = 0; i < warmup + iterations; i++)
+            {
+                double microseconds = ReplayTimed(captured, events);
+                if (i >= warmup)
+                {
+                    samples.GraphDevice.Add(microseconds);
+                }
+            }
+
+            for (int i = 0; i < iterations; i++)
+            {
+                events.SynchronizeStream();
+                long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+                long start = Stopwatch.GetTimestamp();
+                captured.Replay();
+                double microseconds = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                samples.GraphAllocated.Add(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
+                samples.GraphHost.Add(microseconds);
+                captured.Wait();
             }
         }
 
-        for (int i = 0; i < iterations; i++)
+        if (layer.EngineLayer is NcclEpLayer ncclEp)
         {
-            events.SynchronizeStream();
-            long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-            long start = Stopwatch.GetTimestamp();
-            captured.Replay();
-            double microseconds = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-            samples.GraphAllocated.Add(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
-            samples.GraphHost.Add(microseconds);
-            captured.Wait();
+            Parts(ncclEp, step, events, warmup, iterations, samples);
         }
+    }
+
+    /// <summary>The parts of each replay of a second graph whose event nodes mark them (<see cref="NcclEpStepMarks"/>).</summary>
+    private static void Parts(NcclEpLayer ncclEp, BenchStep step, StreamEvents events, int warmup, int iterations, RankSamples samples)
+    {
+        using var marks = new NcclEpStepMarks();
+        ncclEp.CaptureMarks = marks;
+        EpCapturedStep marked;
+        try
+        {
+            marked = step.Capture();
+        }
+        finally
+        {
+            ncclEp.CaptureMarks = null; // only this capture records them
+        }
+
+        using (marked)
+        {
+            for (int i = 0; i < warmup + iterations; i++)
+            {
+                ReplayTimed(marked, events);
+                if (i >= warmup)
+                {
+                    // Routing check + gather, ncclEpUpdateHandle, ncclEpDispatch, layout upkeep; the Dispatch part; the Combine part.
+                    samples.GraphParts.Add([marks.Microseconds(0, 1), marks.Microseconds(1, 2), marks.Microseconds(2, 3), marks.Microseconds(3, 4),
+                        marks.Microseconds(0, NcclEpStepMarks.BeforeExperts), marks.Microseconds(NcclEpStepMarks.BeforeExperts, NcclEpStepMarks.Count - 1)]);
+                }
+            }
+        }
+    }
+
+    /// <summary>One replay between two events, waited for (and its routing checked); its device time, µs.</summary>
+    private static double ReplayTimed(EpCapturedStep captured, StreamEvents events)
+    {
+        events.Record(0);
+        captured.Replay();
+        events.Record(1);
+        events.Wait(1);
+        captured.Wait();
+        return events.Microseconds(0, 1);
     }
 }

@@ -26,6 +26,12 @@ internal sealed class RankSamples
     /// <summary>--cuda-graph on an engine that captures: each replay's device time, µs (events around the launch).</summary>
     public List<double> GraphDevice { get; } = [];
 
+    /// <summary>
+    /// --cuda-graph on NcclEp: each replay's parts from events the graph records, µs: routing check, ncclEpUpdateHandle,
+    /// ncclEpDispatch, layout upkeep, the whole Dispatch part (entry to the experts), the Combine part.
+    /// </summary>
+    public List<double[]> GraphParts { get; } = [];
+
     /// <summary>--cuda-graph: each <c>Replay()</c> call's host time, µs.</summary>
     public List<double> GraphHost { get; } = [];
 

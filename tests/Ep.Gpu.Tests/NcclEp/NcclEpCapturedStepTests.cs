@@ -128,6 +128,53 @@ public sealed class NcclEpCapturedStepTests
         AssertMatchesReference(step.Wait(), seen!, good, problem);
     }
 
+    /// <summary>
+    /// 600 tokens: the routing check runs three blocks, each with its own error record; the lowest bad entry over all of
+    /// them (here in the second block, the third also has one, the first none) is the one reported, and every bad entry
+    /// is dropped from the replay.
+    /// </summary>
+    [NcclEpFact]
+    public void With_several_check_blocks_the_lowest_bad_entry_of_any_block_is_reported()
+    {
+        EpLayerSpec spec = ManyTokensLowLatencyMoe.Spec;
+        string source = ManyTokensLowLatencyMoe.KernelSource;
+        int t = spec.MaxTokensPerRank, k = spec.TopK;
+        var problem = new StepProblem(spec, ranks: 1, seed: 56, noTokens: false, tokens: t);
+        long[] wrong = (long[])problem.Idx[0].Clone();
+        wrong[290 * k + 2] = spec.Experts + 3;
+        wrong[550 * k + 1] = -7;
+        long[] dropped = (long[])wrong.Clone();
+        dropped[290 * k + 2] = -1;
+        dropped[550 * k + 1] = -1;
+
+        using EpGroup group = OneRankGroup();
+        using var layer = new EpLayerRuntime(group, spec, source, "ManyTokensLowLatencyMoe");
+        using var tokens = DeviceTensor.Upload(group.Device, problem.Tokens[0], t, spec.HiddenSize);
+        using var idx = DeviceTensor.Upload(group.Device, problem.Idx[0], t, k);
+        using var weights = DeviceTensor.Upload(group.Device, problem.Weights[0], t, k);
+        EpStepRows? seen = null;
+        using EpCapturedStep step = layer.CaptureStep(tokens, idx, weights, rows => (seen = rows).Tokens);
+        step.Replay();
+        DeviceTensor<BFloat16> output = step.Wait(); // a good replay first: Wait returns the view every replay writes
+
+        idx.CopyFrom(wrong);
+        step.Replay();
+        var error = Assert.Throws<EpRoutingException>(() => step.Wait());
+        Assert.Equal((0, 290, 2, (long)spec.Experts + 3), (error.Rank, error.Token, error.Slot, error.Value));
+
+        (ushort[] combined, int[] counts) = EpWorld.RunSimulated(1, EpDevice.Cpu, g =>
+        {
+            using var reference = new EpLayerRuntime(g, spec, source, "ManyTokensLowLatencyMoe");
+            using var x = DeviceTensor.Upload(g.Device, problem.Tokens[0], t, spec.HiddenSize);
+            using var i = DeviceTensor.Upload(g.Device, dropped, t, k);
+            using var w = DeviceTensor.Upload(g.Device, problem.Weights[0], t, k);
+            EpDispatchResult d = reference.Dispatch(x, i, w);
+            return (Bits(reference.Combine(d.Tokens)), d.ExpertCounts.ToArray());
+        })[0];
+        Assert.Equal(counts, seen!.ExpertCounts.ToArray());
+        StepAssert.MatchesWithin(combined, Bits(output), allowedUlps: 1, "captured combine, 600 tokens");
+    }
+
     [NcclEpFact]
     public void A_step_that_routes_nothing_and_a_step_without_tokens_return_zeros()
     {

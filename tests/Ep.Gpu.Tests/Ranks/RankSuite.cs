@@ -14,7 +14,7 @@ internal sealed record RankSuiteResult(int Passed, int Failed, int Skipped);
 /// The GPU suite as it runs across processes (one per GPU, <c>tools/ep-run</c> or <c>mpirun</c>, tests/Ep.Gpu.Ranks):
 /// every layout against the Reference engine with uneven token counts and an empty rank, a step with no tokens
 /// anywhere, zero-copy by window and inside a suspend scope, the pipeline schedule F0 F1 B0 F2 B1 B2 over three layer
-/// instances, and errors that every rank must report alike. The same list runs on simulated ranks in the xunit suite.
+/// instances, errors that every rank must report alike, and a captured LowLatency step (a CUDA graph on NcclEp). The same list runs on simulated ranks in the xunit suite.
 /// </summary>
 internal static class RankSuite
 {
@@ -63,6 +63,8 @@ internal static class RankSuite
         cases.Add(new($"pipeline F0 F1 B0 F2 B1 B2: {nameof(FlatWeightedMoe)} x3", g => PipelineCase.MatchesEachMicroBatchAlone(g, nameof(FlatWeightedMoe))));
         cases.Add(new($"pipeline F0 F1 B0 F2 B1 B2: {nameof(ExpertMajorWeightedMoe)} x3", g => PipelineCase.MatchesEachMicroBatchAlone(g, nameof(ExpertMajorWeightedMoe))));
         cases.Add(new("bad routing on the last rank: every rank reports it", CollectiveErrorCases.BadRoutingOnTheLastRank));
+        cases.Add(new($"{nameof(LowLatencyMoe)}: captured step replays, a bad id on rank 0 reported by every rank's Wait",
+            CapturedStepCase.MatchesReferenceAndAgreesOnErrors));
         cases.Add(new("receive capacity of rank 0 overflows: every rank reports it", CollectiveErrorCases.CapacityOverflowOnRankZero,
             MinimumRanks: 2));
         return cases;

@@ -39,8 +39,10 @@ public sealed class RankSuiteTests
             new("needs four ranks", _ => "", MinimumRanks: 4),
         ];
         var log = new StringWriter();
+        // One synchronized writer for all ranks: a wrapper per rank would lock only itself, and the ranks' lines would race.
+        TextWriter shared = TextWriter.Synchronized(log);
 
-        RankSuiteResult result = EpWorld.RunSimulated(2, EpDevice.Cpu, g => RankSuite.RunAll(g, TextWriter.Synchronized(log), cases: cases))[0];
+        RankSuiteResult result = EpWorld.RunSimulated(2, EpDevice.Cpu, g => RankSuite.RunAll(g, shared, cases: cases))[0];
 
         Assert.Equal(new RankSuiteResult(Passed: 1, Failed: 1, Skipped: 1), result);
         Assert.Contains("FAIL throws: InvalidOperationException: deliberate", log.ToString(), StringComparison.Ordinal);
@@ -62,13 +64,15 @@ public sealed class RankSuiteTests
 
         Assert.Contains(names, n => n.StartsWith("pipeline F0 F1 B0 F2 B1 B2", StringComparison.Ordinal));
         Assert.Contains(names, n => n.Contains("every rank reports it", StringComparison.Ordinal));
+        Assert.Contains(names, n => n.Contains("captured step replays", StringComparison.Ordinal));
         Assert.Equal(names.Length, names.Distinct().Count());
     }
 
     private static void AssertEveryCasePasses(int ranks, EpDevice device)
     {
         var log = new StringWriter();
-        RankSuiteResult[] results = EpWorld.RunSimulated(ranks, device, g => RankSuite.RunAll(g, TextWriter.Synchronized(log)));
+        TextWriter shared = TextWriter.Synchronized(log);
+        RankSuiteResult[] results = EpWorld.RunSimulated(ranks, device, g => RankSuite.RunAll(g, shared));
 
         TestContext.Current.SendDiagnosticMessage(log.ToString());
         int expectedSkipped = RankSuite.Cases.Count(c => c.MinimumRanks > ranks);

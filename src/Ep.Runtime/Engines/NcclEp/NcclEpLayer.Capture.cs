@@ -14,7 +14,7 @@ internal sealed unsafe partial class NcclEpLayer
 
     /// <summary>
     /// Records a LowLatency step into one CUDA graph: the device routing check (<c>ep_sanitize_routing</c>: bad entries
-    /// become −1 before NCCL EP sees them), an AllGather of every rank's error record, ncclEpUpdateHandle,
+    /// become −1 before NCCL EP sees them), an AllGather of every rank's error records, ncclEpUpdateHandle,
     /// ncclEpDispatch, the padding upkeep from NCCL EP's own expert counters, the experts' work, ncclEpCombine.
     /// Nothing in it waits for the host: LowLatency's groups are fixed and cannot overflow once each row names an expert
     /// at most once, so no count has to come back before rows move.
@@ -41,20 +41,27 @@ internal sealed unsafe partial class NcclEpLayer
         // The tables' page-locked staging array may still feed the last eager Dispatch's upload: let it finish first.
         _stream.Synchronize();
         b.Layout.Upload(offsets, new int[offsets.Length], _stream);
-        var errors = new NcclEpStepErrors(_epDevice, Ranks, _spec.Experts, TopK, _stream);
+        var errors = new NcclEpStepErrors(_epDevice, Ranks, StagedKernels.SanitizeBlocks(ncclEpTokens), _spec.Experts, TopK, _stream);
         try
         {
+            NcclEpStepMarks? marks = CaptureMarks;
             CudaGraph graph = CudaGraph.Capture(_stream, () =>
             {
+                marks?.Record(0, _stream);
                 _kernels.SanitizeRouting(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, Address(b.SourceIdx),
-                    Address(b.SourceWeights), errors.Record);
+                    Address(b.SourceWeights), errors.Records);
                 errors.EnqueueGather(_communicator);
+                marks?.Record(1, _stream);
                 UpdateHandle(ncclEpTokens);
+                marks?.Record(2, _stream);
                 DispatchRows(tokens, ncclEpTokens);
+                marks?.Record(3, _stream);
                 _padding!.ClearVacated(LowLatencyGroupBuffer.Received, Address(b.RecvRows), Address(b.ExpertCounters));
                 // The experts may write any row of the Combine buffer (EpStepRows.Output), which eager Unpermute also writes.
                 _padding.Overwritten(LowLatencyGroupBuffer.Unpermuted, written: true);
+                marks?.Record(NcclEpStepMarks.BeforeExperts, _stream);
                 CombineRows(ExpertsOrBalance(experts, rows, ncclEpTokens), ncclEpTokens);
+                marks?.Record(5, _stream);
             });
             return new NcclEpGraphStep(graph, _stream, errors, _views.CombineOutput.Rows(tokenCount));
         }
@@ -64,6 +71,9 @@ internal sealed unsafe partial class NcclEpLayer
             throw;
         }
     }
+
+    /// <summary>Set by the benchmark before it captures a step: events the graph records at its parts' boundaries; null in normal use.</summary>
+    internal NcclEpStepMarks? CaptureMarks { get; set; }
 
     /// <summary>
     /// The experts' output. If they throw, a Combine is still recorded (the capture is then discarded, so nothing runs):

@@ -6,70 +6,102 @@ using Ep.Interop.Nccl;
 namespace Ep.Engines.NcclEp;
 
 /// <summary>
-/// A captured step's routing errors: this rank's record from <c>ep_sanitize_routing</c> (key, id, first slot, 0),
-/// gathered from every rank inside the step, and read back once the replay has run, so every rank throws the same error.
+/// A captured step's routing errors: this rank's records from <c>ep_sanitize_routing</c> (one per block: key, id, first
+/// slot, 0), gathered from every rank inside the step, and read back once the replay has run, so every rank throws the
+/// same error.
 /// </summary>
 internal sealed class NcclEpStepErrors : IDisposable
 {
-    private const int Words = 4;
+    private const int WordsPerRecord = 4;
     private const string AfterTheStep =
         " Found by the captured step's check on the device: that replay ran without the entry (NCCL EP never saw it), so its combined rows lack it.";
 
     private readonly int _ranks;
+    private readonly int _words;
     private readonly int _experts;
     private readonly int _topK;
     private readonly CudaStreamHandle _stream;
-    private readonly DeviceTensor<long> _record;
+    private readonly DeviceTensor<long> _records;
     private readonly DeviceTensor<long> _gathered;
     private readonly PinnedHostBuffer<long> _readBack;
 
-    public NcclEpStepErrors(EpDevice device, int ranks, int experts, int topK, CudaStreamHandle stream)
+    /// <param name="device">The rank's GPU.</param>
+    /// <param name="ranks">The world size.</param>
+    /// <param name="records">Records per rank: the sanitizing kernel's blocks.</param>
+    /// <param name="experts">E, for the message.</param>
+    /// <param name="topK">K, to decode a key into (token, slot).</param>
+    /// <param name="stream">The layer's stream (the step's).</param>
+    public NcclEpStepErrors(EpDevice device, int ranks, int records, int experts, int topK, CudaStreamHandle stream)
     {
         _ranks = ranks;
+        _words = records * WordsPerRecord;
         _experts = experts;
         _topK = topK;
         _stream = stream;
-        _record = DeviceTensor<long>.Allocate(device, Words);
+        _records = DeviceTensor<long>.Allocate(device, _words);
         try
         {
-            _gathered = DeviceTensor<long>.Allocate(device, ranks * Words);
-            _readBack = new PinnedHostBuffer<long>(ranks * Words);
+            // One rank's records are already every rank's: no gather (it would cost the step an NCCL launch).
+            _gathered = ranks == 1 ? _records : DeviceTensor<long>.Allocate(device, ranks * _words);
+            _readBack = new PinnedHostBuffer<long>(ranks * _words);
         }
         catch
         {
-            _record.Dispose();
-            _gathered?.Dispose();
+            _records.Dispose();
+            if (_gathered != _records)
+            {
+                _gathered?.Dispose();
+            }
+
             throw;
         }
     }
 
-    /// <summary>Device address of this rank's record, written by the sanitizing kernel.</summary>
-    public ulong Record => StagedMemory.Address(_record);
+    /// <summary>Device address of this rank's records, written by the sanitizing kernel.</summary>
+    public ulong Records => StagedMemory.Address(_records);
 
-    /// <summary>Enqueues the AllGather of every rank's record (capturable: no host wait).</summary>
-    public void EnqueueGather(IntPtr communicator) =>
-        NcclException.ThrowIfFailed(Nccl.AllGather(Record, StagedMemory.Address(_gathered), Words, NcclDataType.Int64, communicator,
-            _stream.DangerousGetHandle()));
+    /// <summary>Enqueues the AllGather of every rank's records (capturable: no host wait); nothing at one rank.</summary>
+    public void EnqueueGather(IntPtr communicator)
+    {
+        if (_ranks > 1)
+        {
+            NcclException.ThrowIfFailed(Nccl.AllGather(Records, StagedMemory.Address(_gathered), (nuint)_words, NcclDataType.Int64, communicator,
+                _stream.DangerousGetHandle()));
+        }
+    }
 
-    /// <summary>Waits for the step and throws the lowest rank's error, if any rank had one.</summary>
+    /// <summary>Waits for the step and throws the lowest rank's lowest error, if any rank had one.</summary>
     public void ThrowIfAny()
     {
-        ReadOnlySpan<long> records = _readBack.Download(StagedMemory.Address(_gathered), _ranks * Words, _stream);
+        ReadOnlySpan<long> gathered = _readBack.Download(StagedMemory.Address(_gathered), _ranks * _words, _stream);
         for (int rank = 0; rank < _ranks; rank++)
         {
-            ReadOnlySpan<long> record = records.Slice(rank * Words, Words);
-            if (record[0] != StagedRouteRecord.NoError)
+            ReadOnlySpan<long> records = gathered.Slice(rank * _words, _words);
+            int lowest = -1;
+            for (int at = 0; at < _words; at += WordsPerRecord)
             {
-                (int token, int slot, _) = StagedRouteRecord.Decode(record[0], _topK);
-                throw new StagedRoutingError(token, slot, record[1], (int)record[2]).ToException(rank, _experts, AfterTheStep);
+                if (records[at] != StagedRouteRecord.NoError && (lowest < 0 || records[at] < records[lowest]))
+                {
+                    lowest = at;
+                }
+            }
+
+            if (lowest >= 0)
+            {
+                (int token, int slot, _) = StagedRouteRecord.Decode(records[lowest], _topK);
+                throw new StagedRoutingError(token, slot, records[lowest + 1], (int)records[lowest + 2]).ToException(rank, _experts, AfterTheStep);
             }
         }
     }
 
     public void Dispose()
     {
-        _record.Dispose();
-        _gathered.Dispose();
+        if (_gathered != _records)
+        {
+            _gathered.Dispose();
+        }
+
+        _records.Dispose();
         _readBack.Dispose();
     }
 }

@@ -49,9 +49,16 @@ internal sealed class StagedKernels
     public void ValidateRouting(ulong topkIdx, int tokens, ulong error) =>
         Launch("ep_validate_routing", 1, (long)topkIdx, tokens, (long)error);
 
-    /// <summary><c>ep_sanitize_routing</c>: a captured step's device-only routing check (see the kernel).</summary>
+    /// <summary>
+    /// <c>ep_sanitize_routing</c>: a captured step's device-only routing check (see the kernel), one block per 256 of
+    /// <paramref name="paddedTokens"/>, each writing a four-word record at <paramref name="error"/> (<see cref="SanitizeBlocks"/> of them).
+    /// </summary>
     public void SanitizeRouting(ulong topkIdx, ulong topkWeights, int tokens, int paddedTokens, ulong sanitizedIdx, ulong sanitizedWeights, ulong error) =>
-        Launch("ep_sanitize_routing", 1, (long)topkIdx, (long)topkWeights, tokens, paddedTokens, (long)sanitizedIdx, (long)sanitizedWeights, (long)error);
+        Launch("ep_sanitize_routing", SanitizeBlocks(paddedTokens), (long)topkIdx, (long)topkWeights, tokens, paddedTokens, (long)sanitizedIdx,
+            (long)sanitizedWeights, (long)error);
+
+    /// <summary>Blocks (and error records) of <see cref="SanitizeRouting"/> for <paramref name="paddedTokens"/> tokens.</summary>
+    public static int SanitizeBlocks(int paddedTokens) => Blocks(paddedTokens);
 
     public void ScanDestinations(ulong topkIdx, int tokens, int ranks, int localExperts, ulong position, ulong pairPosition, ulong counts) =>
         Launch("ep_scan_destinations", ranks, (long)topkIdx, tokens, ranks, localExperts, (long)position, (long)pairPosition, (long)counts);

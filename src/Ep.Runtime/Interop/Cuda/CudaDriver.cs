@@ -87,6 +87,9 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(Library, EntryPoint = "cuEventRecord")]
     internal static partial CudaResult EventRecord(IntPtr cudaEvent, IntPtr stream);
 
+    [LibraryImport(Library, EntryPoint = "cuEventRecordWithFlags")]
+    internal static partial CudaResult EventRecordWithFlags(IntPtr cudaEvent, IntPtr stream, uint flags);
+
     [LibraryImport(Library, EntryPoint = "cuEventSynchronize")]
     internal static partial CudaResult EventSynchronize(IntPtr cudaEvent);
 

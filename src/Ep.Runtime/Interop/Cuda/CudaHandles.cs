@@ -46,6 +46,16 @@ internal sealed class CudaEventHandle : SafeHandleZeroOrMinusOneIsInvalid
 
     public void Record(CudaStreamHandle stream) => CudaException.ThrowIfFailed(CudaDriver.EventRecord(handle, stream.DangerousGetHandle()));
 
+    /// <summary>
+    /// While <paramref name="stream"/> is being captured: records this event as a node of the graph
+    /// (<c>CU_EVENT_RECORD_EXTERNAL</c>), so every replay records it — a plain record there only orders the capture.
+    /// </summary>
+    public void RecordInCapture(CudaStreamHandle stream)
+    {
+        const uint External = 0x1;
+        CudaException.ThrowIfFailed(CudaDriver.EventRecordWithFlags(handle, stream.DangerousGetHandle(), External));
+    }
+
     public void Synchronize() => CudaException.ThrowIfFailed(CudaDriver.EventSynchronize(handle));
 
     /// <summary>Milliseconds from <paramref name="start"/> to this event; both must have completed.</summary>

@@ -1,0 +1,39 @@
+using System.Collections.Generic;
+using System.Linq;
+using Ep.Bench.Metrics;
+
+namespace Ep.Bench.Graphs;
+
+/// <summary>
+/// A captured NcclEp step's parts on the device (medians over replays, µs, from events the graph records), with its
+/// Dispatch part and Combine part beside ep_bench's dispatch and combine in the same run.
+/// </summary>
+/// <param name="RoutingCheck">ep_sanitize_routing and the gather of every rank's error records.</param>
+/// <param name="UpdateHandle">ncclEpUpdateHandle.</param>
+/// <param name="NativeDispatch">ncclEpDispatch.</param>
+/// <param name="Layout">The padding upkeep (ep_clear_vacated_rows from NCCL EP's counters, one fill).</param>
+/// <param name="DispatchPart">Entry to the experts: the four above.</param>
+/// <param name="CombinePart">After the experts to the end: ncclEpCombine.</param>
+/// <param name="EpBenchDispatch">ep_bench's dispatch, µs, same run.</param>
+/// <param name="EpBenchCombine">ep_bench's combine, µs, same run.</param>
+internal sealed record GraphSplit(double RoutingCheck, double UpdateHandle, double NativeDispatch, double Layout, double DispatchPart, double CombinePart,
+    double? EpBenchDispatch, double? EpBenchCombine)
+{
+    /// <summary>ep_bench's dispatch time ÷ the Dispatch part's: the Dispatch part's GB/s ÷ ep_bench's (same bytes).</summary>
+    public double? DispatchRatio => EpBenchDispatch / DispatchPart;
+
+    /// <summary>ep_bench's combine time ÷ the Combine part's.</summary>
+    public double? CombineRatio => EpBenchCombine / CombinePart;
+
+    /// <summary>The medians of <paramref name="parts"/> (each replay's six parts), or null when there are none.</summary>
+    public static GraphSplit? Of(IReadOnlyList<double[]> parts, Baselines.EpBenchFigures? epBench)
+    {
+        if (parts.Count == 0)
+        {
+            return null;
+        }
+
+        double Median(int part) => SampleSummary.Of(parts.Select(p => p[part])).Median;
+        return new GraphSplit(Median(0), Median(1), Median(2), Median(3), Median(4), Median(5), epBench?.Dispatch.Microseconds, epBench?.Combine.Microseconds);
+    }
+}
