@@ -55,11 +55,7 @@ internal static class LayerOperationsWriter
         writer.Exception(StateException, "The previous step of this instance has not reached Combine.");
         writer.GeneratedCode();
         writer.Open("public global::Ep.EpDispatchResult Dispatch(" + Tokens + " tokens, global::Ep.DeviceTensor<long> topkIdx, global::Ep.DeviceTensor<float> topkWeights)");
-        writer.Line(ShapeChecks.Dimensions("tokens", 2));
-        writer.Line(ShapeChecks.Columns("tokens", "HiddenSize"));
-        writer.Line(ShapeChecks.RowsAtMost("tokens", "MaxTokensPerRank"));
-        writer.Line(ShapeChecks.Matrix("topkIdx", "tokens.Rows", "TopK"));
-        writer.Line(ShapeChecks.Matrix("topkWeights", "tokens.Rows", "TopK"));
+        WriteStepInputChecks(writer);
         writer.Line("return " + Runtime + ".Dispatch(tokens, topkIdx, topkWeights);");
         writer.Close();
         writer.Line();
@@ -78,15 +74,21 @@ internal static class LayerOperationsWriter
         writer.Exception(StateException, "The previous step of this instance has not reached Combine.");
         writer.GeneratedCode();
         writer.Open("public global::Ep.EpCapturedStep CaptureStep(" + Tokens + " tokens, global::Ep.DeviceTensor<long> topkIdx, global::Ep.DeviceTensor<float> topkWeights, global::System.Func<global::Ep.EpStepRows, " + Tokens + "> experts)");
+        WriteStepInputChecks(writer);
+        writer.Line(ShapeChecks.NotNull("experts"));
+        writer.Line("return " + Runtime + ".CaptureStep(tokens, topkIdx, topkWeights, experts);");
+        writer.Close();
+        writer.Line();
+    }
+
+    /// <summary>The checks of a step's inputs, shared by Dispatch and CaptureStep: [T, H] tokens, T ≤ MaxTokensPerRank, [T, K] ids and weights.</summary>
+    private static void WriteStepInputChecks(SourceWriter writer)
+    {
         writer.Line(ShapeChecks.Dimensions("tokens", 2));
         writer.Line(ShapeChecks.Columns("tokens", "HiddenSize"));
         writer.Line(ShapeChecks.RowsAtMost("tokens", "MaxTokensPerRank"));
         writer.Line(ShapeChecks.Matrix("topkIdx", "tokens.Rows", "TopK"));
         writer.Line(ShapeChecks.Matrix("topkWeights", "tokens.Rows", "TopK"));
-        writer.Line(ShapeChecks.NotNull("experts"));
-        writer.Line("return " + Runtime + ".CaptureStep(tokens, topkIdx, topkWeights, experts);");
-        writer.Close();
-        writer.Line();
     }
 
     private static void WritePermute(SourceWriter writer)
