@@ -22,11 +22,7 @@ internal sealed record DispatchSplit(double Routing, double UpdateHandle, double
             return null;
         }
 
-        static double Median(IEnumerable<long> ticks)
-        {
-            double[] sorted = ticks.Select(t => t * 1e6 / Stopwatch.Frequency).Order().ToArray();
-            return sorted[sorted.Length / 2];
-        }
+        static double Median(IEnumerable<long> ticks) => SampleSummary.Of(ticks.Select(t => t * 1e6 / Stopwatch.Frequency)).Median;
 
         return new DispatchSplit(Median(all.Select(p => p.Routing)), Median(all.Select(p => p.UpdateHandle)),
             Median(all.Select(p => p.NativeDispatch)), Median(all.Select(p => p.Layout)));
@@ -40,11 +36,7 @@ internal sealed record DispatchSplit(double Routing, double UpdateHandle, double
             return null;
         }
 
-        double Median(int part)
-        {
-            double[] sorted = parts.Select(p => p[part]).Order().ToArray();
-            return sorted[sorted.Length / 2];
-        }
+        double Median(int part) => SampleSummary.Of(parts.Select(p => p[part])).Median;
 
         return new DispatchSplit(Median(0), Median(1), Median(2), Median(3));
     }

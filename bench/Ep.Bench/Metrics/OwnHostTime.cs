@@ -15,8 +15,10 @@ internal sealed record OwnHostTime(double Dispatch, double Combine, double Dispa
     /// <summary>The medians, or null when the samples lack either call (not NcclEp).</summary>
     public static OwnHostTime? Of(IReadOnlyList<RankSamples> samples, DispatchSplit? split)
     {
-        double[] dispatch = samples.SelectMany(s => s.OwnHost.GetValueOrDefault(BenchOperation.Dispatch) ?? []).Order().ToArray();
-        double[] combine = samples.SelectMany(s => s.OwnHost.GetValueOrDefault(BenchOperation.Combine) ?? []).Order().ToArray();
-        return dispatch.Length == 0 || combine.Length == 0 ? null : new OwnHostTime(dispatch[dispatch.Length / 2], combine[combine.Length / 2], split?.Routing ?? 0);
+        double[] dispatch = samples.SelectMany(s => s.OwnHost.GetValueOrDefault(BenchOperation.Dispatch) ?? []).ToArray();
+        double[] combine = samples.SelectMany(s => s.OwnHost.GetValueOrDefault(BenchOperation.Combine) ?? []).ToArray();
+        return dispatch.Length == 0 || combine.Length == 0
+            ? null
+            : new OwnHostTime(SampleSummary.Of(dispatch).Median, SampleSummary.Of(combine).Median, split?.Routing ?? 0);
     }
 }

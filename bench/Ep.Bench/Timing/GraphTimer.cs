@@ -56,10 +56,10 @@ internal static class GraphTimer
         }
     }
 
-    /// <summary>The parts of each replay of a second graph whose event nodes mark them (<see cref="NcclEpStepMarks"/>).</summary>
+    /// <summary>The parts of each replay of a second graph whose event nodes mark them (<see cref="NcclEpMarks"/>).</summary>
     private static void Parts(NcclEpLayer ncclEp, BenchStep step, StreamEvents events, int warmup, int iterations, RankSamples samples)
     {
-        using var marks = new NcclEpStepMarks();
+        using var marks = new NcclEpMarks(NcclEpMarks.StepBoundaries);
         ncclEp.CaptureMarks = marks;
         EpCapturedStep marked;
         try
@@ -80,7 +80,7 @@ internal static class GraphTimer
                 {
                     // Routing check + gather, ncclEpUpdateHandle, ncclEpDispatch, layout upkeep; the Dispatch part; the Combine part.
                     samples.GraphParts.Add([marks.Microseconds(0, 1), marks.Microseconds(1, 2), marks.Microseconds(2, 3), marks.Microseconds(3, 4),
-                        marks.Microseconds(0, NcclEpStepMarks.BeforeExperts), marks.Microseconds(NcclEpStepMarks.BeforeExperts, NcclEpStepMarks.Count - 1)]);
+                        marks.Microseconds(0, NcclEpMarks.BeforeExperts), marks.Microseconds(NcclEpMarks.BeforeExperts, marks.Count - 1)]);
                 }
             }
         }

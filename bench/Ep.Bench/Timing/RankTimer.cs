@@ -35,7 +35,7 @@ internal static class RankTimer
 
         using var events = new StreamEvents(stream, operations.Count + 1);
         var ncclEpLayer = layer.EngineLayer as Ep.Engines.NcclEp.NcclEpLayer;
-        using Ep.Engines.NcclEp.NcclEpDispatchMarks? marks = ncclEpLayer is null ? null : new Ep.Engines.NcclEp.NcclEpDispatchMarks();
+        using Ep.Engines.NcclEp.NcclEpMarks? marks = ncclEpLayer is null ? null : new Ep.Engines.NcclEp.NcclEpMarks(Ep.Engines.NcclEp.NcclEpMarks.DispatchBoundaries);
         try
         {
             if (ncclEpLayer is not null)
@@ -58,7 +58,7 @@ internal static class RankTimer
     }
 
     private static void DevicePass(BenchStep step, IReadOnlyList<BenchOperation> operations, int warmup, int iterations, RankSamples samples,
-        StreamEvents events, Ep.Engines.NcclEp.NcclEpLayer? ncclEp, Ep.Engines.NcclEp.NcclEpDispatchMarks? marks)
+        StreamEvents events, Ep.Engines.NcclEp.NcclEpLayer? ncclEp, Ep.Engines.NcclEp.NcclEpMarks? marks)
     {
         for (int i = 0; i < warmup + iterations; i++)
         {
@@ -85,7 +85,7 @@ internal static class RankTimer
             if (marks is not null && ncclEp!.LastDispatchPhases.NativeDispatch > 0)
             {
                 // The step's wait above passed Dispatch's marks too; an idle step records no parts after the agreement.
-                samples.DeviceDispatchParts.Add([marks.PartMicroseconds(0), marks.PartMicroseconds(1), marks.PartMicroseconds(2), marks.PartMicroseconds(3)]);
+                samples.DeviceDispatchParts.Add([marks.Microseconds(0, 1), marks.Microseconds(1, 2), marks.Microseconds(2, 3), marks.Microseconds(3, 4)]);
             }
         }
     }

@@ -36,13 +36,7 @@ internal sealed class EagerStepReplay(EpLayerRuntime layer, DeviceTensor<BFloat1
             return;
         }
 
-        int[] counts = new int[dispatched.ExpertCounts.Count];
-        for (int e = 0; e < counts.Length; e++)
-        {
-            counts[e] = dispatched.ExpertCounts[e];
-        }
-
-        _expertCounts.CopyFrom(counts);
+        _expertCounts.CopyFrom([.. dispatched.ExpertCounts]);
         _combined = layer.Combine(experts(new EpStepRows(dispatched.Tokens, _expertCounts, _output, groupRows, layer.DeviceStream)));
     }
 

@@ -44,24 +44,24 @@ internal sealed unsafe partial class NcclEpLayer
         var errors = new NcclEpStepErrors(_epDevice, Ranks, StagedKernels.SanitizeBlocks(ncclEpTokens), _spec.Experts, TopK, _stream);
         try
         {
-            NcclEpStepMarks? marks = CaptureMarks;
+            NcclEpMarks? marks = CaptureMarks;
             CudaGraph graph = CudaGraph.Capture(_stream, () =>
             {
-                marks?.Record(0, _stream);
+                marks?.RecordInCapture(0, _stream);
                 _kernels.SanitizeRouting(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, Address(b.SourceIdx),
                     Address(b.SourceWeights), errors.Records);
                 errors.EnqueueGather(_communicator);
-                marks?.Record(1, _stream);
+                marks?.RecordInCapture(1, _stream);
                 UpdateHandle(ncclEpTokens);
-                marks?.Record(2, _stream);
+                marks?.RecordInCapture(2, _stream);
                 DispatchRows(tokens, ncclEpTokens);
-                marks?.Record(3, _stream);
+                marks?.RecordInCapture(3, _stream);
                 _padding!.ClearVacated(LowLatencyGroupBuffer.Received, Address(b.RecvRows), Address(b.ExpertCounters));
                 // The experts may write any row of the Combine buffer (EpStepRows.Output), which eager Unpermute also writes.
                 _padding.Overwritten(LowLatencyGroupBuffer.Unpermuted, written: true);
-                marks?.Record(NcclEpStepMarks.BeforeExperts, _stream);
+                marks?.RecordInCapture(NcclEpMarks.BeforeExperts, _stream);
                 CombineRows(ExpertsOrBalance(experts, rows, ncclEpTokens), ncclEpTokens);
-                marks?.Record(5, _stream);
+                marks?.RecordInCapture(5, _stream);
             });
             return new NcclEpGraphStep(graph, _stream, errors, _views.CombineOutput.Rows(tokenCount));
         }
@@ -73,7 +73,7 @@ internal sealed unsafe partial class NcclEpLayer
     }
 
     /// <summary>Set by the benchmark before it captures a step: events the graph records at its parts' boundaries; null in normal use.</summary>
-    internal NcclEpStepMarks? CaptureMarks { get; set; }
+    internal NcclEpMarks? CaptureMarks { get; set; }
 
     /// <summary>
     /// The experts' output. If they throw, a Combine is still recorded (the capture is then discarded, so nothing runs):

@@ -26,7 +26,7 @@ internal sealed unsafe partial class NcclEpLayer
 
         RequireDispatchCall(tokens, tokenCount, ncclEpTokens);
 
-        NcclEpDispatchMarks? marks = DeviceMarks;
+        NcclEpMarks? marks = DeviceMarks;
         marks?.Record(0, _stream);
         long start = Stopwatch.GetTimestamp();
         var plan = new StagedRoutePlan(_spec, Summarize(topkIdx, tokenCount));
@@ -148,7 +148,7 @@ internal sealed unsafe partial class NcclEpLayer
     internal NcclEpDispatchPhases LastDispatchPhases { get; private set; }
 
     /// <summary>Set by the benchmark: events each non-idle Dispatch records at its parts' boundaries; null in normal use.</summary>
-    internal NcclEpDispatchMarks? DeviceMarks { get; set; }
+    internal NcclEpMarks? DeviceMarks { get; set; }
 
     /// <summary>
     /// The token count NCCL EP is given: at least one. With T = 0 its kernels launch empty grids, which leaves a pending

@@ -1,0 +1,57 @@
+using System;
+using Ep.Interop.Cuda;
+
+namespace Ep.Engines.NcclEp;
+
+/// <summary>
+/// Timing events a benchmark hands to an NcclEp layer, which records one at each boundary of an operation's parts, so
+/// the device time of each part can be read once the stream has passed them. Two uses, null in normal use:
+/// <see cref="NcclEpLayer.DeviceMarks"/> — an eager Dispatch records them on its stream (<see cref="DispatchBoundaries"/>:
+/// entry, after the routing agreement, after ncclEpUpdateHandle, after ncclEpDispatch, after the layout), the device
+/// twin of <see cref="NcclEpDispatchPhases"/>; and <see cref="NcclEpLayer.CaptureMarks"/> — a captured step records
+/// them as nodes of its graph, so every replay records them (<see cref="StepBoundaries"/>: entry, after the routing
+/// check, after ncclEpUpdateHandle, after ncclEpDispatch, after the layout upkeep, after ncclEpCombine).
+/// </summary>
+internal sealed class NcclEpMarks : IDisposable
+{
+    /// <summary>The boundaries of an eager Dispatch's parts.</summary>
+    public const int DispatchBoundaries = 5;
+
+    /// <summary>The boundaries of a captured step's parts.</summary>
+    public const int StepBoundaries = 6;
+
+    /// <summary>In a captured step: the boundary before the experts' work, where its Dispatch-like part ends.</summary>
+    public const int BeforeExperts = 4;
+
+    private readonly CudaEventHandle[] _events;
+
+    /// <summary>Creates <paramref name="count"/> timing events (the calling thread's context must be the layer's).</summary>
+    public NcclEpMarks(int count)
+    {
+        _events = new CudaEventHandle[count];
+        for (int i = 0; i < count; i++)
+        {
+            _events[i] = CudaEventHandle.Create(timing: true);
+        }
+    }
+
+    /// <summary>The number of boundaries.</summary>
+    public int Count => _events.Length;
+
+    /// <summary>Enqueues boundary <paramref name="index"/> on <paramref name="stream"/>.</summary>
+    public void Record(int index, CudaStreamHandle stream) => _events[index].Record(stream);
+
+    /// <summary>Records boundary <paramref name="index"/> into the graph being captured on <paramref name="stream"/>.</summary>
+    public void RecordInCapture(int index, CudaStreamHandle stream) => _events[index].RecordInCapture(stream);
+
+    /// <summary>Microseconds from boundary <paramref name="from"/> to <paramref name="to"/>; both must have completed.</summary>
+    public double Microseconds(int from, int to) => _events[to].ElapsedSince(_events[from]) * 1000.0;
+
+    public void Dispose()
+    {
+        foreach (CudaEventHandle e in _events)
+        {
+            e.Dispose();
+        }
+    }
+}
