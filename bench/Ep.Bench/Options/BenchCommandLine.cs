@@ -14,11 +14,16 @@ internal static class BenchCommandLine
     /// <summary>The text printed by <c>--help</c> and after a usage error.</summary>
     public static string Usage =>
         $"""
-        Usage: Ep.Bench [--layer NAME] [--engine LIST] [--ranks N] [--tokens N] [--warmup N] [--iters N]
-                        [--json PATH] [--kernels] [--nvrtc] [--cuda-graph] [--processes] [--no-ep-bench] [--ep-bench-timeout S]
-                        [--list-layers] [--help]
+        Usage: Ep.Bench [--layer NAME] [--hidden N] [--topk N] [--experts N] [--max-tokens N] [--layout flat|em]
+                        [--algorithm ht|ll] [--zero-copy] [--weighted] [--engine LIST] [--ranks N] [--tokens N]
+                        [--warmup N] [--iters N] [--json PATH] [--kernels] [--nvrtc] [--cuda-graph] [--processes]
+                        [--no-ep-bench] [--ep-bench-timeout S] [--list-layers] [--help]
 
           --layer NAME          configuration to run (default {BenchLayers.DefaultName}); one of {BenchLayers.Names}
+          --hidden, --topk, --experts, --max-tokens N, --layout flat|em, --algorithm ht|ll, --zero-copy, --weighted
+                                change the --layer configuration (HiddenSize, TopK, Experts, MaxTokensPerRank, Layout,
+                                Algorithm, ZeroCopy, ApplyWeightsInCombine); its CUDA source is written for the result,
+                                which must pass the layer rules (the compile-time diagnostics)
           --engine LIST         comma-separated: staged, nccl-ep, reference, or all (default: all = staged and nccl-ep,
                                 each where it can run; the others are listed as skipped with the reason)
           --ranks N             simulated ranks on GPU 0 for the staged engine (default 1; the experts must divide
@@ -67,6 +72,7 @@ internal static class BenchCommandLine
         string? json = null;
         bool cudaGraph = false, runEpBench = true, kernels = false, nvrtc = false;
         TimeSpan epBenchTimeout = BenchOptions.DefaultEpBenchTimeout;
+        var overrides = new LayerOverrides();
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
@@ -79,6 +85,33 @@ internal static class BenchCommandLine
                     return null;
                 case "--layer":
                     layerName = Value(args, ref i);
+                    break;
+                case "--hidden":
+                    overrides = overrides with { HiddenSize = Integer(arg, Value(args, ref i), 1, int.MaxValue) };
+                    break;
+                case "--topk" or "--top-k":
+                    overrides = overrides with { TopK = Integer(arg, Value(args, ref i), 1, int.MaxValue) };
+                    break;
+                case "--experts":
+                    overrides = overrides with { Experts = Integer(arg, Value(args, ref i), 1, int.MaxValue) };
+                    break;
+                case "--max-tokens":
+                    overrides = overrides with { MaxTokensPerRank = Integer(arg, Value(args, ref i), 1, int.MaxValue) };
+                    break;
+                case "--layout":
+                    overrides = overrides with { Layout = Choice(arg, Value(args, ref i), ("flat", EpLayout.Flat), ("em", EpLayout.ExpertMajor)) };
+                    break;
+                case "--algorithm":
+                    overrides = overrides with
+                    {
+                        Algorithm = Choice(arg, Value(args, ref i), ("ht", EpAlgorithm.HighThroughput), ("ll", EpAlgorithm.LowLatency)),
+                    };
+                    break;
+                case "--zero-copy":
+                    overrides = overrides with { ZeroCopy = true };
+                    break;
+                case "--weighted":
+                    overrides = overrides with { ApplyWeightsInCombine = true };
                     break;
                 case "--engine" or "--engines":
                     engines = Value(args, ref i);
@@ -122,8 +155,9 @@ internal static class BenchCommandLine
             }
         }
 
-        BenchLayer layer = BenchLayers.Find(layerName)
+        BenchLayer declared = BenchLayers.Find(layerName)
             ?? throw new BenchUsageException($"--layer '{layerName}' is not a configuration; use one of {BenchLayers.Names} (--list-layers describes them).");
+        BenchLayer layer = overrides.Apply(declared);
         (IReadOnlyList<BenchEngine> engineList, bool requested) = ParseEngines(engines);
         Validate(layer, engineList, ranks, tokens);
         if (kernels && ranks != 1)
@@ -158,6 +192,20 @@ internal static class BenchCommandLine
             RunEpBench = runEpBench,
             EpBenchTimeout = epBenchTimeout,
         };
+    }
+
+    /// <summary>The value named <paramref name="text"/> among <paramref name="choices"/> (case-insensitive).</summary>
+    private static T Choice<T>(string option, string text, params (string Name, T Value)[] choices)
+    {
+        foreach ((string name, T value) in choices)
+        {
+            if (string.Equals(name, text, StringComparison.OrdinalIgnoreCase))
+            {
+                return value;
+            }
+        }
+
+        throw new BenchUsageException($"{option} '{text}' is not one of {string.Join(", ", choices.Select(c => c.Name))}.");
     }
 
     private static (IReadOnlyList<BenchEngine> Engines, bool Requested) ParseEngines(string? text)

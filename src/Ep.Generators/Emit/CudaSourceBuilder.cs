@@ -44,23 +44,6 @@ internal static class CudaSourceBuilder
         return text.ToString();
     }
 
-    /// <summary>The macros the kernels read, in a fixed order. Names and meanings are the contract with <c>native/kernels</c>.</summary>
-    public static IEnumerable<KeyValuePair<string, string>> Macros(EpLayerSpec spec)
-    {
-        yield return Macro("EP_EXPERTS", spec.Experts);
-        yield return Macro("EP_TOPK", spec.TopK);
-        yield return Macro("EP_HIDDEN", spec.HiddenSize);
-        yield return Macro("EP_MAX_TOKENS_PER_RANK", spec.MaxTokensPerRank);
-        // The declared value: 0 tells the kernels that the capacity is the run-time default, R × MaxTokensPerRank.
-        yield return Macro("EP_RECV_CAPACITY_PER_RANK", spec.RecvCapacityPerRank);
-        yield return Macro("EP_EXPERT_ALIGNMENT", spec.EffectiveAlignment);
-        yield return Flag("EP_LAYOUT_EXPERT_MAJOR", spec.Layout == EpLayout.ExpertMajor);
-        yield return Flag("EP_APPLY_WEIGHTS", spec.ApplyWeightsInCombine);
-        yield return Flag("EP_LOW_LATENCY", spec.Algorithm == EpAlgorithm.LowLatency);
-        yield return Flag("EP_ZERO_COPY", spec.ZeroCopy);
-    }
-
-    private static KeyValuePair<string, string> Macro(string name, int value) => new(name, CSharpLiterals.Int(value));
-
-    private static KeyValuePair<string, string> Flag(string name, bool value) => new(name, value ? "1" : "0");
+    /// <summary>The macros the kernels read, in a fixed order (<see cref="EpKernelMacros"/>, shared with the benchmark).</summary>
+    public static IEnumerable<KeyValuePair<string, string>> Macros(EpLayerSpec spec) => EpKernelMacros.Of(spec);
 }
