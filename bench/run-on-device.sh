@@ -12,6 +12,7 @@
 #
 # Runs (ep_bench's defaults: warm-up 10, 50 timed steps), each under a time limit so that a hang cannot eat the lease:
 #   ht-flat       staged + nccl-ep, 1 rank, with ep_bench --algorithm ht          (the headline comparison)
+#   ht-flat-new   the same with new routing every step (--new-routing: nccl-ep updates its HT handle every step)
 #   ll            staged + nccl-ep, 1 rank, with ep_bench --algorithm ll
 #   ht-flat-zc    staged + nccl-ep zero-copy, 1 rank, with ep_bench --zcopy
 #   ht-flat r8    staged, 8 ranks simulated on the one GPU (what the GPU moves in aggregate)
@@ -47,6 +48,7 @@ run() { # name limit_seconds args...
 }
 
 run ht-flat      150 --layer ht-flat    --engine all     --ep-bench-timeout 100 --cuda-graph
+run ht-flat-new  120 --layer ht-flat    --engine all     --ep-bench-timeout 100 --new-routing
 run ll            90 --layer ll         --engine all     --ep-bench-timeout 60  --cuda-graph
 run ht-flat-zc    90 --layer ht-flat-zc --engine all     --ep-bench-timeout 60
 # 8 simulated ranks at 4096 tokens need ~10 GB of worst-case buffers per rank (OOM on 80 GB): a 1024-token layer.
@@ -55,7 +57,7 @@ run ht-em-r4      90 --layer ht-em      --engine staged  --ranks 4 --no-ep-bench
 run kernels       60 --layer ht-flat    --kernels        --no-ep-bench
 run nvrtc         90 --nvrtc            --no-ep-bench
 
-cat "$out"/ht-flat.txt "$out"/ll.txt "$out"/ht-flat-zc.txt "$out"/ht-flat-r8.txt "$out"/ht-em-r4.txt "$out"/kernels.txt "$out"/nvrtc.txt > "$out/summary.txt" 2>/dev/null
+cat "$out"/ht-flat.txt "$out"/ht-flat-new.txt "$out"/ll.txt "$out"/ht-flat-zc.txt "$out"/ht-flat-r8.txt "$out"/ht-em-r4.txt "$out"/kernels.txt "$out"/nvrtc.txt > "$out/summary.txt" 2>/dev/null
 echo "run-on-device: reports in $out (summary.txt, one .txt/.json/.log per run)"
 if [[ ${#failures[@]} -gt 0 ]]; then
   printf 'run-on-device: not clean: %s\n' "${failures[@]}" >&2

@@ -151,9 +151,7 @@ internal static class Program
             engines.Add(result);
         }
 
-        var configuration = new LayerConfiguration(options.Layer.Name, options.Layer.ModeText, options.Tokens, spec.HiddenSize, spec.TopK, spec.Experts,
-            spec.ZeroCopy, options.Warmup, options.Iterations);
-        return new BenchReport("Ep.Bench", started, device, configuration, copy, copyProblem, epBench, engines);
+        return new BenchReport("Ep.Bench", started, device, LayerConfiguration.Of(options), copy, copyProblem, epBench, engines);
     }
 
     private static string LayerList() =>

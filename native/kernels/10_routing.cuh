@@ -261,11 +261,53 @@ extern "C" __global__ void ep_count_experts(const ep_i64* topkIdx, int tokens, i
 
 #define EP_COUNT_BLOCKS ((EP_EXPERTS + EP_COUNT_GROUP - 1) / EP_COUNT_GROUP)
 
-// All three passes in one launch (grid = R + ⌈E / 8⌉ + 1): blocks [0, R) scan destinations, the next ⌈E / 8⌉ count
-// experts, the last validates. The passes read the same top-k table and write disjoint outputs, so they run side by side on
-// different SMs: the routing record costs the longest pass (the destination scan), not the sum of three launches.
+// Blocks that compare the ids with the ones a NCCL EP HighThroughput handle holds. StagedRouteRecord.HeldCheckBlocks
+// must match.
+#define EP_HELD_BLOCKS 8
+
+// Part `part` of EP_HELD_BLOCKS: differs[part] = 1 if an entry of its slice of the [T, K] table differs from heldIdx
+// (or heldIdx is null: nothing is held), else 0. Written whole by one thread, so the record needs no zeroing first.
+__device__ __forceinline__ void ep_held_block(int part, const ep_i64* topkIdx, const ep_i64* heldIdx, int tokens, ep_i64* differs)
+{
+    __shared__ int any;
+    if (threadIdx.x == 0)
+    {
+        any = heldIdx == 0 ? 1 : 0;
+    }
+
+    __syncthreads();
+    if (heldIdx != 0)
+    {
+        ep_i64 entries = (ep_i64)tokens * EP_TOPK;
+        ep_i64 slice = (entries + EP_HELD_BLOCKS - 1) / EP_HELD_BLOCKS;
+        ep_i64 end = (part + 1) * slice < entries ? (part + 1) * slice : entries;
+        bool mine = false;
+#pragma unroll 8
+        for (ep_i64 i = part * slice + threadIdx.x; i < end; i += EP_THREADS)
+        {
+            mine = mine || topkIdx[i] != heldIdx[i];
+        }
+
+        if (mine)
+        {
+            any = 1; // every writer writes the same value
+        }
+    }
+
+    __syncthreads();
+    if (threadIdx.x == 0)
+    {
+        differs[part] = any;
+    }
+}
+
+// All routing passes in one launch (grid = R + ⌈E / 8⌉ + 1 + EP_HELD_BLOCKS): blocks [0, R) scan destinations, the next
+// ⌈E / 8⌉ count experts, the next validates, the last EP_HELD_BLOCKS compare with heldIdx (ep_held_block; the NcclEp
+// engine keeps a HighThroughput handle whose routing every rank still has). The passes read the same top-k table and
+// write disjoint outputs, so they run side by side on different SMs: the routing record costs the longest pass (the
+// destination scan), not the sum of their launches.
 extern "C" __global__ void ep_route_record(const ep_i64* topkIdx, int tokens, int ranks, int localExperts, int* position,
-    int* pairPosition, ep_i64* error, int* counts)
+    int* pairPosition, ep_i64* error, int* counts, const ep_i64* heldIdx, ep_i64* heldDiffers)
 {
     __shared__ unsigned long long scratch[EP_THREADS];
     int block = blockIdx.x;
@@ -277,9 +319,13 @@ extern "C" __global__ void ep_route_record(const ep_i64* topkIdx, int tokens, in
     {
         ep_count_block(block - ranks, topkIdx, tokens, counts + 2 * ranks);
     }
-    else
+    else if (block == ranks + EP_COUNT_BLOCKS)
     {
         ep_validate_block(topkIdx, tokens, error, scratch);
+    }
+    else
+    {
+        ep_held_block(block - ranks - EP_COUNT_BLOCKS - 1, topkIdx, heldIdx, tokens, heldDiffers);
     }
 }
 

@@ -37,6 +37,34 @@ public sealed class EngineRunnerTests
         Assert.Null(result.Floor);
     }
 
+    /// <summary>
+    /// --new-routing: every other Dispatch takes the routing moved up by one row, whose bytes (and expert-major size) are
+    /// those of the first, so one byte count serves every step — and the steps still run with it, on the timing path.
+    /// </summary>
+    [Fact]
+    public void New_routing_each_step_moves_the_rows_which_keeps_the_bytes_and_runs_every_step()
+    {
+        BenchOptions options = BenchCommandLine.Parse(["--layer", "small-ht", "--engine", "reference", "--ranks", "2", "--warmup", "1", "--iters", "3", "--new-routing"], out _)!;
+        EpLayerSpec spec = options.Layer.Spec;
+        long[][] routing = BenchProblem.Create(spec, 2, options.Tokens).Routing;
+        long[][] moved = [.. routing.Select(r => Ep.Bench.Timing.BenchStep.MovedUpByOneRow<long>(r, spec.TopK))];
+
+        Assert.Equal(routing[0][spec.TopK..(2 * spec.TopK)], moved[0][..spec.TopK]);
+        Assert.Equal(routing[0][..spec.TopK], moved[0][^spec.TopK..]);
+        Assert.NotEqual(routing[0], moved[0]);
+        for (int rank = 0; rank < 2; rank++)
+        {
+            Assert.Equal(ByteFormulas.BytesPerRank(spec, routing, rank), ByteFormulas.BytesPerRank(spec, moved, rank));
+        }
+
+        EngineResult result = EngineRunner.Run(BenchEngine.Reference, options, epBench: null, log: _ => { });
+
+        Assert.True(result.Status == "ok", result.Detail);
+        Assert.Equal(2 * 3, result.Operations.Single(o => o.Operation == "step").HostMicroseconds!.Count);
+        Assert.Contains("new routing every step", Report.TableWriter.Write(new BenchReport("Ep.Bench", "t", null, LayerConfiguration.Of(options), null, null, null, [result])),
+            StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_low_latency_layer_has_no_backward_rows()
     {

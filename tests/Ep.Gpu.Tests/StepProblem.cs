@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 
 namespace Ep.Gpu.Tests;
 
@@ -38,6 +39,15 @@ internal sealed class StepProblem
         }
     }
 
+    private StepProblem(int[] tokenCounts, BFloat16[][] tokens, long[][] idx, float[][] weights, BFloat16[][] gradOutput)
+    {
+        TokenCounts = tokenCounts;
+        Tokens = tokens;
+        Idx = idx;
+        Weights = weights;
+        GradOutput = gradOutput;
+    }
+
     public int[] TokenCounts { get; }
 
     public BFloat16[][] Tokens { get; }
@@ -47,6 +57,20 @@ internal sealed class StepProblem
     public float[][] Weights { get; }
 
     public BFloat16[][] GradOutput { get; }
+
+    /// <summary>A copy in arrays of its own (to change without touching this one) of every rank's first <paramref name="tokens"/> tokens (all when null).</summary>
+    public StepProblem Copy(int? tokens = null)
+    {
+        int ranks = TokenCounts.Length;
+        int[] counts = new int[ranks];
+        for (int r = 0; r < ranks; r++)
+        {
+            counts[r] = Math.Min(TokenCounts[r], tokens ?? TokenCounts[r]);
+        }
+
+        T[][] First<T>(T[][] rows) => [.. rows.Select((values, r) => values[..(TokenCounts[r] == 0 ? 0 : values.Length / TokenCounts[r] * counts[r])])];
+        return new StepProblem(counts, First(Tokens), First(Idx), First(Weights), First(GradOutput));
+    }
 
     public static BFloat16[] RandomRows(Random random, int count)
     {

@@ -140,9 +140,9 @@ internal static class KernelBench
             () => kernels.ScanDestinations(A(w.Idx), tokens, 1, local, A(w.Positions), A(w.PairPositions), A(w.RoutingCounts)), BandwidthBound: false);
         yield return new("ep_count_experts", "Dispatch (expert counts)", StagedKernels.CountBlocks(spec.Experts), KernelTraffic.Routing(c, (long)spec.Experts * sizeof(int)),
             () => kernels.CountExperts(A(w.Idx), tokens, spec.Experts, A(w.RoutingCounts) + 2 * sizeof(int)), BandwidthBound: false);
-        yield return new("ep_route_record", "Dispatch (the three above in one launch)", 1 + 1 + StagedKernels.CountBlocks(spec.Experts),
-            KernelTraffic.Routing(c, (long)(2 + spec.Experts) * sizeof(int) + 2L * tokens * sizeof(int)),
-            () => kernels.RouteRecord(A(w.Idx), tokens, 1, local, spec.Experts, A(w.Positions), A(w.PairPositions), A(w.Error), A(w.RoutingCounts)),
+        yield return new("ep_route_record", "Dispatch (the three above and the held-ids check in one launch)", StagedKernels.RouteRecordBlocks(1, spec.Experts),
+            KernelTraffic.RouteRecord(c, (long)(2 + spec.Experts) * sizeof(int) + 2L * tokens * sizeof(int)),
+            () => kernels.RouteRecord(A(w.Idx), tokens, 1, local, spec.Experts, A(w.Positions), A(w.PairPositions), A(w.RouteRecord), heldIdx: A(w.Idx)),
             BandwidthBound: false);
         yield return new("ep_sanitize_routing", "CaptureStep (routing check on the device)", StagedKernels.SanitizeBlocks(tokens), KernelTraffic.Sanitize(c),
             () => kernels.SanitizeRouting(A(w.Idx), A(w.Weights), tokens, tokens, A(w.SanitizedIdx), A(w.SanitizedWeights), A(w.StepError)),

@@ -61,6 +61,13 @@ internal static class KernelTraffic
         return new KernelBytes(c.Tokens * c.TopK * (long)Id, writtenBytes);
     }
 
+    /// <summary>ep_route_record: the routing passes' reads, plus the held-ids check's read of a second [T, K] id table.</summary>
+    public static KernelBytes RouteRecord(KernelCounts c, long writtenBytes)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return new KernelBytes(2 * c.Tokens * c.TopK * (long)Id, writtenBytes);
+    }
+
     /// <summary>
     /// ep_sanitize_routing (a captured LowLatency step's routing check): reads ids and weights [T, K]; writes both again
     /// (bad entries −1 and 0) and a four-word error record per block of 256 tokens.

@@ -44,6 +44,7 @@ internal sealed class KernelWorkspace : IDisposable
         Positions = Own<int>(tokens, 1);
         PairPositions = Own<int>(tokens, 1);
         RoutingCounts = Own<int>(2 + experts, 1);
+        RouteRecord = Own<long>(StagedRouteRecord.Words(1, experts), 1);
         SendOffsets = Own<int>(2, 1);
         RecvRows = Own<BFloat16>(n, h);
         RecvIdx = Own<long>(n, k);
@@ -77,13 +78,16 @@ internal sealed class KernelWorkspace : IDisposable
         StagedMemory.Fill(A(SendOffsets), 0, 2, stream);
 
         int local = experts; // one rank holds every expert
-        kernels.RouteRecord(A(Idx), tokens, 1, local, experts, A(Positions), A(PairPositions), A(Error), A(RoutingCounts));
-        long error = StagedMemory.Download<long>(A(Error), 1, stream)[0];
-        int[] counts = StagedMemory.Download<int>(A(RoutingCounts), 2 + experts, stream);
-        if (error != StagedRouteRecord.NoError || counts[0] != n || counts[1] != m)
+        // Held ids = the ids themselves, as a NcclEp HighThroughput Dispatch that keeps its handle compares them.
+        kernels.RouteRecord(A(Idx), tokens, 1, local, experts, A(Positions), A(PairPositions), A(RouteRecord), heldIdx: A(Idx));
+        long[] record = StagedMemory.Download<long>(A(RouteRecord), StagedRouteRecord.Words(1, experts), stream);
+        StagedRouteSummary summary = StagedRouteRecord.Read(record, 1, experts, error: null);
+        int[] counts = [summary.RowsTo[0], summary.PairsTo[0], .. summary.ExpertCounts];
+        long error = StagedRouteRecord.ErrorKey(record);
+        if (error != StagedRouteRecord.NoError || counts[0] != n || counts[1] != m || !summary.MatchesHeldRouting)
         {
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"The routing kernels disagree with the host: error key {error} (expected none), rows {counts[0]} (host {n}), pairs {counts[1]} (host {m}). The kernels or the routing are broken; fix that before timing them."));
+                $"The routing kernels disagree with the host: error key {error} (expected none), rows {counts[0]} (host {n}), pairs {counts[1]} (host {m}), ids equal to themselves: {summary.MatchesHeldRouting}. The kernels or the routing are broken; fix that before timing them."));
         }
 
         var offsets = new int[experts];
@@ -128,6 +132,9 @@ internal sealed class KernelWorkspace : IDisposable
 
     /// <summary>[2R + E]: rows, pairs per destination, tokens per expert.</summary>
     public DeviceTensor<int> RoutingCounts { get; }
+
+    /// <summary>The routing record of <c>ep_route_record</c> (<see cref="StagedRouteRecord"/>).</summary>
+    public DeviceTensor<long> RouteRecord { get; }
 
     /// <summary>[2R] send offsets (zero at one rank).</summary>
     public DeviceTensor<int> SendOffsets { get; }

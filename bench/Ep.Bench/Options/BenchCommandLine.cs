@@ -16,8 +16,8 @@ internal static class BenchCommandLine
         $"""
         Usage: Ep.Bench [--layer NAME] [--hidden N] [--topk N] [--experts N] [--max-tokens N] [--layout flat|em]
                         [--algorithm ht|ll] [--zero-copy] [--weighted] [--engine LIST] [--ranks N] [--tokens N]
-                        [--warmup N] [--iters N] [--json PATH] [--kernels] [--nvrtc] [--cuda-graph] [--processes]
-                        [--no-ep-bench] [--ep-bench-timeout S] [--list-layers] [--help]
+                        [--warmup N] [--iters N] [--new-routing] [--json PATH] [--kernels] [--nvrtc] [--cuda-graph]
+                        [--processes] [--no-ep-bench] [--ep-bench-timeout S] [--list-layers] [--help]
 
           --layer NAME          configuration to run (default {BenchLayers.DefaultName}); one of {BenchLayers.Names}
           --hidden, --topk, --experts, --max-tokens N, --layout flat|em, --algorithm ht|ll, --zero-copy, --weighted
@@ -31,6 +31,9 @@ internal static class BenchCommandLine
           --tokens N            tokens per rank (default and maximum: the layer's MaxTokensPerRank)
           --warmup N            untimed steps first (default {BenchOptions.DefaultWarmup}, as ep_bench)
           --iters N             timed steps per pass (default {BenchOptions.DefaultIterations}, as ep_bench)
+          --new-routing         routing that changes every step (odd steps: the ep_bench routing with its rows moved
+                                up by one token: the same bytes), as in training; default: one routing for every
+                                step, as ep_bench (the nccl-ep engine then keeps its HT handle from step to step)
           --json PATH           also write the full report as JSON
           --kernels             time each generated kernel alone (one rank, ep_bench routing) against the
                                 same-run copy bandwidth, with registers, shared memory and occupancy
@@ -70,7 +73,7 @@ internal static class BenchCommandLine
         int warmup = BenchOptions.DefaultWarmup;
         int iterations = BenchOptions.DefaultIterations;
         string? json = null;
-        bool cudaGraph = false, runEpBench = true, kernels = false, nvrtc = false;
+        bool cudaGraph = false, runEpBench = true, kernels = false, nvrtc = false, newRouting = false;
         TimeSpan epBenchTimeout = BenchOptions.DefaultEpBenchTimeout;
         var overrides = new LayerOverrides();
         for (int i = 0; i < args.Count; i++)
@@ -132,6 +135,9 @@ internal static class BenchCommandLine
                 case "--iters" or "--iterations":
                     iterations = Integer(arg, Value(args, ref i), 1, 1_000_000);
                     break;
+                case "--new-routing":
+                    newRouting = true;
+                    break;
                 case "--json":
                     json = Value(args, ref i);
                     break;
@@ -187,6 +193,7 @@ internal static class BenchCommandLine
             Iterations = iterations,
             JsonPath = json,
             CudaGraph = cudaGraph,
+            NewRoutingEachStep = newRouting,
             Kernels = kernels,
             Nvrtc = nvrtc,
             RunEpBench = runEpBench,

@@ -41,8 +41,15 @@ internal sealed record BenchOptions
     /// <summary>Where to write the JSON report, or null.</summary>
     public string? JsonPath { get; init; }
 
-    /// <summary>Whether to time captured CUDA-graph replays where an engine allows it (today none does; the reasons are reported).</summary>
+    /// <summary>Whether to time captured CUDA-graph replays where an engine allows it (the reasons are reported where it does not).</summary>
     public bool CudaGraph { get; init; }
+
+    /// <summary>
+    /// Whether every step's Dispatch gets routing other than the previous step's (<c>--new-routing</c>): odd steps take
+    /// the ep_bench routing with its rows moved up by one token (the same counts, so the same bytes). Off: one routing
+    /// for every step, as ep_bench, where the NcclEp engine keeps its HighThroughput handle from step to step.
+    /// </summary>
+    public bool NewRoutingEachStep { get; init; }
 
     /// <summary>Whether to time each generated kernel alone (<c>--kernels</c>) instead of the engines' operations.</summary>
     public bool Kernels { get; init; }

@@ -91,8 +91,7 @@ internal static class ProcessBench
             return 0;
         }
 
-        var configuration = new LayerConfiguration(options.Layer.Name, options.Layer.ModeText, options.Tokens, spec.HiddenSize, spec.TopK, spec.Experts,
-            spec.ZeroCopy, options.Warmup, options.Iterations);
+        var configuration = LayerConfiguration.Of(options);
         BenchReport Report(EpBenchResult? epBench, IReadOnlyList<EngineResult> rows) => new("Ep.Bench", started, device, configuration, null,
             "not run in a process run (one GPU per rank: the plain NCCL all-to-all below is the baseline)", epBench, rows,
             new ProcessRun(ranks, join, allToAll, null));
@@ -207,7 +206,7 @@ internal static class ProcessBench
         long before = DeviceMemoryProbe.UsedBytes();
         using var layer = new EpLayerRuntime(group, options.Layer.Spec, options.Layer.KernelSource, options.Layer.Name);
         long after = DeviceMemoryProbe.UsedBytes();
-        using var step = new BenchStep(layer, mine, options.Tokens);
+        using var step = new BenchStep(layer, mine, options.Tokens, options.NewRoutingEachStep);
         return (RankTimer.Run(layer, step, options.Warmup, options.Iterations), after - before, group.EngineReason);
     }
 

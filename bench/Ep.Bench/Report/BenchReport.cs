@@ -48,8 +48,22 @@ internal sealed record EngineResult(string Engine, string Status, string? Detail
     Memory.EngineMemory? Memory = null, StepFloor? Floor = null, DispatchSplit? DispatchSplit = null, OwnHostTime? OwnHostTime = null,
     DispatchSplit? DeviceDispatchSplit = null);
 
-/// <summary>The layer's constants as run.</summary>
-internal sealed record LayerConfiguration(string Name, string Mode, int TokensPerRank, int HiddenSize, int TopK, int Experts, bool ZeroCopy, int Warmup, int Iterations);
+/// <summary>
+/// The layer's constants as run; <c>NewRoutingEachStep</c>: whether every step's Dispatch had routing other than the
+/// previous step's (<c>--new-routing</c>), else one routing throughout, as ep_bench.
+/// </summary>
+internal sealed record LayerConfiguration(string Name, string Mode, int TokensPerRank, int HiddenSize, int TopK, int Experts, bool ZeroCopy, int Warmup, int Iterations,
+    bool NewRoutingEachStep = false)
+{
+    /// <summary>The configuration <paramref name="options"/> runs.</summary>
+    public static LayerConfiguration Of(Options.BenchOptions options)
+    {
+        System.ArgumentNullException.ThrowIfNull(options);
+        EpLayerSpec spec = options.Layer.Spec;
+        return new LayerConfiguration(options.Layer.Name, options.Layer.ModeText, options.Tokens, spec.HiddenSize, spec.TopK, spec.Experts, spec.ZeroCopy,
+            options.Warmup, options.Iterations, options.NewRoutingEachStep);
+    }
+}
 
 /// <summary>Everything one run measured; written as the table and as JSON.</summary>
 internal sealed record BenchReport(

@@ -7,7 +7,9 @@ namespace Ep.Bench.Timing;
 /// <summary>
 /// One rank's step, one operation at a time, on device tensors allocated once: the timing loops call
 /// <see cref="Run"/> for each operation in <see cref="Operations"/> order, with nothing between the calls but their own
-/// event records or clock reads. The expert is the identity on a fixed random tensor (no compute is timed).
+/// event records or clock reads. The expert is the identity on a fixed random tensor (no compute is timed). With new
+/// routing each step, every other Dispatch takes the routing with its rows moved up by one token: other ids for most
+/// tokens, the same count per expert (so the same bytes, and the same expert-major size every step).
 /// </summary>
 internal sealed class BenchStep : IDisposable
 {
@@ -15,6 +17,9 @@ internal sealed class BenchStep : IDisposable
     private readonly DeviceTensor<BFloat16> _tokens;
     private readonly DeviceTensor<long> _topkIdx;
     private readonly DeviceTensor<float> _topkWeights;
+    private readonly DeviceTensor<long>? _movedIdx;
+    private readonly DeviceTensor<float>? _movedWeights;
+    private long _dispatches;
     private readonly DeviceTensor<BFloat16> _gradOutput;
     private DeviceTensor<BFloat16>? _expertOutput;
     private DeviceTensor<BFloat16>? _gradPermuted;
@@ -25,8 +30,8 @@ internal sealed class BenchStep : IDisposable
     private EpUnpermuteGradients? _unpermuteGradients;
     private DeviceTensor<BFloat16>? _gradReceived;
 
-    /// <summary>Uploads one rank's inputs for <paramref name="layer"/>.</summary>
-    public BenchStep(EpLayerRuntime layer, Routing.RankInputs inputs, int tokens)
+    /// <summary>Uploads one rank's inputs for <paramref name="layer"/>; with <paramref name="newRoutingEachStep"/> also the moved routing.</summary>
+    public BenchStep(EpLayerRuntime layer, Routing.RankInputs inputs, int tokens, bool newRoutingEachStep = false)
     {
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -37,6 +42,12 @@ internal sealed class BenchStep : IDisposable
         _topkIdx = DeviceTensor.Upload(device, inputs.TopkIdx, tokens, k);
         _topkWeights = DeviceTensor.Upload(device, inputs.TopkWeights, tokens, k);
         _gradOutput = DeviceTensor.Upload(device, inputs.GradOutput, tokens, h);
+        if (newRoutingEachStep)
+        {
+            _movedIdx = DeviceTensor.Upload(device, MovedUpByOneRow(inputs.TopkIdx.AsSpan(0, tokens * k), k), tokens, k);
+            _movedWeights = DeviceTensor.Upload(device, MovedUpByOneRow(inputs.TopkWeights.AsSpan(0, tokens * k), k), tokens, k);
+        }
+
         Operations = BenchOperations.For(layer.Spec.Algorithm);
     }
 
@@ -80,7 +91,8 @@ internal sealed class BenchStep : IDisposable
         switch (operation)
         {
             case BenchOperation.Dispatch:
-                _dispatched = _layer.Dispatch(_tokens, _topkIdx, _topkWeights);
+                bool moved = _movedIdx is not null && _dispatches++ % 2 == 1;
+                _dispatched = _layer.Dispatch(_tokens, moved ? _movedIdx! : _topkIdx, moved ? _movedWeights! : _topkWeights);
                 break;
             case BenchOperation.Permute:
                 _batch = _layer.Permute(_dispatched!);
@@ -114,12 +126,27 @@ internal sealed class BenchStep : IDisposable
     /// </summary>
     public EpCapturedStep Capture() => _layer.CaptureStep(_tokens, _topkIdx, _topkWeights, rows => rows.Output);
 
+    /// <summary>Row t of the result is row t + 1 of <paramref name="table"/> (the last row is the first): [T, <paramref name="width"/>].</summary>
+    internal static T[] MovedUpByOneRow<T>(ReadOnlySpan<T> table, int width)
+    {
+        var moved = new T[table.Length];
+        if (table.Length > 0)
+        {
+            table[width..].CopyTo(moved);
+            table[..width].CopyTo(moved.AsSpan(table.Length - width));
+        }
+
+        return moved;
+    }
+
     /// <summary>Frees the inputs (the layer's own buffers stay with the layer).</summary>
     public void Dispose()
     {
         _tokens.Dispose();
         _topkIdx.Dispose();
         _topkWeights.Dispose();
+        _movedIdx?.Dispose();
+        _movedWeights?.Dispose();
         _gradOutput.Dispose();
         _expertOutput?.Dispose();
         _gradPermuted?.Dispose();

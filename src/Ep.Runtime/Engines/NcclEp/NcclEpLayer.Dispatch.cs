@@ -29,17 +29,24 @@ internal sealed unsafe partial class NcclEpLayer
         NcclEpMarks? marks = DeviceMarks;
         marks?.Record(0, _stream);
         long start = Stopwatch.GetTimestamp();
-        var plan = new StagedRoutePlan(_spec, Summarize(topkIdx, tokenCount));
+        StagedRouteSummary[] summaries = Summarize(topkIdx, tokenCount);
+        var plan = new StagedRoutePlan(_spec, summaries);
         plan.ThrowIfInvalid();
         long agreed = Stopwatch.GetTimestamp();
         marks?.Record(1, _stream);
 
-        // Committed: from here on this step replaces the previous one. LowLatency keeps the topk_idx pointer until
-        // Combine and reads the weights there, so both are the layer's own copies.
+        // Committed: from here on this step replaces the previous one. The handle reads the ids from the layer's copy
+        // (LowLatency keeps the topk_idx pointer until Combine and reads the weights there), so both are the layer's own.
         _plan = plan;
         _tokens = tokenCount;
+        bool keepHandle = EveryRankMatchesHeldRouting(summaries);
         NcclEpLayerBuffers b = _buffers;
-        StagedMemory.Copy(Address(b.SourceIdx), Address(topkIdx), (long)tokenCount * TopK * sizeof(long), _stream);
+        if (!keepHandle)
+        {
+            _heldRoutingTokens = null;
+            StagedMemory.Copy(Address(b.SourceIdx), Address(topkIdx), (long)tokenCount * TopK * sizeof(long), _stream);
+        }
+
         StagedMemory.Copy(Address(b.SourceWeights), Address(topkWeights), (long)tokenCount * TopK * sizeof(float), _stream);
         if (tokenCount == 0)
         {
@@ -65,7 +72,13 @@ internal sealed unsafe partial class NcclEpLayer
         }
 
         long beforeHandle = Stopwatch.GetTimestamp();
-        UpdateHandle(ncclEpTokens);
+        if (!keepHandle)
+        {
+            UpdateHandle(ncclEpTokens);
+            HandleUpdates++;
+            _heldRoutingTokens = _shape.LowLatency ? null : tokenCount;
+        }
+
         long handled = Stopwatch.GetTimestamp();
         marks?.Record(2, _stream);
 
@@ -144,6 +157,35 @@ internal sealed unsafe partial class NcclEpLayer
         return Stopwatch.GetTimestamp() - before;
     }
 
+    /// <summary>
+    /// Whether every rank's ids equal the ones the HighThroughput handle was last updated with (each rank's routing
+    /// record says so: <see cref="HeldRoutingIdx"/>), so that <c>ncclEpUpdateHandle</c> — a collective of ≈ 200 µs on
+    /// the stream at 4096 tokens — would rebuild the state the handle already has. Every rank reads the same records,
+    /// so all of them keep the handle, or none does.
+    /// </summary>
+    private static bool EveryRankMatchesHeldRouting(StagedRouteSummary[] summaries)
+    {
+        foreach (StagedRouteSummary summary in summaries)
+        {
+            if (!summary.MatchesHeldRouting)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The ids the route record compares this step's with: the layer's copy the HighThroughput handle was last updated
+    /// from, when it holds a routing of <paramref name="tokenCount"/> tokens; else 0 (update). LowLatency always updates:
+    /// its update is a host-side copy of a descriptor (≈ 1 µs), and a captured step rewrites the copy on the device.
+    /// </summary>
+    private ulong HeldRoutingIdx(int tokenCount) => _heldRoutingTokens == tokenCount ? Address(_buffers.SourceIdx) : 0;
+
+    /// <summary>Test hook: how many times Dispatch has updated the handle (a step whose routing every rank repeats keeps it).</summary>
+    internal int HandleUpdates { get; private set; }
+
     /// <summary>Where the host time of the latest Dispatch went (the benchmark's split of Dispatch against ep_bench).</summary>
     internal NcclEpDispatchPhases LastDispatchPhases { get; private set; }
 
@@ -181,8 +223,9 @@ internal sealed unsafe partial class NcclEpLayer
     private StagedRouteSummary[] Summarize(DeviceTensor<long> topkIdx, int tokenCount)
     {
         NcclEpLayerBuffers b = _buffers;
-        ulong idx = Address(topkIdx), record = Address(b.RouteRecord), counts = record + StagedRouteRecord.CountsByteOffset;
-        _kernels.RouteRecord(idx, tokenCount, Ranks, _shape.LocalExperts, _spec.Experts, Address(b.Positions), Address(b.PairPositions), record, counts);
+        ulong record = Address(b.RouteRecord);
+        _kernels.RouteRecord(Address(topkIdx), tokenCount, Ranks, _shape.LocalExperts, _spec.Experts, Address(b.Positions), Address(b.PairPositions), record,
+            HeldRoutingIdx(tokenCount));
         _routedIdx = topkIdx;
         try
         {

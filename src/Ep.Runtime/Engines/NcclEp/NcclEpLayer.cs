@@ -41,6 +41,10 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
     private bool _idle;
     private int _tokens;
 
+    // HighThroughput: the token count of the routing the handle was last updated with, from the layer's copy of the ids
+    // (SourceIdx, unchanged since); null when the handle holds none, or not that copy.
+    private int? _heldRoutingTokens;
+
     /// <summary>Collective: creates the layer's NCCL EP group (blocking, on every rank) and its handle.</summary>
     public NcclEpLayer(EpLayerSpec spec, NcclEpGroupSettings settings, IntPtr communicator, int rank, int ranks, CudaDevice device, CudaStreamHandle stream,
         StagedKernels kernels, EpDevice epDevice, Func<int, int, SymmetricTensor<BFloat16>>? symmetric)

@@ -67,13 +67,17 @@ internal sealed class StagedKernels
         Launch("ep_count_experts", CountBlocks(experts), (long)topkIdx, tokens, (long)expertCounts);
 
     /// <summary>
-    /// The routing record in one launch: destination scan, expert counts and validation side by side (grid R + ⌈E / 8⌉ + 1).
-    /// <paramref name="counts"/> receives [2R] rows and pairs per destination, then [E] tokens per expert.
+    /// The routing record (<see cref="StagedRouteRecord"/>, <see cref="StagedRouteRecord.Words"/> words at
+    /// <paramref name="record"/>) in one launch: destination scan, expert counts, validation and the comparison with
+    /// <paramref name="heldIdx"/> (0: nothing held) side by side (grid R + ⌈E / 8⌉ + 1 + <see cref="StagedRouteRecord.HeldCheckBlocks"/>).
     /// </summary>
-    public void RouteRecord(ulong topkIdx, int tokens, int ranks, int localExperts, int experts, ulong position, ulong pairPosition, ulong error,
-        ulong counts) =>
-        Launch("ep_route_record", checked(ranks + CountBlocks(experts) + 1), (long)topkIdx, tokens, ranks, localExperts, (long)position, (long)pairPosition,
-            (long)error, (long)counts);
+    public void RouteRecord(ulong topkIdx, int tokens, int ranks, int localExperts, int experts, ulong position, ulong pairPosition, ulong record,
+        ulong heldIdx) =>
+        Launch("ep_route_record", RouteRecordBlocks(ranks, experts), (long)topkIdx, tokens, ranks, localExperts, (long)position, (long)pairPosition,
+            (long)record, (long)(record + StagedRouteRecord.CountsByteOffset), (long)heldIdx, (long)(record + (ulong)StagedRouteRecord.HeldByteOffset(ranks, experts)));
+
+    /// <summary>Blocks of <see cref="RouteRecord"/>.</summary>
+    public static int RouteRecordBlocks(int ranks, int experts) => checked(ranks + CountBlocks(experts) + 1 + StagedRouteRecord.HeldCheckBlocks);
 
     /// <summary>Blocks of the expert-count pass for <paramref name="experts"/> experts.</summary>
     public static int CountBlocks(int experts) => (experts + ExpertsPerCountBlock - 1) / ExpertsPerCountBlock;

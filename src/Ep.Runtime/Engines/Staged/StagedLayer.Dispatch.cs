@@ -57,7 +57,7 @@ internal sealed partial class StagedLayer
         StagedLayerBuffers b = _buffers;
         ulong idx = Address(topkIdx);
         _kernels.RouteRecord(idx, tokenCount, Ranks, _localExperts, _spec.Experts, Address(b.Positions[generation]),
-            Address(b.PairPositions[generation]), b.ErrorAddress, b.CountsAddress);
+            Address(b.PairPositions[generation]), Address(b.RouteRecord), heldIdx: 0);
         return _transport.GatherRouting(key => DescribeRoutingError(topkIdx, key), "Dispatch");
     }
 

@@ -84,12 +84,6 @@ internal sealed class StagedLayerBuffers : IDisposable
     /// <summary>The routing record the transport gathers: the error key, then [2R + E] counts (see <see cref="StagedRouteRecord"/>).</summary>
     public DeviceTensor<long> RouteRecord { get; }
 
-    /// <summary>Where the validation kernel writes its error key.</summary>
-    public ulong ErrorAddress => StagedMemory.Address(RouteRecord);
-
-    /// <summary>[2R + E]: rows sent per rank, pairs sent per rank, tokens per global expert.</summary>
-    public ulong CountsAddress => StagedMemory.Address(RouteRecord) + StagedRouteRecord.CountsByteOffset;
-
     /// <summary>[2R]: this rank's send offsets per destination in rows, then in pairs.</summary>
     public DeviceTensor<int> SendOffsets { get; }
 

@@ -5,9 +5,11 @@ using Ep.Interop.Cuda;
 namespace Ep.Engines.Staged;
 
 /// <summary>
-/// The device record of one rank's routing, written by the validation and counting kernels: word 0 is the error key
-/// of <c>ep_validate_routing</c>, then the [2R + E] int32 counts (rows per rank, pairs per rank, tokens per global
-/// expert) packed two per word. One contiguous record means one read-back (and, over NCCL, one AllGather) per Dispatch.
+/// The device record of one rank's routing, written by <c>ep_route_record</c>: word 0 is the error key of the
+/// validation, then the [2R + E] int32 counts (rows per rank, pairs per rank, tokens per global expert) packed two per
+/// word, then <see cref="HeldCheckBlocks"/> words that say whether the ids differ from the ones a NcclEp
+/// HighThroughput handle holds (1 where they do, or where nothing is held: the Staged engine holds nothing). One
+/// contiguous record means one read-back (and, over NCCL, one AllGather) per Dispatch.
 /// </summary>
 internal static class StagedRouteRecord
 {
@@ -17,8 +19,18 @@ internal static class StagedRouteRecord
     /// <summary>Byte offset of the counts in the record (after the 8-byte error key).</summary>
     public const long CountsByteOffset = sizeof(long);
 
+    /// <summary>Blocks of <c>ep_route_record</c> that compare the ids with held ones (EP_HELD_BLOCKS in native/kernels/10_routing.cuh).</summary>
+    public const int HeldCheckBlocks = 8;
+
     /// <summary>Words of one rank's record.</summary>
-    public static int Words(int ranks, int experts) => 1 + (CountEntries(ranks, experts) + 1) / 2;
+    public static int Words(int ranks, int experts) => HeldWord(ranks, experts) + HeldCheckBlocks;
+
+    /// <summary>Byte offset of the held-routing words in the record.</summary>
+    public static long HeldByteOffset(int ranks, int experts) => HeldWord(ranks, experts) * (long)sizeof(long);
+
+    /// <summary>Whether the record says its rank's ids equal the held ones (every held-check word is 0).</summary>
+    public static bool MatchesHeld(ReadOnlySpan<long> record, int ranks, int experts) =>
+        record.Slice(HeldWord(ranks, experts), HeldCheckBlocks).IndexOfAnyExcept(0L) < 0;
 
     /// <summary>The error key of a record.</summary>
     public static long ErrorKey(ReadOnlySpan<long> record) => record[0];
@@ -27,7 +39,8 @@ internal static class StagedRouteRecord
     public static StagedRouteSummary Read(ReadOnlySpan<long> record, int ranks, int experts, StagedRoutingError? error)
     {
         ReadOnlySpan<int> counts = MemoryMarshal.Cast<long, int>(record[1..])[..CountEntries(ranks, experts)];
-        return new StagedRouteSummary(error, counts[..ranks].ToArray(), counts.Slice(ranks, ranks).ToArray(), counts[(2 * ranks)..].ToArray());
+        return new StagedRouteSummary(error, counts[..ranks].ToArray(), counts.Slice(ranks, ranks).ToArray(), counts[(2 * ranks)..].ToArray(),
+            MatchesHeld(record, ranks, experts));
     }
 
     /// <summary>Decodes a key into (token, slot, whether the entry repeats an earlier expert of its row).</summary>
@@ -49,4 +62,6 @@ internal static class StagedRouteRecord
     }
 
     private static int CountEntries(int ranks, int experts) => 2 * ranks + experts;
+
+    private static int HeldWord(int ranks, int experts) => 1 + (CountEntries(ranks, experts) + 1) / 2;
 }

@@ -8,7 +8,8 @@ namespace Ep.Engines.Staged;
 /// <param name="RowsTo">[R] rows this rank sends to each rank (tokens with an expert there).</param>
 /// <param name="PairsTo">[R] (token, expert) pairs this rank sends to each rank.</param>
 /// <param name="ExpertCounts">[E] tokens of this rank routed to each global expert.</param>
-internal sealed record StagedRouteSummary(StagedRoutingError? Error, int[] RowsTo, int[] PairsTo, int[] ExpertCounts);
+/// <param name="MatchesHeldRouting">Whether the rank's ids equal the ones its NcclEp HighThroughput handle holds (false when it holds none).</param>
+internal sealed record StagedRouteSummary(StagedRoutingError? Error, int[] RowsTo, int[] PairsTo, int[] ExpertCounts, bool MatchesHeldRouting = false);
 
 /// <summary>A bad routing entry read back from the device's error record.</summary>
 /// <param name="Token">Row of topkIdx.</param>
