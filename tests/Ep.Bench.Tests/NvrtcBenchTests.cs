@@ -43,13 +43,13 @@ public sealed class NvrtcBenchTests
     {
         var report = new NvrtcReport("Ep.Bench --nvrtc", "2026-11-25T00:00:00Z", "NVIDIA H100 80GB HBM3 (sm_90)", "13.0", 3, 10, null,
         [
-            new NvrtcLayerResult("ht-flat", 40_960, 204_800, SampleSummary.Of([180.0, 200.0, 220.0]), SampleSummary.Of([0.2, 0.25, 0.3])),
-        ]);
+            new NvrtcLayerResult("ht-flat", 40_960, 204_800, 1100.0, SampleSummary.Of([28.0, 30.0]), SampleSummary.Of([0.2, 0.25, 0.3])),
+        ], StartupMilliseconds: 850.0);
 
         string table = NvrtcTableWriter.Write(report);
 
-        Assert.Contains("NVRTC 13.0", table, StringComparison.Ordinal);
-        Assert.Matches(@"ht-flat\s+40\.0\s+200\.0\s+200\.0\s+\S+\s+0\.25", table);
+        Assert.Contains("NVRTC 13.0; NVRTC start-up (a one-kernel program first) 850.0 ms", table, StringComparison.Ordinal);
+        Assert.Matches(@"ht-flat\s+40\.0\s+200\.0\s+1100\.0\s+29\.0\s+0\.25", table);
         Assert.DoesNotContain("FAILED", table, StringComparison.Ordinal);
     }
 }
