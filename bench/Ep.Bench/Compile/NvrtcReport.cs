@@ -19,7 +19,9 @@ namespace Ep.Bench.Compile;
 internal sealed record NvrtcLayerResult(string Layer, int SourceBytes, long CubinBytes, double FirstCompileMilliseconds,
     SampleSummary RepeatCompileMilliseconds, SampleSummary CachedLoadMilliseconds);
 
-/// <summary>The <c>--nvrtc</c> run.</summary>
-/// <param name="StartupMilliseconds">NVRTC's own start-up: a one-kernel program compiled before any layer, so that it lands on none of them.</param>
+/// <summary>
+/// The <c>--nvrtc</c> run; <c>StartupMilliseconds</c> is NVRTC's own start-up: a one-kernel program compiled before any
+/// layer, so that it lands on none of them.
+/// </summary>
 internal sealed record NvrtcReport(string Tool, string StartedUtc, string? Device, string? Nvrtc, int Compiles, int CachedLoads,
     string? Problem, IReadOnlyList<NvrtcLayerResult> Layers, double? StartupMilliseconds = null);
