@@ -124,6 +124,21 @@ extern "C" __global__ void ep_scale_rows(const ep_bf16* source, const int* rowSo
     }
 }
 
+// LowLatency's fixed groups, grid = L · slices: block (e, s) copies the real rows of group e — expertOffset[e] + i for
+// i = s, s + slices, … below expertCount[e] — from source to destination, and touches no padding row (each group's
+// rows past its count, which ep_clear_vacated_rows keeps zero). LowLatency Unpermute (its Combine applies the weights):
+// unlike ep_scale_rows, it needs no row map and launches no block per padding row of the fixed groups.
+extern "C" __global__ void ep_copy_group_rows(const ep_bf16* source, const int* expertOffset, const int* expertCount, int slices,
+    ep_bf16* destination)
+{
+    int e = blockIdx.x / slices;
+    ep_i64 begin = expertOffset[e], count = expertCount[e];
+    for (ep_i64 i = blockIdx.x % slices; i < count; i += slices)
+    {
+        ep_copy_row(ep_row_out(destination, begin + i), ep_row(source, begin + i));
+    }
+}
+
 // One block per expert-major row r. Puts real rows in pair order (by received row, then slot) for the return trip:
 // destination[pairStart[n] + j] = source[r] with (n, j) = (rowSource[r], rowSlot[r]); weights likewise when non-null.
 extern "C" __global__ void ep_rows_to_pairs(const ep_bf16* source, const float* sourceWeights, const int* rowSource,

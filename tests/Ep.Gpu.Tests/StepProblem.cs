@@ -72,6 +72,15 @@ internal sealed class StepProblem
         return new StepProblem(counts, First(Tokens), First(Idx), First(Weights), First(GradOutput));
     }
 
+    /// <summary>Changes <paramref name="rank"/>'s last routing entry to an expert its token does not name yet (weight 0.5).</summary>
+    public void ChangeLastId(int rank, int experts, int topK)
+    {
+        long[] idx = Idx[rank];
+        long[] row = idx[^topK..];
+        idx[^1] = Enumerable.Range(0, experts).First(e => !row.Contains(e));
+        Weights[rank][^1] = 0.5f;
+    }
+
     public static BFloat16[] RandomRows(Random random, int count)
     {
         var values = new BFloat16[count];

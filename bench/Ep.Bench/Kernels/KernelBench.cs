@@ -161,6 +161,11 @@ internal static class KernelBench
             () => kernels.ExpandRows(A(w.RecvRows), A(w.RecvWeights), A(w.RowSource), A(w.RowSlot), m, A(w.Expanded), A(w.ExpandedWeights)));
         yield return new("ep_scale_rows", "Unpermute (expert-major)", m, KernelTraffic.Scale(c, weighted: false),
             () => kernels.ScaleRows(A(w.ExpertOutput), A(w.RowSource), 0, m, A(w.Scaled)));
+        // At one rank the groups are the compact expert-major ones (offset[e] = Σ counts before e): every row is real.
+        yield return new("ep_copy_group_rows", "Unpermute (LowLatency: each group's real rows)", spec.Experts * LowLatencyGroupPadding.MaxBlocksPerGroup,
+            KernelTraffic.GroupCopy(c),
+            () => kernels.CopyGroupRows(A(w.ExpertOutput), A(w.ExpertOffsets), A(w.RouteRecord) + StagedRouteRecord.CountsByteOffset + 2 * sizeof(int), spec.Experts,
+                LowLatencyGroupPadding.MaxBlocksPerGroup, A(w.Scaled)));
         yield return new("ep_rows_to_pairs", "Combine (expert-major, Staged: rows into pair order)", m, KernelTraffic.RowsToPairs(c, weighted: false),
             () => kernels.RowsToPairs(A(w.ExpertOutput), 0, A(w.RowSource), A(w.RowSlot), A(w.PairStart), m, A(w.Pairs), 0));
         int perBlock = StagedKernels.CombineTokensPerBlock(tokens);

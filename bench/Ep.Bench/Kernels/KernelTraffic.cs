@@ -116,6 +116,13 @@ internal static class KernelTraffic
         return new KernelBytes(c.Pairs * (Row(c) + 2L * Index + Weight), c.Pairs * (Row(c) + Weight));
     }
 
+    /// <summary>ep_copy_group_rows (LowLatency Unpermute): reads M rows (and two integers per group); writes M rows.</summary>
+    public static KernelBytes GroupCopy(KernelCounts c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return new KernelBytes(c.Pairs * Row(c), c.Pairs * Row(c));
+    }
+
     /// <summary>ep_scale_rows (expert-major Unpermute / PermuteBackward): reads M rows and their sources (and weights); writes M rows.</summary>
     public static KernelBytes Scale(KernelCounts c, bool weighted)
     {

@@ -69,9 +69,7 @@ public sealed class NcclEpEngineTests
         }
 
         StepProblem oneIdChanged = first.Copy();
-        long[] lastRow = oneIdChanged.Idx[0][((t - 1) * k)..];
-        oneIdChanged.Idx[0][t * k - 1] = Enumerable.Range(0, spec.Experts).First(e => !lastRow.Contains(e));
-        oneIdChanged.Weights[0][t * k - 1] = 0.5f;
+        oneIdChanged.ChangeLastId(rank: 0, spec.Experts, k);
         StepProblem fewer = first.Copy(tokens: t - 1);
         StepProblem badRouting = fewer.Copy();
         badRouting.Idx[0][0] = spec.Experts;

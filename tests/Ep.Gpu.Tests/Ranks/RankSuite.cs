@@ -14,7 +14,7 @@ internal sealed record RankSuiteResult(int Passed, int Failed, int Skipped);
 /// The GPU suite as it runs across processes (one per GPU, <c>tools/ep-run</c> or <c>mpirun</c>, tests/Ep.Gpu.Ranks):
 /// every layout against the Reference engine with uneven token counts and an empty rank, a step with no tokens
 /// anywhere, zero-copy by window and inside a suspend scope, the pipeline schedule F0 F1 B0 F2 B1 B2 over three layer
-/// instances, errors that every rank must report alike, and a captured LowLatency step (a CUDA graph on NcclEp). The same list runs on simulated ranks in the xunit suite.
+/// instances, a routing repeated and then changed on one rank only, errors that every rank must report alike, and a captured LowLatency step (a CUDA graph on NcclEp). The same list runs on simulated ranks in the xunit suite.
 /// </summary>
 internal static class RankSuite
 {
@@ -57,6 +57,11 @@ internal static class RankSuite
         {
             cases.Add(new($"{layer}: uneven tokens, rank 1 empty", g => StepCases.MatchesReference(g, layer, noTokens: false, seed: 31 + layer.Length)));
             cases.Add(new($"{layer}: no tokens on any rank", g => StepCases.MatchesReference(g, layer, noTokens: true, seed: 5)));
+        }
+
+        foreach (string layer in new[] { nameof(FlatWeightedMoe), nameof(ExpertMajorWeightedMoe) })
+        {
+            cases.Add(new($"{layer}: routing repeated, then changed on one rank only", g => StepCases.RoutingChangedOnOneRankOnly(g, layer)));
         }
 
         cases.Add(new($"{nameof(ZeroCopyMoe)}: inside EpZeroCopy.Suspend", g => StepCases.MatchesReferenceSuspended(g, seed: 29)));

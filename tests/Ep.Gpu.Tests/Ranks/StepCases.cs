@@ -30,6 +30,28 @@ internal static class StepCases
         return layer.EngineKind.ToString();
     }
 
+    /// <summary>
+    /// One routing for two steps, then a step in which only the last rank with tokens changes one id, then the first
+    /// routing again; every step against the Reference engine. The NcclEp engine keeps its HighThroughput handle only
+    /// while every rank's ids repeat: its update is collective, so a rank keeping the handle while another updates would
+    /// hang the others or mix two routings.
+    /// </summary>
+    public static string RoutingChangedOnOneRankOnly(EpGroup group, string layerName)
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[layerName];
+        var first = new StepProblem(spec, group.WorldSize, seed: 41, noTokens: false);
+        StepProblem changed = first.Copy();
+        changed.ChangeLastId(System.Array.FindLastIndex(first.TokenCounts, t => t > 0), spec.Experts, spec.TopK);
+        using var layer = new EpLayerRuntime(group, spec, source, layerName);
+        foreach ((StepProblem problem, string name) in new[] { (first, "first"), (first, "repeated"), (changed, "changed on one rank"), (first, "first again") })
+        {
+            StepRecord step = StagedStep.Run(group, layer, problem, steps: 1)[0];
+            Compare(group, layer, ReferenceFor(group, spec, source, problem), [step], $"{layerName}, routing {name}");
+        }
+
+        return layer.EngineKind.ToString();
+    }
+
     /// <summary>The Reference engine's record of this rank: every rank of the same world simulated on the CPU.</summary>
     public static StepRecord ReferenceFor(EpGroup group, EpLayerSpec spec, string source, StepProblem problem) =>
         StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1)[group.Rank][0];

@@ -253,7 +253,11 @@ internal sealed unsafe partial class NcclEpLayer
         }
     }
 
-    /// <summary>Sets the step's layout. Expert-major: marks padding rows, and zeroes LowLatency's unused rows (NCCL EP leaves them).</summary>
+    /// <summary>
+    /// Sets the step's layout. HighThroughput ExpertMajor: marks padding rows for the row-wise kernels. LowLatency: zeroes
+    /// the unused rows (NCCL EP leaves them); its kernels tell real rows from padding by the counts (row r of group e is
+    /// real when r − e · G is below count[e]), so the rows of its fixed groups are not marked every step.
+    /// </summary>
     private EpDispatchResult LayOutReceived(long step, StagedRoutePlan plan)
     {
         NcclEpLayerBuffers b = _buffers;
@@ -276,8 +280,11 @@ internal sealed unsafe partial class NcclEpLayer
         }
 
         _local.SetStep(rows, layoutRows, counts, offsets);
-        _kernels.MarkRows(Address(b.ExpertOffsets), Address(b.ExpertCounts), _shape.LocalExperts, layoutRows, Address(b.RowSource));
-        if (_shape.LowLatency)
+        if (!_shape.LowLatency)
+        {
+            _kernels.MarkRows(Address(b.ExpertOffsets), Address(b.ExpertCounts), _shape.LocalExperts, layoutRows, Address(b.RowSource));
+        }
+        else
         {
             // NCCL EP LL writes each expert's rows from the start of its group and leaves the rest: only the rows the
             // previous step filled beyond this step's counts need zeroing. It delivers no per-row weights (its

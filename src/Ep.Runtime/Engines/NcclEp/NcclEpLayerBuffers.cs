@@ -37,10 +37,11 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         ZeroWeights = Own(Weights(device, slots, shape.ExpertMajor, k));
         ExpertCounters = Own(DeviceTensor<int>.Allocate(device, shape.LocalExperts));
 
-        // The expert-major order: Flat m(n, j) from the received ids; expert-major rows marked real or padding.
+        // The expert-major order: Flat m(n, j) from the received ids; HighThroughput expert-major rows marked real or
+        // padding (LowLatency's kernels tell them apart by the counts).
         RankInExpert = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? 0 : checked(slots * k)));
         PermutedRow = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? 0 : checked(slots * k)));
-        RowSource = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? slots : 0));
+        RowSource = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor && !shape.LowLatency ? slots : 0));
         // LowLatency: per LowLatencyGroupBuffer, the rows of each expert's group its latest step filled (the rest is known zero).
         FilledRows = Own(DeviceTensor<int>.Allocate(device, shape.LowLatency ? LowLatencyGroupPadding.TableRows : 0, shape.LocalExperts));
         Layout = Own(new StagedLayoutTables(device, shape.LocalExperts));

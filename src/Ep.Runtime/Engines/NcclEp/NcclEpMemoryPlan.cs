@@ -44,7 +44,7 @@ internal static class NcclEpMemoryPlan
             .Add<int>("ExpertCounters", shape.LocalExperts)
             .Add<int>("RankInExpert", expertMajor ? 0 : slots * k)
             .Add<int>("PermutedRow", expertMajor ? 0 : slots * k)
-            .Receive<int>("RowSource", expertMajor ? slots : 0)
+            .Receive<int>("RowSource", expertMajor && !shape.LowLatency ? slots : 0)
             .Add<int>("FilledRows", shape.LowLatency ? LowLatencyGroupPadding.TableRows : 0, shape.LocalExperts)
             .Add<int>("Layout (offsets, counts)", 2L * shape.LocalExperts)
             .Add<BFloat16>("Permuted", expertMajor ? 0 : permuted, h)

@@ -71,5 +71,22 @@ internal sealed class LowLatencyGroupPadding
     public void ClearVacated(LowLatencyGroupBuffer buffer, ulong rows, ulong expertCounts) =>
         _kernels.ClearVacatedRows(StagedMemory.Address(_expertOffsets), expertCounts, _localExperts, Row(buffer), rows);
 
+    /// <summary>
+    /// Copies this step's real rows of every group from <paramref name="source"/> to <paramref name="destination"/> (both
+    /// in the fixed-group layout), no padding row: <paramref name="largestCount"/>, the largest group's count this step,
+    /// sets how many blocks share a group (at most <see cref="MaxBlocksPerGroup"/>).
+    /// </summary>
+    public void CopyRealRows(ulong source, ulong destination, int largestCount)
+    {
+        if (largestCount > 0)
+        {
+            _kernels.CopyGroupRows(source, StagedMemory.Address(_expertOffsets), StagedMemory.Address(_expertCounts), _localExperts,
+                Math.Min(largestCount, MaxBlocksPerGroup), destination);
+        }
+    }
+
+    /// <summary>Blocks per group in <see cref="CopyRealRows"/>: a block per row up to this, then rows shared out among them.</summary>
+    public const int MaxBlocksPerGroup = 16;
+
     private ulong Row(LowLatencyGroupBuffer buffer) => StagedMemory.Address(_filledRows, (long)buffer * _localExperts);
 }

@@ -120,6 +120,13 @@ internal sealed class StagedKernels
     public void ScaleRows(ulong source, ulong rowSource, ulong weights, int rows, ulong destination, bool zeroPadding = true) =>
         Launch("ep_scale_rows", rows, (long)source, (long)rowSource, (long)weights, rows, (long)destination, zeroPadding ? 1 : 0);
 
+    /// <summary>
+    /// LowLatency's fixed groups: copies each group's first count[e] rows (see ep_copy_group_rows), <paramref name="slices"/>
+    /// blocks per group; padding rows are not touched.
+    /// </summary>
+    public void CopyGroupRows(ulong source, ulong expertOffset, ulong expertCount, int localExperts, int slices, ulong destination) =>
+        Launch("ep_copy_group_rows", checked(localExperts * slices), (long)source, (long)expertOffset, (long)expertCount, slices, (long)destination);
+
     public void RowsToPairs(ulong source, ulong sourceWeights, ulong rowSource, ulong rowSlot, ulong pairStart, int rows,
         ulong destination, ulong destinationWeights) =>
         Launch("ep_rows_to_pairs", rows, (long)source, (long)sourceWeights, (long)rowSource, (long)rowSlot, (long)pairStart, rows,

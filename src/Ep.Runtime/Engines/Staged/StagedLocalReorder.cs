@@ -146,14 +146,31 @@ internal sealed class StagedLocalReorder
             return _unpermuted.Rows(ReceivedRows);
         }
 
-        bool weighted = _spec.ApplyWeightsInCombine && !_lowLatency;
-        // LowLatency's fixed groups: only the real rows are written (most rows are padding, already zero), and the
-        // rows the step vacated are cleared.
-        _padding?.Overwritten(LowLatencyGroupBuffer.Unpermuted, poisoned);
-        _kernels.ScaleRows(Address(expertOutput), Address(_b.RowSource), weighted ? Address(_b.RowWeights) : 0, LayoutRows, Address(_b.Unpermuted),
-            zeroPadding: _padding is null);
-        _padding?.ClearVacated(LowLatencyGroupBuffer.Unpermuted, Address(_b.Unpermuted));
+        if (_padding is not null)
+        {
+            // LowLatency's fixed groups: only the real rows are copied (most rows are padding, already zero; its Combine
+            // applies the weights), and the rows the step vacated are cleared. No row map: the counts say which are real.
+            _padding.Overwritten(LowLatencyGroupBuffer.Unpermuted, poisoned);
+            _padding.CopyRealRows(Address(expertOutput), Address(_b.Unpermuted), LargestExpertCount());
+            _padding.ClearVacated(LowLatencyGroupBuffer.Unpermuted, Address(_b.Unpermuted));
+            return _unpermuted.Rows(LayoutRows);
+        }
+
+        _kernels.ScaleRows(Address(expertOutput), Address(_b.RowSource), _spec.ApplyWeightsInCombine ? Address(_b.RowWeights) : 0, LayoutRows,
+            Address(_b.Unpermuted));
         return _unpermuted.Rows(LayoutRows);
+    }
+
+    /// <summary>The largest of this step's per-expert counts (LowLatency: the most real rows in one group).</summary>
+    private int LargestExpertCount()
+    {
+        int largest = 0;
+        foreach (int count in ExpertCounts)
+        {
+            largest = Math.Max(largest, count);
+        }
+
+        return largest;
     }
 
     /// <summary>dExpertOut = c · dz scattered to the permuted rows; dWeights = ⟨dz, expertOut⟩ per (row, slot) when weighted.</summary>

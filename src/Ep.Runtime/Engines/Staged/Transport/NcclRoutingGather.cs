@@ -121,12 +121,18 @@ internal sealed class NcclRoutingGather : IDisposable
 
     /// <summary>
     /// AllGathers <paramref name="words"/> int64 words per rank from device address <paramref name="source"/> and reads
-    /// them back (one host wait) into the page-locked buffer: valid until the next gather.
+    /// them back (one host wait) into the page-locked buffer: valid until the next gather. A one-rank world reads its
+    /// own words back directly: an AllGather there is a device copy that costs a launch and a few µs of the one wait.
     /// </summary>
     private ReadOnlySpan<long> Gather(ulong source, int words)
     {
-        Check(Nccl.AllGather(source, StagedMemory.Address(_gathered), (nuint)words, NcclDataType.Int64, _communicator(), _stream.DangerousGetHandle()));
-        return _readBack.Download(StagedMemory.Address(_gathered), _ranks * words, _stream);
+        if (_ranks > 1)
+        {
+            Check(Nccl.AllGather(source, StagedMemory.Address(_gathered), (nuint)words, NcclDataType.Int64, _communicator(), _stream.DangerousGetHandle()));
+            source = StagedMemory.Address(_gathered);
+        }
+
+        return _readBack.Download(source, _ranks * words, _stream);
     }
 
     private void Check(NcclResult status, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(status))] string call = "")
