@@ -15,7 +15,7 @@ namespace Ep.Bench.Compile;
 /// (the cubin read from the cache and loaded). Each compile uses a fresh, empty cache folder; the folders are removed
 /// afterwards. NVRTC itself starts first, on a one-kernel program, so its start-up lands on no layer. Only a layer's
 /// first compile is a first use: compiling the same source again in the process takes a small fraction of it (measured
-/// on an H100 with CUDA 13: ~1.1 s, then ~30 ms), so the repeats are reported apart.
+/// on an H100 with CUDA 13: 1.3–2.6 s, then 28–51 ms), so the repeats are reported apart.
 /// </summary>
 internal static class NvrtcBench
 {
