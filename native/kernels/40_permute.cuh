@@ -95,19 +95,16 @@ extern "C" __global__ void ep_expand_rows(const ep_bf16* flatRows, const float* 
 }
 
 // One block per expert-major row r. destination[r] = c(r) · source[r] rounded once (a bit copy when weights is null),
-// zero for padding rows (rowSource[r] < 0; left as it is when zeroPadding = 0: LowLatency's fixed groups, whose padding
-// ep_clear_vacated_rows keeps zero). Unpermute, UnpermuteBackward and PermuteBackward in ExpertMajor and LowLatency.
+// zero for padding rows (rowSource[r] < 0). Unpermute, UnpermuteBackward and PermuteBackward in HighThroughput
+// ExpertMajor (LowLatency's Unpermute is ep_copy_group_rows).
 extern "C" __global__ void ep_scale_rows(const ep_bf16* source, const int* rowSource, const float* weights, int rows,
-    ep_bf16* destination, int zeroPadding)
+    ep_bf16* destination)
 {
     ep_i64 r = blockIdx.x;
     ep_vec8* to = ep_row_out(destination, r);
     if (rowSource[r] < 0)
     {
-        if (zeroPadding != 0)
-        {
-            ep_zero_row(to);
-        }
+        ep_zero_row(to);
     }
     else if (weights == 0)
     {

@@ -47,9 +47,9 @@ internal static class NvrtcBench
         {
             (int major, int minor) = NvrtcCompiler.Version();
             nvrtc = string.Create(CultureInfo.InvariantCulture, $"{major}.{minor}");
-            long started0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            long startupBegan = System.Diagnostics.Stopwatch.GetTimestamp();
             NvrtcCompiler.Compile(StartupSource, "nvrtc-start-up.cu", device.Architecture);
-            startup = System.Diagnostics.Stopwatch.GetElapsedTime(started0).TotalMilliseconds;
+            startup = System.Diagnostics.Stopwatch.GetElapsedTime(startupBegan).TotalMilliseconds;
             foreach (BenchLayer layer in BenchLayers.All)
             {
                 log("nvrtc: " + layer.Name);

@@ -116,9 +116,9 @@ internal sealed class StagedKernels
         Launch("ep_expand_rows", rows, (long)flatRows, (long)flatWeights, (long)rowSource, (long)rowSlot, rows, (long)destination,
             (long)destinationWeights, zeroPadding ? 1 : 0);
 
-    /// <summary>Expert-major rows scaled by their weights (copied when weights is 0); padding rows are zeroed unless <paramref name="zeroPadding"/> is false (LowLatency's groups).</summary>
-    public void ScaleRows(ulong source, ulong rowSource, ulong weights, int rows, ulong destination, bool zeroPadding = true) =>
-        Launch("ep_scale_rows", rows, (long)source, (long)rowSource, (long)weights, rows, (long)destination, zeroPadding ? 1 : 0);
+    /// <summary>Expert-major rows scaled by their weights (copied when weights is 0); padding rows are zeroed.</summary>
+    public void ScaleRows(ulong source, ulong rowSource, ulong weights, int rows, ulong destination) =>
+        Launch("ep_scale_rows", rows, (long)source, (long)rowSource, (long)weights, rows, (long)destination);
 
     /// <summary>
     /// LowLatency's fixed groups: copies each group's first count[e] rows (see ep_copy_group_rows), <paramref name="slices"/>

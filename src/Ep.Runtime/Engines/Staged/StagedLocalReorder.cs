@@ -48,7 +48,6 @@ internal sealed class StagedLocalReorder
     private readonly LowLatencyGroupPadding? _padding;
     private readonly Func<bool> _poisonOutputs;
     private readonly bool _expertMajor;
-    private readonly bool _lowLatency;
     private readonly StagedRowViews<BFloat16> _permuted;
     private readonly StagedRowViews<BFloat16> _unpermuted;
     private readonly StagedRowViews<BFloat16> _gradExpertOutput;
@@ -73,8 +72,7 @@ internal sealed class StagedLocalReorder
         _b = buffers;
         _padding = padding;
         _poisonOutputs = poisonOutputs;
-        _lowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
-        _expertMajor = _lowLatency || spec.Layout == EpLayout.ExpertMajor;
+        _expertMajor = spec.Algorithm == EpAlgorithm.LowLatency || spec.Layout == EpLayout.ExpertMajor;
         _permuted = new StagedRowViews<BFloat16>(buffers.Permuted);
         _unpermuted = new StagedRowViews<BFloat16>(buffers.Unpermuted);
         _gradExpertOutput = new StagedRowViews<BFloat16>(buffers.GradExpertOutput);
