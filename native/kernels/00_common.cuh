@@ -132,6 +132,14 @@ __device__ __forceinline__ void ep_zero_row(ep_vec8* destination)
     }
 }
 
+// The rows a kernel works on: `rows` (the grid's) in an eager step, or the step's row count on the device when a
+// captured HighThroughput step passes one (rowCount non-null): a CUDA graph is sized for the receive capacity and
+// learns the real count from NCCL EP's counters only when it runs.
+__device__ __forceinline__ int ep_rows_now(int rows, const int* rowCount)
+{
+    return rowCount != 0 ? *rowCount : rows;
+}
+
 // Block-wide exclusive prefix sum of one value per thread (Hillis-Steele in shared memory). Returns this thread's
 // exclusive prefix and stores the block total in *total. Every thread of the block must call it.
 __device__ __forceinline__ unsigned long long ep_block_exclusive_scan(unsigned long long value, unsigned long long* total,

@@ -3,9 +3,12 @@
 
 // One block per local expert e (grid = L). rankInExpert[n·K + j] = how many earlier received rows name e, for the slot
 // j of row n that names e (rows name an expert at most once). Slots naming other experts are left as they are.
-extern "C" __global__ void ep_rank_in_expert(const ep_i64* recvIdx, int rows, int* rankInExpert)
+// rowCount: see ep_rows_now. expertCount (null in eager steps, whose counts come from the gathered routing): receives
+// e's total, the rows that name it — a captured HighThroughput Flat step's counts.
+extern "C" __global__ void ep_rank_in_expert(const ep_i64* recvIdx, int rows, int* rankInExpert, const int* rowCount, int* expertCount)
 {
     __shared__ unsigned long long scratch[EP_THREADS];
+    rows = ep_rows_now(rows, rowCount);
     ep_i64 e = blockIdx.x;
     unsigned long long running = 0ull;
     for (int base = 0; base < rows; base += EP_THREADS)
@@ -32,6 +35,11 @@ extern "C" __global__ void ep_rank_in_expert(const ep_i64* recvIdx, int rows, in
         }
 
         running += total;
+    }
+
+    if (expertCount != 0 && threadIdx.x == 0)
+    {
+        expertCount[e] = (int)running;
     }
 }
 
@@ -69,12 +77,12 @@ extern "C" __global__ void ep_scan_pairs(const ep_i64* recvIdx, int rows, int* p
 
 // One thread per (row, slot). permutedRow[n·K + j] = expertOffset[e] + rankInExpert (−1 for padding slots): m(n, j).
 // For the expert-major layouts (rowSource non-null) also records, per permuted row, its received row and slot; the
-// host fills rowSource with −1 first, so padding rows stay −1.
+// host fills rowSource with −1 first, so padding rows stay −1. rowCount: see ep_rows_now.
 extern "C" __global__ void ep_finish_rows(const ep_i64* recvIdx, const int* rankInExpert, const int* expertOffset, int rows,
-    int* permutedRow, int* rowSource, int* rowSlot)
+    int* permutedRow, int* rowSource, int* rowSlot, const int* rowCount)
 {
     ep_i64 i = (ep_i64)blockIdx.x * EP_THREADS + threadIdx.x;
-    if (i >= (ep_i64)rows * EP_TOPK)
+    if (i >= (ep_i64)ep_rows_now(rows, rowCount) * EP_TOPK)
     {
         return;
     }
@@ -92,6 +100,27 @@ extern "C" __global__ void ep_finish_rows(const ep_i64* recvIdx, const int* rank
     {
         rowSource[m] = (int)(i / EP_TOPK);
         rowSlot[m] = (int)(i % EP_TOPK);
+    }
+}
+
+// One block. expertOffset[e] = Σ_{e' < e} expertCount[e']: the Flat groups' first rows from counts that exist only on
+// the device (a captured HighThroughput step, where NCCL EP's handle update writes the counts; eager steps upload
+// offsets the host computed from the gathered routing).
+extern "C" __global__ void ep_group_offsets(const int* expertCount, int localExperts, int* expertOffset)
+{
+    __shared__ unsigned long long scratch[EP_THREADS];
+    unsigned long long running = 0ull;
+    for (int base = 0; base < localExperts; base += EP_THREADS)
+    {
+        int e = base + threadIdx.x;
+        unsigned long long total;
+        unsigned long long before = running + ep_block_exclusive_scan(e < localExperts ? (unsigned long long)expertCount[e] : 0ull, &total, scratch);
+        if (e < localExperts)
+        {
+            expertOffset[e] = (int)before;
+        }
+
+        running += total;
     }
 }
 

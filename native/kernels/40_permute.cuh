@@ -1,11 +1,17 @@
 // Row movement on one rank: permute, unpermute and their gradients, for the Flat and expert-major layouts.
 
 // One block per received row n (grid = rows). destination[m(n, j)] = source[n] for every valid slot j: a bit copy, or
-// weight(n, j) · source[n] rounded once when weights is non-null (UnpermuteBackward, weighted).
+// weight(n, j) · source[n] rounded once when weights is non-null (UnpermuteBackward, weighted). rowCount: see
+// ep_rows_now (blocks past it have nothing to do).
 extern "C" __global__ void ep_permute_rows(const ep_bf16* source, const int* permutedRow, const float* weights, int rows,
-    ep_bf16* destination)
+    ep_bf16* destination, const int* rowCount)
 {
     ep_i64 n = blockIdx.x;
+    if (n >= ep_rows_now(rows, rowCount))
+    {
+        return;
+    }
+
     const ep_vec8* from = ep_row(source, n);
     for (int j = 0; j < EP_TOPK; j++)
     {
@@ -32,11 +38,17 @@ extern "C" __global__ void ep_permute_rows(const ep_bf16* source, const int* per
 }
 
 // One block per received row n. destination[n] = Σ_j c(n, j) · source[m(n, j)] over valid j ascending, fp32, rounded
-// once; c = weights[n·K + j] when weights is non-null, else 1 (Unpermute Flat; PermuteBackward Flat).
+// once; c = weights[n·K + j] when weights is non-null, else 1 (Unpermute Flat; PermuteBackward Flat). rowCount: see
+// ep_rows_now.
 extern "C" __global__ void ep_gather_sum_rows(const ep_bf16* source, const int* permutedRow, const float* weights, int rows,
-    ep_bf16* destination)
+    ep_bf16* destination, const int* rowCount)
 {
     ep_i64 n = blockIdx.x;
+    if (n >= ep_rows_now(rows, rowCount))
+    {
+        return;
+    }
+
     for (int c = threadIdx.x; c < EP_ROW_VECTORS; c += EP_THREADS)
     {
         float acc[8];
@@ -95,14 +107,20 @@ extern "C" __global__ void ep_expand_rows(const ep_bf16* flatRows, const float* 
 }
 
 // One block per expert-major row r. destination[r] = c(r) · source[r] rounded once (a bit copy when weights is null),
-// zero for padding rows (rowSource[r] < 0). Unpermute, UnpermuteBackward and PermuteBackward in HighThroughput
-// ExpertMajor (LowLatency's Unpermute is ep_copy_group_rows).
+// zero for padding rows (rowSource[r] < 0; a null rowSource marks none). Unpermute, UnpermuteBackward and
+// PermuteBackward in HighThroughput ExpertMajor (LowLatency's Unpermute is ep_copy_group_rows). rowCount: see
+// ep_rows_now (a captured step's rows past NCCL EP's total are left alone: no token's Combine reads them).
 extern "C" __global__ void ep_scale_rows(const ep_bf16* source, const int* rowSource, const float* weights, int rows,
-    ep_bf16* destination)
+    ep_bf16* destination, const int* rowCount)
 {
     ep_i64 r = blockIdx.x;
+    if (r >= ep_rows_now(rows, rowCount))
+    {
+        return;
+    }
+
     ep_vec8* to = ep_row_out(destination, r);
-    if (rowSource[r] < 0)
+    if (rowSource != 0 && rowSource[r] < 0)
     {
         ep_zero_row(to);
     }

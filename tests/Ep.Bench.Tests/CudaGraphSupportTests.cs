@@ -25,11 +25,11 @@ public sealed class CudaGraphSupportTests
 
     [Theory]
     [MemberData(nameof(EveryEngineAndAlgorithm))]
-    public void Only_the_nccl_ep_low_latency_step_is_capturable_and_each_row_says_why(string engine, EpAlgorithm algorithm)
+    public void Only_the_nccl_ep_step_is_capturable_and_each_row_says_why(string engine, EpAlgorithm algorithm)
     {
-        CudaGraphDecision decision = CudaGraphSupport.Decide(Enum.Parse<BenchEngine>(engine), algorithm);
+        CudaGraphDecision decision = CudaGraphSupport.Decide(Enum.Parse<BenchEngine>(engine), Spec(algorithm), ranks: 1);
 
-        Assert.Equal(engine == nameof(BenchEngine.NcclEp) && algorithm == EpAlgorithm.LowLatency, decision.Capturable);
+        Assert.Equal(engine == nameof(BenchEngine.NcclEp), decision.Capturable);
         Assert.False(string.IsNullOrWhiteSpace(decision.Reason));
         Assert.Null(decision.Replay);
     }
@@ -49,10 +49,10 @@ public sealed class CudaGraphSupportTests
         samples.AddDevice(BenchOperation.Combine, 24);
         samples.AddHost(BenchOperation.Dispatch, 100);
         samples.AddHost(BenchOperation.Combine, 5);
-        CudaGraphDecision decision = CudaGraphSupport.Decide(BenchEngine.NcclEp, EpAlgorithm.LowLatency);
+        CudaGraphDecision decision = CudaGraphSupport.Decide(BenchEngine.NcclEp, Spec(EpAlgorithm.LowLatency), ranks: 1);
 
         var epBench = new Ep.Bench.Baselines.EpBenchFigures(new(44, null), new(40, null), null, null);
-        CudaGraphTiming replay = GraphReplay.With(decision, [samples], epBench)!.Replay!;
+        CudaGraphTiming replay = GraphReplay.With(decision, [samples], EpAlgorithm.LowLatency, epBench)!.Replay!;
 
         Assert.Equal((42.0, 84.0, 2.0), (replay.Device.Median, replay.EagerDevice!.Value, replay.DeviceSpeedup!.Value));
         Assert.Equal((4.2, 105.0), (replay.Host.Median, replay.EagerHost!.Value));
@@ -62,22 +62,66 @@ public sealed class CudaGraphSupportTests
 
         samples.GraphParts.Add([3, 2, 30, 5, 40, 20]);
         samples.GraphParts.Add([5, 2, 34, 5, 46, 18]);
-        GraphSplit parts = GraphReplay.With(decision, [samples], epBench)!.Replay!.Parts!;
+        GraphSplit parts = GraphReplay.With(decision, [samples], EpAlgorithm.LowLatency, epBench)!.Replay!.Parts!;
         Assert.Equal((4.0, 32.0, 43.0, 19.0), (parts.RoutingCheck, parts.NativeDispatch, parts.DispatchPart, parts.CombinePart));
         Assert.Equal(44.0 / 43.0, parts.DispatchRatio!.Value, precision: 9);
         Assert.Equal(40.0 / 19.0, parts.CombineRatio!.Value, precision: 9);
-        Assert.Null(GraphReplay.With(decision, [new RankSamples()])!.Replay); // nothing replayed: no timing
-        Assert.Null(GraphReplay.With(null, [samples]));
+        Assert.Null(GraphReplay.With(decision, [new RankSamples()], EpAlgorithm.LowLatency)!.Replay); // nothing replayed: no timing
+        Assert.Null(GraphReplay.With(null, [samples], EpAlgorithm.LowLatency));
+    }
+
+    /// <summary>A HighThroughput graph runs Permute and Unpermute too: it is set beside the eager forward span, not Dispatch + Combine.</summary>
+    [Fact]
+    public void A_high_throughput_replay_is_set_beside_the_eager_forward()
+    {
+        var samples = new RankSamples();
+        samples.GraphDevice.Add(300);
+        samples.GraphHost.Add(3);
+        samples.GraphAllocated.Add(0);
+        samples.AddDevice(BenchOperation.Dispatch, 330);
+        samples.AddDevice(BenchOperation.Combine, 130);
+        samples.AddDevice(BenchOperation.Forward, 600);
+        samples.AddHost(BenchOperation.Forward, 90);
+        CudaGraphDecision decision = CudaGraphSupport.Decide(BenchEngine.NcclEp, Spec(EpAlgorithm.HighThroughput), ranks: 1);
+
+        CudaGraphTiming replay = GraphReplay.With(decision, [samples], EpAlgorithm.HighThroughput)!.Replay!;
+
+        Assert.Equal((600.0, 90.0, 2.0), (replay.EagerDevice!.Value, replay.EagerHost!.Value, replay.DeviceSpeedup!.Value));
+        Assert.Contains("Unpermute", replay.Work, StringComparison.Ordinal);
+        Assert.Contains("forward", replay.EagerWork, StringComparison.Ordinal);
+    }
+
+    /// <summary>A HighThroughput layer whose receive capacity is below the dropless worst case is not captured (NCCL EP would trap on an overflow).</summary>
+    [Fact]
+    public void A_high_throughput_layer_that_can_overflow_is_not_capturable()
+    {
+        EpLayerSpec tight = Spec(EpAlgorithm.HighThroughput) with { RecvCapacityPerRank = 1000 };
+        CudaGraphDecision decision = CudaGraphSupport.Decide(BenchEngine.NcclEp, tight, ranks: 1);
+
+        Assert.False(decision.Capturable);
+        Assert.Contains("RecvCapacityPerRank = 1000", decision.Reason, StringComparison.Ordinal);
+        Assert.True(CudaGraphSupport.Decide(BenchEngine.NcclEp, tight with { RecvCapacityPerRank = 4096 }, ranks: 1).Capturable);
     }
 
     [Theory]
     [InlineData(nameof(BenchEngine.Staged), EpAlgorithm.HighThroughput, "reads the routing counts back")]
     [InlineData(nameof(BenchEngine.Staged), EpAlgorithm.LowLatency, "host barriers")]
-    [InlineData(nameof(BenchEngine.NcclEp), EpAlgorithm.HighThroughput, "blocks the host inside ncclEpDispatch")]
+    [InlineData(nameof(BenchEngine.NcclEp), EpAlgorithm.HighThroughput, "receive buffers are dropless")]
     [InlineData(nameof(BenchEngine.NcclEp), EpAlgorithm.LowLatency, "one CUDA graph")]
     [InlineData(nameof(BenchEngine.Reference), EpAlgorithm.HighThroughput, "runs on the CPU")]
     public void The_reason_names_what_blocks_capture(string engine, EpAlgorithm algorithm, string expected)
     {
-        Assert.Contains(expected, CudaGraphSupport.Decide(Enum.Parse<BenchEngine>(engine), algorithm).Reason, StringComparison.Ordinal);
+        Assert.Contains(expected, CudaGraphSupport.Decide(Enum.Parse<BenchEngine>(engine), Spec(algorithm), ranks: 1).Reason, StringComparison.Ordinal);
     }
+
+    /// <summary>ep_bench's default layer for <paramref name="algorithm"/> (HT 4096 tokens, LL 128).</summary>
+    private static EpLayerSpec Spec(EpAlgorithm algorithm) => new()
+    {
+        Experts = 256,
+        TopK = 8,
+        HiddenSize = 7168,
+        MaxTokensPerRank = algorithm == EpAlgorithm.LowLatency ? 128 : 4096,
+        Algorithm = algorithm,
+        Layout = algorithm == EpAlgorithm.LowLatency ? EpLayout.ExpertMajor : EpLayout.Flat,
+    };
 }

@@ -170,11 +170,11 @@ partial class DecodeMoe : global::System.IDisposable
         return __ep.Combine(combineInput);
     }
 
-    /// <summary>Captures a whole forward step (Dispatch, the experts' work, Combine) for replays on the same tensors: one CUDA graph per replay on the NcclEp engine, the eager calls elsewhere (the result's <c>How</c> says which). Collective.</summary>
+    /// <summary>Captures a whole forward step (Dispatch, Permute, the experts' work, Unpermute, Combine) for replays on the same tensors: one CUDA graph per replay on the NcclEp engine, the eager calls elsewhere (the result's <c>How</c> says which). Collective.</summary>
     /// <param name="tokens">[T, 7168] token rows, T at most 128 and fixed for the step; write each replay's rows into this tensor.</param>
     /// <param name="topkIdx">[T, 8] expert ids in [-1, 64), read by every replay; a bad entry is dropped from that replay and reported by <c>Wait</c>.</param>
     /// <param name="topkWeights">[T, 8] routing weights, read by every replay.</param>
-    /// <param name="experts">Enqueues the experts' work on the rows' stream and returns their [LocalExperts × GroupRows, 7168] output; called once when captured as a graph, on every replay otherwise.</param>
+    /// <param name="experts">Enqueues the experts' work on the rows' stream and returns their output, shaped as the rows' <c>Tokens</c> [rows, 7168]; called once when captured as a graph, on every replay otherwise.</param>
     /// <returns>The captured step: <c>Replay</c> runs it, <c>Wait</c> returns the combined [T, 7168] rows.</returns>
     /// <exception cref="global::Ep.EpShapeException">A tensor's shape differs from the one documented for its parameter; nothing was sent.</exception>
     /// <exception cref="global::Ep.EpStateException">The previous step of this instance has not reached Combine.</exception>

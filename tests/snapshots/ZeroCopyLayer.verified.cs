@@ -173,6 +173,26 @@ namespace Samples
             return __ep.Combine(combineInput);
         }
 
+        /// <summary>Captures a whole forward step (Dispatch, Permute, the experts' work, Unpermute, Combine) for replays on the same tensors: one CUDA graph per replay on the NcclEp engine, the eager calls elsewhere (the result's <c>How</c> says which). Collective.</summary>
+        /// <param name="tokens">[T, 4096] token rows, T at most 2048 and fixed for the step; write each replay's rows into this tensor.</param>
+        /// <param name="topkIdx">[T, 4] expert ids in [-1, 128), read by every replay; a bad entry is dropped from that replay and reported by <c>Wait</c>.</param>
+        /// <param name="topkWeights">[T, 4] routing weights, read by every replay.</param>
+        /// <param name="experts">Enqueues the experts' work on the rows' stream and returns their output, shaped as the rows' <c>Tokens</c> [rows, 4096]; called once when captured as a graph, on every replay otherwise.</param>
+        /// <returns>The captured step: <c>Replay</c> runs it, <c>Wait</c> returns the combined [T, 4096] rows.</returns>
+        /// <exception cref="global::Ep.EpShapeException">A tensor's shape differs from the one documented for its parameter; nothing was sent.</exception>
+        /// <exception cref="global::Ep.EpStateException">The previous step of this instance has not reached Combine.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("Ep.Generators", "0.1.0")]
+        public global::Ep.EpCapturedStep CaptureStep(global::Ep.DeviceTensor<global::Ep.BFloat16> tokens, global::Ep.DeviceTensor<long> topkIdx, global::Ep.DeviceTensor<float> topkWeights, global::System.Func<global::Ep.EpStepRows, global::Ep.DeviceTensor<global::Ep.BFloat16>> experts)
+        {
+            global::Ep.EpShape.RequireDimensions(tokens, nameof(tokens), 2);
+            global::Ep.EpShape.RequireColumns(tokens, nameof(tokens), HiddenSize, "HiddenSize");
+            global::Ep.EpShape.RequireRowsAtMost(tokens, nameof(tokens), MaxTokensPerRank, "MaxTokensPerRank");
+            global::Ep.EpShape.RequireMatrix(topkIdx, nameof(topkIdx), tokens.Rows, "tokens.Rows", TopK, "TopK");
+            global::Ep.EpShape.RequireMatrix(topkWeights, nameof(topkWeights), tokens.Rows, "tokens.Rows", TopK, "TopK");
+            global::System.ArgumentNullException.ThrowIfNull(experts);
+            return __ep.CaptureStep(tokens, topkIdx, topkWeights, experts);
+        }
+
         /// <summary>Gradient of Combine: sends each gradient row of the combined output to every rank that received its token. Collective.</summary>
         /// <param name="gradOutput">[dispatched.TokenCount, 4096] gradient of Combine's result.</param>
         /// <returns>[dispatched.RowCount, 4096] gradient of Combine's input.</returns>

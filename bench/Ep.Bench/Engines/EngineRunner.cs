@@ -26,7 +26,7 @@ internal static class EngineRunner
         ArgumentNullException.ThrowIfNull(log);
         EpLayerSpec spec = options.Layer.Spec;
         int ranks = engine == BenchEngine.NcclEp ? 1 : options.Ranks;
-        CudaGraphDecision? graph = options.CudaGraph ? CudaGraphSupport.Decide(engine, spec.Algorithm) : null;
+        CudaGraphDecision? graph = options.CudaGraph ? CudaGraphSupport.Decide(engine, spec, ranks) : null;
         EngineResult Skipped(string why) => new(engine.Name(), "skipped", why, ranks, [], graph);
 
         if (EngineAvailability.Problem(engine) is { } unavailable)
@@ -66,7 +66,7 @@ internal static class EngineRunner
 
             DispatchSplit? split = DispatchSplit.Of(samples.SelectMany(s => s.DispatchPhases));
             DispatchSplit? deviceSplit = DispatchSplit.OfDevice(samples.SelectMany(s => s.DeviceDispatchParts).ToArray());
-            return new EngineResult(engine.Name(), "ok", reason, ranks, rows, GraphReplay.With(graph, samples, ranks == 1 ? epBench : null), memory, floor, split, OwnHostTime.Of(samples, split),
+            return new EngineResult(engine.Name(), "ok", reason, ranks, rows, GraphReplay.With(graph, samples, spec.Algorithm, ranks == 1 ? epBench : null), memory, floor, split, OwnHostTime.Of(samples, split),
                 deviceSplit);
         }
 #pragma warning disable CA1031 // One engine's failure is reported in its row; the other engines still run.

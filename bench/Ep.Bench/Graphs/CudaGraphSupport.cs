@@ -11,8 +11,9 @@ internal sealed record CudaGraphDecision(bool Capturable, string Reason, CudaGra
 /// <summary>
 /// The decision table for <c>--cuda-graph</c>. Stream capture records device work without running it, so a step can be
 /// captured only if nothing in it makes the host wait for the device, reads device memory on the host, or allocates.
-/// Only the NcclEp engine's LowLatency step has that (<c>CaptureStep</c>: routing checked on the device, errors read
-/// after the replay); the others say what breaks it. Change a row here when an engine changes.
+/// The NcclEp engine's step has that (<c>CaptureStep</c>: routing checked on the device, errors read after the replay)
+/// in both algorithms, HighThroughput when its receive buffers are dropless; the others say what breaks it. Change a
+/// row here when an engine changes.
 /// </summary>
 internal static class CudaGraphSupport
 {
@@ -20,17 +21,23 @@ internal static class CudaGraphSupport
     public const string RoutingReadBack =
         "Dispatch reads the routing counts back to the host (one stream synchronisation per Dispatch) to check capacity and size the outputs before any row moves";
 
-    /// <summary>The row for <paramref name="engine"/> running a layer of <paramref name="algorithm"/>.</summary>
-    public static CudaGraphDecision Decide(BenchEngine engine, EpAlgorithm algorithm) => (engine, algorithm) switch
+    /// <summary>The row for <paramref name="engine"/> running <paramref name="spec"/> at <paramref name="ranks"/> ranks.</summary>
+    public static CudaGraphDecision Decide(BenchEngine engine, EpLayerSpec spec, int ranks)
     {
-        (BenchEngine.Reference, _) =>
-            new(false, "the Reference engine runs on the CPU: there is no device work to capture"),
-        (BenchEngine.Staged, _) =>
-            new(false, RoutingReadBack + "; the Staged engine also uploads per-step send offsets from host memory, and simulated ranks meet at host barriers inside every exchange"),
-        (BenchEngine.NcclEp, EpAlgorithm.HighThroughput) =>
-            new(false, RoutingReadBack + " (HighThroughput results are sized by each step's routing); NCCL EP v0.1 HT also blocks the host inside ncclEpDispatch (it waits for its own receive counts)"),
-        (BenchEngine.NcclEp, _) =>
-            new(true, "CaptureStep records Dispatch → experts → Combine as one CUDA graph: LowLatency's groups are fixed, routing is checked on the device (bad ids dropped before NCCL EP, reported by Wait after the replay)"),
-        _ => throw new System.ArgumentOutOfRangeException(nameof(engine), engine, "Not an engine."),
-    };
+        System.ArgumentNullException.ThrowIfNull(spec);
+        return (engine, spec.Algorithm) switch
+        {
+            (BenchEngine.Reference, _) =>
+                new(false, "the Reference engine runs on the CPU: there is no device work to capture"),
+            (BenchEngine.Staged, _) =>
+                new(false, RoutingReadBack + "; the Staged engine also uploads per-step send offsets from host memory, and simulated ranks meet at host barriers inside every exchange"),
+            (BenchEngine.NcclEp, EpAlgorithm.HighThroughput) when Ep.Engines.NcclEp.NcclEpLayer.CaptureRefusal(spec, ranks) is { } refusal =>
+                new(false, refusal),
+            (BenchEngine.NcclEp, EpAlgorithm.HighThroughput) =>
+                new(true, "CaptureStep records Dispatch → Permute → experts → Unpermute → Combine as one CUDA graph: the receive buffers are dropless, NCCL EP HT copies its whole slot count inside a graph instead of waiting for its receive count, and every kernel after it reads the step's counts from NCCL EP's handle update on the device; routing is checked on the device (bad ids dropped before NCCL EP, reported by Wait after the replay)"),
+            (BenchEngine.NcclEp, _) =>
+                new(true, "CaptureStep records Dispatch → experts → Combine as one CUDA graph: LowLatency's groups are fixed, routing is checked on the device (bad ids dropped before NCCL EP, reported by Wait after the replay)"),
+            _ => throw new System.ArgumentOutOfRangeException(nameof(engine), engine, "Not an engine."),
+        };
+    }
 }

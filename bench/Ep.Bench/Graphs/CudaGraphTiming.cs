@@ -10,13 +10,22 @@ namespace Ep.Bench.Graphs;
 /// <param name="Device">Device time per replay, µs.</param>
 /// <param name="Host">Host time of <c>Replay()</c> alone (it enqueues the graph and returns), µs.</param>
 /// <param name="Allocated">Managed bytes allocated per <c>Replay()</c>.</param>
-/// <param name="EagerDevice">Median device time of eager Dispatch + Combine in the same run, µs.</param>
-/// <param name="EagerHost">Median host time of eager Dispatch + Combine in the same run, µs.</param>
+/// <param name="EagerDevice">Median device time of the eager calls doing the same work in the same run, µs (see <see cref="EagerWork"/>).</param>
+/// <param name="EagerHost">Median host time of those eager calls in the same run, µs.</param>
 /// <param name="EpBenchDevice">ep_bench's dispatch + combine times in the same run, µs, when it ran.</param>
 /// <param name="Parts">NcclEp: the replays' parts from events inside the graph.</param>
+/// <param name="LowLatency">Whether the step is LowLatency's (Dispatch → experts → Combine) rather than HighThroughput's (with Permute and Unpermute).</param>
 internal sealed record CudaGraphTiming(SampleSummary Device, SampleSummary Host, SampleSummary Allocated, double? EagerDevice, double? EagerHost,
-    double? EpBenchDevice = null, GraphSplit? Parts = null)
+    double? EpBenchDevice = null, GraphSplit? Parts = null, bool LowLatency = true)
 {
+    /// <summary>What one replay runs, for the table.</summary>
+    public string Work => LowLatency
+        ? "Dispatch → identity experts → Combine"
+        : "Dispatch → Permute → identity experts → Unpermute → Combine";
+
+    /// <summary>The eager calls <see cref="EagerDevice"/> and <see cref="EagerHost"/> time.</summary>
+    public string EagerWork => LowLatency ? "eager Dispatch + Combine" : "the eager forward (Dispatch, Permute, Unpermute, Combine)";
+
     /// <summary>ep_bench's dispatch + combine time ÷ replay device time (above 1: the whole captured step is faster).</summary>
     public double? EpBenchRatio => EpBenchDevice / Device.Median;
 

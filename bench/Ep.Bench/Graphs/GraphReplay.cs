@@ -12,7 +12,8 @@ internal static class GraphReplay
     /// <paramref name="decision"/> with its replay timing when the samples have any (and ep_bench's dispatch + combine
     /// time beside it when <paramref name="epBench"/> ran); null stays null.
     /// </summary>
-    public static CudaGraphDecision? With(CudaGraphDecision? decision, IReadOnlyList<RankSamples> samples, Baselines.EpBenchFigures? epBench = null)
+    public static CudaGraphDecision? With(CudaGraphDecision? decision, IReadOnlyList<RankSamples> samples, EpAlgorithm algorithm,
+        Baselines.EpBenchFigures? epBench = null)
     {
         if (decision is null || samples.Count == 0 || samples[0].GraphDevice.Count == 0)
         {
@@ -23,14 +24,25 @@ internal static class GraphReplay
         return decision with
         {
             Replay = new CudaGraphTiming(SampleSummary.Of(rank.GraphDevice), SampleSummary.Of(rank.GraphHost), SampleSummary.Of(rank.GraphAllocated),
-                EagerMedianSum(rank.Device), EagerMedianSum(rank.Host), epBench?.Dispatch.Microseconds + epBench?.Combine.Microseconds,
-                GraphSplit.Of(rank.GraphParts, epBench)),
+                EagerMedian(rank.Device, algorithm), EagerMedian(rank.Host, algorithm), epBench?.Dispatch.Microseconds + epBench?.Combine.Microseconds,
+                GraphSplit.Of(rank.GraphParts, epBench), algorithm == EpAlgorithm.LowLatency),
         };
     }
 
-    /// <summary>Median Dispatch + median Combine: the eager calls that do a captured step's work (its experts being the identity).</summary>
-    private static double? EagerMedianSum(Dictionary<BenchOperation, List<double>> samples) =>
-        samples.TryGetValue(BenchOperation.Dispatch, out List<double>? dispatch) && samples.TryGetValue(BenchOperation.Combine, out List<double>? combine)
+    /// <summary>
+    /// The eager calls that do a captured step's work, its experts being the identity: LowLatency, median Dispatch +
+    /// median Combine (the graph's experts return the Combine buffer, so no Unpermute copy); HighThroughput, the median
+    /// forward span (Dispatch, Permute, Unpermute, Combine — all of which the graph runs).
+    /// </summary>
+    private static double? EagerMedian(Dictionary<BenchOperation, List<double>> samples, EpAlgorithm algorithm)
+    {
+        if (algorithm != EpAlgorithm.LowLatency)
+        {
+            return samples.TryGetValue(BenchOperation.Forward, out List<double>? forward) ? SampleSummary.Of(forward).Median : null;
+        }
+
+        return samples.TryGetValue(BenchOperation.Dispatch, out List<double>? dispatch) && samples.TryGetValue(BenchOperation.Combine, out List<double>? combine)
             ? new[] { dispatch, combine }.Sum(list => SampleSummary.Of(list).Median)
             : null;
+    }
 }

@@ -11,9 +11,9 @@ namespace Ep.Bench.Graphs;
 /// <param name="RoutingCheck">ep_sanitize_routing and the gather of every rank's error records.</param>
 /// <param name="UpdateHandle">ncclEpUpdateHandle.</param>
 /// <param name="NativeDispatch">ncclEpDispatch.</param>
-/// <param name="Layout">The padding upkeep (ep_clear_vacated_rows from NCCL EP's counters, one fill).</param>
+/// <param name="Layout">LowLatency: the padding upkeep (ep_clear_vacated_rows from NCCL EP's counters, one fill); HighThroughput: Permute (Flat; nothing for ExpertMajor).</param>
 /// <param name="DispatchPart">Entry to the experts: the four above.</param>
-/// <param name="CombinePart">After the experts to the end: ncclEpCombine.</param>
+/// <param name="CombinePart">After the experts to the end: ncclEpCombine (HighThroughput: Unpermute, then ncclEpCombine).</param>
 /// <param name="EpBenchDispatch">ep_bench's dispatch, µs, same run.</param>
 /// <param name="EpBenchCombine">ep_bench's combine, µs, same run.</param>
 internal sealed record GraphSplit(double RoutingCheck, double UpdateHandle, double NativeDispatch, double Layout, double DispatchPart, double CombinePart,

@@ -136,7 +136,7 @@ internal static class ProcessBench
     {
         EpLayerSpec spec = options.Layer.Spec;
         int ranks = world.Ranks;
-        CudaGraphDecision? graph = options.CudaGraph ? CudaGraphSupport.Decide(engine, spec.Algorithm) : null;
+        CudaGraphDecision? graph = options.CudaGraph ? CudaGraphSupport.Decide(engine, spec, ranks) : null;
         EngineResult Skipped(string why) => new(engine.Name(), "skipped", why, ranks, [], graph);
 
         // Agreed by every rank: a skip on one rank is a skip on all.

@@ -71,7 +71,7 @@ internal static class TableWriter
                 text.AppendLine("  CUDA graph: " + (graph.Capturable ? "capturable: " : "not capturable: ") + graph.Reason);
                 if (graph.Replay is { } r)
                 {
-                    text.AppendLine(Invariant($"  CUDA graph replay (Dispatch → identity experts → Combine): device p50 {r.Device.Median:F1} us (p10 {r.Device.P10:F1}, p90 {r.Device.P90:F1}) vs eager Dispatch + Combine {Number(r.EagerDevice)} us = {Number(r.DeviceSpeedup)} ×; host per Replay() p50 {r.Host.Median:F1} us vs eager {Number(r.EagerHost)} us = {Number(r.HostSpeedup)} ×; allocated per Replay() {r.Allocated.Median:F0} B"));
+                    text.AppendLine(Invariant($"  CUDA graph replay ({r.Work}): device p50 {r.Device.Median:F1} us (p10 {r.Device.P10:F1}, p90 {r.Device.P90:F1}) vs {r.EagerWork} {Number(r.EagerDevice)} us = {Number(r.DeviceSpeedup)} ×; host per Replay() p50 {r.Host.Median:F1} us vs eager {Number(r.EagerHost)} us = {Number(r.HostSpeedup)} ×; allocated per Replay() {r.Allocated.Median:F0} B"));
                     if (r.EpBenchDevice is { } theirs)
                     {
                         text.AppendLine(Invariant($"    beside ep_bench's dispatch + combine {theirs:F1} us (same run): ep_bench ÷ replay = {Number(r.EpBenchRatio, "F2")} (above 1: the whole captured step, checks included, is faster than ep_bench's two calls)"));
@@ -79,7 +79,7 @@ internal static class TableWriter
 
                     if (r.Parts is { } p)
                     {
-                        text.AppendLine(Invariant($"    replay parts (p50, events inside the graph): routing check {p.RoutingCheck:F1} us, ncclEpUpdateHandle {p.UpdateHandle:F1} us, ncclEpDispatch {p.NativeDispatch:F1} us, layout {p.Layout:F1} us = Dispatch part {p.DispatchPart:F1} us (ep_bench's dispatch ÷ it: {Number(p.DispatchRatio, "F2")}); Combine part {p.CombinePart:F1} us (ep_bench's combine ÷ it: {Number(p.CombineRatio, "F2")})"));
+                        text.AppendLine(Invariant($"    replay parts (p50, events inside the graph): routing check {p.RoutingCheck:F1} us, ncclEpUpdateHandle {p.UpdateHandle:F1} us, ncclEpDispatch {p.NativeDispatch:F1} us, {(r.LowLatency ? "layout" : "Permute")} {p.Layout:F1} us = Dispatch part {p.DispatchPart:F1} us (ep_bench's dispatch ÷ it: {Number(p.DispatchRatio, "F2")}); {(r.LowLatency ? "Combine part" : "Unpermute + Combine part")} {p.CombinePart:F1} us (ep_bench's combine ÷ it: {Number(p.CombineRatio, "F2")})"));
                     }
                 }
             }

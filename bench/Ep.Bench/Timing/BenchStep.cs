@@ -121,10 +121,13 @@ internal sealed class BenchStep : IDisposable
     }
 
     /// <summary>
-    /// Captures this step's forward pass (LowLatency layers only) on the same inputs. The experts are the identity on
-    /// whatever the Combine buffer holds, as the eager Dispatch + Combine they are compared with: no expert work is timed.
+    /// Captures this step's forward pass on the same inputs, with no expert work timed. LowLatency: the experts return
+    /// whatever the Combine buffer holds, as the eager Dispatch + Combine they are compared with (returning the rows
+    /// would add a copy). HighThroughput: they return the rows they were given (Unpermute reads them in place), as the
+    /// eager forward — Dispatch, Permute, Unpermute, Combine — they are compared with.
     /// </summary>
-    public EpCapturedStep Capture() => _layer.CaptureStep(_tokens, _topkIdx, _topkWeights, rows => rows.Output);
+    public EpCapturedStep Capture() => _layer.CaptureStep(_tokens, _topkIdx, _topkWeights,
+        rows => _layer.Spec.Algorithm == EpAlgorithm.LowLatency ? rows.Output : rows.Tokens);
 
     /// <summary>Row t of the result is row t + 1 of <paramref name="table"/> (the last row is the first): [T, <paramref name="width"/>].</summary>
     internal static T[] MovedUpByOneRow<T>(ReadOnlySpan<T> table, int width)

@@ -11,8 +11,8 @@ namespace Ep.Generators.Emit;
 /// so a plain buffer must not compile) and <c>Unpermute</c> returns one, so its result can be passed straight on.
 /// Backward takes ordinary buffers in every layer: the runtime stages gradients itself.
 /// LowLatency layers get no backward methods: NCCL EP's LL mode is inference-only, so training code against such a
-/// layer does not compile rather than failing at run time. They get <c>CaptureStep</c> instead, since only their
-/// shapes are static enough for a whole step to become one CUDA graph.
+/// layer does not compile rather than failing at run time. Every layer gets <c>CaptureStep</c>, a whole forward step
+/// for CUDA-graph replays.
 /// </remarks>
 internal static class LayerOperationsWriter
 {
@@ -30,9 +30,9 @@ internal static class LayerOperationsWriter
         WritePermute(writer);
         WriteUnpermute(writer, layer, dims);
         WriteCombine(writer, layer, dims);
+        WriteCaptureStep(writer, dims);
         if (layer.Spec.Algorithm == EpAlgorithm.LowLatency)
         {
-            WriteCaptureStep(writer, dims);
             return;
         }
 
@@ -61,14 +61,14 @@ internal static class LayerOperationsWriter
         writer.Line();
     }
 
-    /// <summary>LowLatency only: its shapes are static, so a whole step can become one CUDA graph.</summary>
+    /// <summary>A whole forward step for replays: one CUDA graph on the NcclEp engine, the eager calls elsewhere.</summary>
     private static void WriteCaptureStep(SourceWriter writer, Dimensions dims)
     {
-        writer.Summary("Captures a whole forward step (Dispatch, the experts' work, Combine) for replays on the same tensors: one CUDA graph per replay on the NcclEp engine, the eager calls elsewhere (the result's <c>How</c> says which). Collective.");
+        writer.Summary("Captures a whole forward step (Dispatch, Permute, the experts' work, Unpermute, Combine) for replays on the same tensors: one CUDA graph per replay on the NcclEp engine, the eager calls elsewhere (the result's <c>How</c> says which). Collective.");
         writer.Param("tokens", "[T, " + dims.H + "] token rows, T at most " + dims.MaxTokens + " and fixed for the step; write each replay's rows into this tensor.");
         writer.Param("topkIdx", "[T, " + dims.K + "] expert ids in [-1, " + dims.E + "), read by every replay; a bad entry is dropped from that replay and reported by <c>Wait</c>.");
         writer.Param("topkWeights", "[T, " + dims.K + "] routing weights, read by every replay.");
-        writer.Param("experts", "Enqueues the experts' work on the rows' stream and returns their [LocalExperts × GroupRows, " + dims.H + "] output; called once when captured as a graph, on every replay otherwise.");
+        writer.Param("experts", "Enqueues the experts' work on the rows' stream and returns their output, shaped as the rows' <c>Tokens</c> [rows, " + dims.H + "]; called once when captured as a graph, on every replay otherwise.");
         writer.Returns("The captured step: <c>Replay</c> runs it, <c>Wait</c> returns the combined [T, " + dims.H + "] rows.");
         writer.Exception(ShapeException, ShapeDoc);
         writer.Exception(StateException, "The previous step of this instance has not reached Combine.");

@@ -1,23 +1,51 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.ExceptionServices;
 using Ep.Interop.Cuda;
 
 namespace Ep;
 
 /// <summary>
-/// A captured step on an engine that cannot make a CUDA graph of it: each replay runs the layer's own Dispatch, the
-/// experts and Combine. Its routing errors are kept for <see cref="Wait"/>, as a graph's are, so code written against
+/// A captured step on an engine that cannot make a CUDA graph of it: each replay runs the layer's own Dispatch,
+/// Permute, the experts, Unpermute and Combine (LowLatency: Dispatch, the experts, Combine — its Permute is a view and
+/// its Unpermute a copy). Its routing errors are kept for <see cref="Wait"/>, as a graph's are, so code written against
 /// <see cref="EpCapturedStep"/> behaves the same on every engine (except that nothing was written on an error here).
 /// </summary>
-internal sealed class EagerStepReplay(EpLayerRuntime layer, DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx,
-    DeviceTensor<float> topkWeights, Func<EpStepRows, DeviceTensor<BFloat16>> experts, int groupRows) : IStepReplay
+internal sealed class EagerStepReplay : IStepReplay
 {
-    // The device copy of each replay's counts, which expert code reads as a graph's experts would, and the experts'
-    // output buffer (a graph's is the layer's own combine buffer; Combine here copies from this one).
-    private readonly DeviceTensor<int> _expertCounts = DeviceTensor<int>.Allocate(layer.Group.Device, layer.LocalExperts);
-    private readonly DeviceTensor<BFloat16> _output = DeviceTensor<BFloat16>.Allocate(layer.Group.Device, layer.LocalExperts * groupRows, layer.Spec.HiddenSize);
+    private readonly EpLayerRuntime _layer;
+    private readonly DeviceTensor<BFloat16> _tokens;
+    private readonly DeviceTensor<long> _topkIdx;
+    private readonly DeviceTensor<float> _topkWeights;
+    private readonly Func<EpStepRows, DeviceTensor<BFloat16>> _experts;
+    private readonly bool _lowLatency;
+    private readonly int _groupRows;
+
+    // The device copies of each replay's counts and offsets, which expert code reads as a graph's experts would, and
+    // the experts' output buffer at its largest (a graph's is one of the layer's own buffers).
+    private readonly DeviceTensor<int> _expertCounts;
+    private readonly DeviceTensor<int> _expertOffsets;
+    private readonly DeviceTensor<BFloat16> _output;
     private DeviceTensor<BFloat16>? _combined;
     private EpRoutingException? _error;
+
+    public EagerStepReplay(EpLayerRuntime layer, DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
+        Func<EpStepRows, DeviceTensor<BFloat16>> experts)
+    {
+        _layer = layer;
+        _tokens = tokens;
+        _topkIdx = topkIdx;
+        _topkWeights = topkWeights;
+        _experts = experts;
+        int ranks = layer.Group.WorldSize;
+        _lowLatency = layer.Spec.Algorithm == EpAlgorithm.LowLatency;
+        _groupRows = _lowLatency ? checked(ranks * layer.Spec.MaxTokensPerRank) : 0;
+        long outputRows = _lowLatency ? layer.Spec.LowLatencyCapacity(ranks) : layer.Spec.ExpertMajorCapacity(ranks);
+        EpDevice device = layer.Group.Device;
+        _expertCounts = DeviceTensor<int>.Allocate(device, layer.LocalExperts);
+        _expertOffsets = DeviceTensor<int>.Allocate(device, layer.LocalExperts);
+        _output = DeviceTensor<BFloat16>.Allocate(device, checked((int)outputRows), layer.Spec.HiddenSize);
+    }
 
     public bool IsGraph => false;
 
@@ -28,7 +56,7 @@ internal sealed class EagerStepReplay(EpLayerRuntime layer, DeviceTensor<BFloat1
         EpDispatchResult dispatched;
         try
         {
-            dispatched = layer.Dispatch(tokens, topkIdx, topkWeights);
+            dispatched = _layer.Dispatch(_tokens, _topkIdx, _topkWeights);
         }
         catch (EpRoutingException error)
         {
@@ -36,8 +64,15 @@ internal sealed class EagerStepReplay(EpLayerRuntime layer, DeviceTensor<BFloat1
             return;
         }
 
-        _expertCounts.CopyFrom([.. dispatched.ExpertCounts]);
-        _combined = layer.Combine(experts(new EpStepRows(dispatched.Tokens, _expertCounts, _output, groupRows, layer.DeviceStream)));
+        if (_lowLatency)
+        {
+            _combined = _layer.Combine(_experts(Rows(dispatched.Tokens, dispatched.ExpertCounts, dispatched.ExpertOffsets)));
+            return;
+        }
+
+        EpPermutedBatch batch = _layer.Permute(dispatched);
+        DeviceTensor<BFloat16> expertOutput = _experts(Rows(batch.Tokens, batch.ExpertCounts, batch.ExpertOffsets));
+        _combined = _layer.Combine(_layer.Unpermute(batch, expertOutput));
     }
 
     public DeviceTensor<BFloat16> Wait()
@@ -47,9 +82,9 @@ internal sealed class EagerStepReplay(EpLayerRuntime layer, DeviceTensor<BFloat1
             ExceptionDispatchInfo.Throw(_error);
         }
 
-        if (layer.DeviceStream != IntPtr.Zero)
+        if (_layer.DeviceStream != IntPtr.Zero)
         {
-            CudaException.ThrowIfFailed(CudaDriver.StreamSynchronize(layer.DeviceStream));
+            CudaException.ThrowIfFailed(CudaDriver.StreamSynchronize(_layer.DeviceStream));
         }
 
         return _combined ?? throw new InvalidOperationException("The step has not been replayed.");
@@ -58,6 +93,15 @@ internal sealed class EagerStepReplay(EpLayerRuntime layer, DeviceTensor<BFloat1
     public void Dispose()
     {
         _expertCounts.Dispose();
+        _expertOffsets.Dispose();
         _output.Dispose();
+    }
+
+    /// <summary>The experts' view of this replay: <paramref name="tokens"/>, the counts and offsets copied to the device, an output of as many rows.</summary>
+    private EpStepRows Rows(DeviceTensor<BFloat16> tokens, IReadOnlyList<int> counts, IReadOnlyList<int> offsets)
+    {
+        _expertCounts.CopyFrom([.. counts]);
+        _expertOffsets.CopyFrom([.. offsets]);
+        return new EpStepRows(tokens, _expertCounts, _expertOffsets, _output.SliceRows(0, tokens.Rows), _groupRows, _layer.DeviceStream);
     }
 }

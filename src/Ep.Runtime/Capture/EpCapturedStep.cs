@@ -3,9 +3,9 @@ using System;
 namespace Ep;
 
 /// <summary>
-/// A whole LowLatency forward step captured by <c>CaptureStep</c>: <see cref="Replay"/> runs Dispatch, the experts and
-/// Combine again on the same input tensors (write new tokens, ids and weights into them between replays), and
-/// <see cref="Wait"/> returns the combined rows. On the NcclEp engine a replay is one CUDA graph launch.
+/// A whole forward step captured by <c>CaptureStep</c>: <see cref="Replay"/> runs Dispatch, Permute, the experts,
+/// Unpermute and Combine again on the same input tensors (write new tokens, ids and weights into them between
+/// replays), and <see cref="Wait"/> returns the combined rows. On the NcclEp engine a replay is one CUDA graph launch.
 /// </summary>
 /// <remarks>
 /// Routing is checked on the device inside the step: a bad entry (an id outside [-1, E), an expert named twice in a row)

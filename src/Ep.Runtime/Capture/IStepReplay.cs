@@ -15,13 +15,13 @@ internal interface IStepReplay : IDisposable
     DeviceTensor<BFloat16> Wait();
 }
 
-/// <summary>An engine layer that can capture a whole LowLatency forward step into a CUDA graph.</summary>
+/// <summary>An engine layer that can capture a whole forward step into a CUDA graph.</summary>
 internal interface IEpCapturableLayer
 {
     /// <summary>Null when <see cref="CaptureStep"/> can capture this layer's step; otherwise why not.</summary>
     string? WhyNotCapturable { get; }
 
-    /// <summary>Records Dispatch → <paramref name="experts"/> → Combine into a graph (nothing runs yet).</summary>
+    /// <summary>Records Dispatch → (Permute →) <paramref name="experts"/> → (Unpermute →) Combine into a graph (nothing runs yet).</summary>
     IStepReplay CaptureStep(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
         Func<EpStepRows, DeviceTensor<BFloat16>> experts);
 }

@@ -5,20 +5,20 @@ using Xunit;
 namespace Ep.Gpu.Tests.Ranks;
 
 /// <summary>
-/// A captured LowLatency step on every rank (a CUDA graph on NcclEp, eager replays elsewhere): two replays on rewritten
-/// inputs match the Reference engine's eager steps, and a bad id on rank 0 is reported by every rank's <c>Wait</c> with
-/// the same figures (on NcclEp, through the gather of every rank's error records inside the graph).
+/// A captured step on every rank (a CUDA graph on NcclEp, eager replays elsewhere), LowLatency or HighThroughput: two
+/// replays on rewritten inputs match the Reference engine's eager steps, and a bad id on rank 0 is reported by every
+/// rank's <c>Wait</c> with the same figures (on NcclEp, through the gather of every rank's error records inside the graph).
 /// </summary>
 internal static class CapturedStepCase
 {
-    public static string MatchesReferenceAndAgreesOnErrors(EpGroup group)
+    public static string MatchesReferenceAndAgreesOnErrors(EpGroup group, string layerName)
     {
-        (EpLayerSpec spec, string source) = TestLayers.All[nameof(LowLatencyMoe)];
+        (EpLayerSpec spec, string source) = TestLayers.All[layerName];
         var problem = new StepProblem(spec, group.WorldSize, seed: 61, noTokens: false);
         string how = "";
         Func<EpGroup, (ushort[] First, ushort[] Second, int Rank, int Token, int Slot, long Value)> run = g =>
         {
-            using var layer = new EpLayerRuntime(g, spec, source, nameof(LowLatencyMoe));
+            using var layer = new EpLayerRuntime(g, spec, source, layerName);
             int t = problem.TokenCounts[g.Rank], k = spec.TopK, h = spec.HiddenSize;
             long[] ids = problem.Idx[g.Rank];
             using var tokens = DeviceTensor.Upload(g.Device, problem.Tokens[g.Rank], t, h);

@@ -68,8 +68,12 @@ internal static class RankSuite
         cases.Add(new($"pipeline F0 F1 B0 F2 B1 B2: {nameof(FlatWeightedMoe)} x3", g => PipelineCase.MatchesEachMicroBatchAlone(g, nameof(FlatWeightedMoe))));
         cases.Add(new($"pipeline F0 F1 B0 F2 B1 B2: {nameof(ExpertMajorWeightedMoe)} x3", g => PipelineCase.MatchesEachMicroBatchAlone(g, nameof(ExpertMajorWeightedMoe))));
         cases.Add(new("bad routing on the last rank: every rank reports it", CollectiveErrorCases.BadRoutingOnTheLastRank));
-        cases.Add(new($"{nameof(LowLatencyMoe)}: captured step replays, a bad id on rank 0 reported by every rank's Wait",
-            CapturedStepCase.MatchesReferenceAndAgreesOnErrors));
+        foreach (string layer in new[] { nameof(LowLatencyMoe), nameof(FlatWeightedMoe), nameof(ExpertMajorWeightedMoe) })
+        {
+            cases.Add(new($"{layer}: captured step replays, a bad id on rank 0 reported by every rank's Wait",
+                g => CapturedStepCase.MatchesReferenceAndAgreesOnErrors(g, layer)));
+        }
+
         cases.Add(new("receive capacity of rank 0 overflows: every rank reports it", CollectiveErrorCases.CapacityOverflowOnRankZero,
             MinimumRanks: 2));
         return cases;

@@ -121,19 +121,79 @@ public sealed class CapturedStepTests
         });
     }
 
-    [Fact]
-    public void HighThroughput_layers_cannot_capture_a_step()
+    /// <summary>
+    /// A HighThroughput step replays Dispatch, Permute, the experts, Unpermute and Combine: the hand-computed weighted
+    /// step of <see cref="HandComputedTests"/>, then new routing written into the same tensors. The experts find their
+    /// groups by the device offsets (ExpertMajor with alignment 4: group 1 starts at row 4).
+    /// </summary>
+    [Theory]
+    [InlineData(EpLayout.Flat, 1)]
+    [InlineData(EpLayout.ExpertMajor, 4)]
+    public void HighThroughput_replays_permute_and_unpermute_around_the_experts(EpLayout layout, int alignment)
     {
-        EpWorld.RunSimulated(1, group =>
+        EpWorld.RunSimulated(2, group =>
         {
-            using var layer = Layer(group, HandComputedTests.Spec(EpLayout.Flat, weighted: true));
-            using var tokens = Pairs(8, (1, 2));
-            using var ids = Ids(2, 0, 1);
-            using var weights = Weights(2, 1, 1);
+            using var layer = Layer(group, HandComputedTests.Spec(layout, weighted: true) with { ExpertAlignment = alignment });
+            using var tokens = group.Rank == 0 ? Pairs(8, (1, 2), (3, 4), (5, 6)) : Pairs(8, (7, 8));
+            using var ids = group.Rank == 0 ? Ids(2, 3, 0, -1, -1, 1, -1) : Ids(2, 2, 3);
+            using var weights = group.Rank == 0 ? Weights(2, 0.5f, 0.25f, 0, 0, 0.75f, 0) : Weights(2, 0.125f, 0.375f);
+            var seen = new List<(int[] Counts, int[] Offsets, int Rows)>();
+            using EpCapturedStep step = layer.CaptureStep(tokens, ids, weights, rows =>
+            {
+                seen.Add((rows.ExpertCounts.ToArray(), rows.ExpertOffsets.ToArray(), rows.Tokens.Rows));
+                return ScaleGroupsAt(rows, 8);
+            });
 
-            var refused = Assert.Throws<NotSupportedException>(() => layer.CaptureStep(tokens, ids, weights, rows => rows.Tokens));
-            Assert.Contains("only LowLatency layers", refused.Message, StringComparison.Ordinal);
+            Assert.False(step.IsGraph);
+            step.Replay();
+            Assert.Equal(group.Rank == 0 ? Expand(8, (1.25f, 2.5f), (0, 0), (7.5f, 9)) : Expand(8, (6.125f, 7)), Floats(step.Wait()));
+            Assert.Equal(group.Rank == 0 ? new[] { 1, 1 } : new[] { 1, 2 }, seen[^1].Counts);
+            Assert.Equal(new[] { 0, alignment == 4 ? 4 : 1 }, seen[^1].Offsets);
+            Assert.Equal(layout == EpLayout.Flat ? (group.Rank == 0 ? 2 : 3) : 8, seen[^1].Rows);
+
+            // Rank 0's token 0 now goes to expert 1 only (weight 0.5, expert 1 doubles): (1, 2).
+            if (group.Rank == 0)
+            {
+                ids.CopyFrom([1, -1, -1, -1, 1, -1]);
+            }
+
+            step.Replay();
+            Assert.Equal(group.Rank == 0 ? Expand(8, (1, 2), (0, 0), (7.5f, 9)) : Expand(8, (6.125f, 7)), Floats(step.Wait()));
+            Assert.Equal(group.Rank == 0 ? new[] { 0, 2 } : new[] { 1, 1 }, seen[^1].Counts);
         });
+    }
+
+    /// <summary>Whether the NcclEp engine can make a graph of a layer's step: HighThroughput needs dropless receive buffers.</summary>
+    [Fact]
+    public void NcclEp_graphs_need_a_dropless_receive_capacity_in_HighThroughput()
+    {
+        EpLayerSpec flat = HandComputedTests.Spec(EpLayout.Flat, weighted: true);
+        Assert.Null(Ep.Engines.NcclEp.NcclEpLayer.CaptureRefusal(flat, ranks: 2));
+        Assert.Null(Ep.Engines.NcclEp.NcclEpLayer.CaptureRefusal(flat with { RecvCapacityPerRank = 2 * flat.MaxTokensPerRank }, ranks: 2));
+        Assert.Null(Ep.Engines.NcclEp.NcclEpLayer.CaptureRefusal(LowLatency, ranks: 2));
+        string? why = Ep.Engines.NcclEp.NcclEpLayer.CaptureRefusal(flat with { RecvCapacityPerRank = 2 * flat.MaxTokensPerRank - 1 }, ranks: 2);
+        Assert.NotNull(why);
+        Assert.StartsWith(FormattableString.Invariant($"RecvCapacityPerRank = {2 * flat.MaxTokensPerRank - 1} is below Ranks × MaxTokensPerRank = {2 * flat.MaxTokensPerRank}"), why, StringComparison.Ordinal);
+    }
+
+    /// <summary>Stand-in experts that find each group by the device offsets: local expert e scales its rows by e + 1; other rows are zero.</summary>
+    private static DeviceTensor<BFloat16> ScaleGroupsAt(EpStepRows rows, int h)
+    {
+        float[] values = Floats(rows.Tokens);
+        int[] counts = rows.ExpertCounts.ToArray(), offsets = rows.ExpertOffsets.ToArray();
+        var output = new float[values.Length];
+        for (int e = 0; e < counts.Length; e++)
+        {
+            for (int m = offsets[e]; m < offsets[e] + counts[e]; m++)
+            {
+                for (int c = 0; c < h; c++)
+                {
+                    output[m * h + c] = (e + 1) * values[m * h + c];
+                }
+            }
+        }
+
+        return Bf(output, rows.Tokens.Rows, h);
     }
 
     /// <summary>The stand-in experts of <see cref="TestTensors.ScaleByExpert"/> on a step's fixed groups: local expert e scales its real rows by e + 1.</summary>

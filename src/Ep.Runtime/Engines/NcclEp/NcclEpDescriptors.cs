@@ -17,6 +17,8 @@ internal sealed class NcclEpDescriptors : IDisposable
     public NcclEpTensorBlock OutWeights { get; } = new((int)NcclDataType.Float32);
     public NcclEpTensorBlock OutIdx { get; } = new((int)NcclDataType.Int64);
     public NcclEpTensorBlock ExpertCounters { get; } = new((int)NcclDataType.Int32);
+    public NcclEpTensorBlock ExpertOffsets { get; } = new((int)NcclDataType.Int32);
+    public NcclEpTensorBlock ReceiveTotal { get; } = new((int)NcclDataType.Int32);
 
     public void Dispose()
     {
@@ -27,5 +29,7 @@ internal sealed class NcclEpDescriptors : IDisposable
         OutWeights.Dispose();
         OutIdx.Dispose();
         ExpertCounters.Dispose();
+        ExpertOffsets.Dispose();
+        ReceiveTotal.Dispose();
     }
 }

@@ -1,14 +1,22 @@
+using System;
 using Ep.Interop.Cuda;
 
 namespace Ep.Engines.NcclEp;
 
-/// <summary>A LowLatency step captured by <see cref="NcclEpLayer.CaptureStep"/>: one graph launch per replay.</summary>
-internal sealed class NcclEpGraphStep(CudaGraph graph, CudaStreamHandle stream, NcclEpStepErrors errors, DeviceTensor<BFloat16> combined)
-    : IStepReplay
+/// <summary>
+/// A step captured by <see cref="NcclEpLayer.CaptureStep"/>: one graph launch per replay. <paramref name="beforeReplay"/>
+/// tells the layer that the graph is about to update its handle (eager Dispatch must not keep a handle the graph replaced).
+/// </summary>
+internal sealed class NcclEpGraphStep(CudaGraph graph, CudaStreamHandle stream, NcclEpStepErrors errors, DeviceTensor<BFloat16> combined,
+    Action beforeReplay) : IStepReplay
 {
     public bool IsGraph => true;
 
-    public void Replay() => graph.Launch(stream);
+    public void Replay()
+    {
+        beforeReplay();
+        graph.Launch(stream);
+    }
 
     public DeviceTensor<BFloat16> Wait()
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using Ep.Engines.Staged;
 using Ep.Interop.Cuda;
 using Ep.Interop.Nccl;
@@ -7,29 +8,54 @@ namespace Ep.Engines.NcclEp;
 
 internal sealed unsafe partial class NcclEpLayer
 {
-    /// <summary>LowLatency only: HighThroughput sizes its results from each step's routing, which the host must read.</summary>
-    public string? WhyNotCapturable => _shape.LowLatency
-        ? null
-        : "NCCL EP v0.1 HT blocks the host inside ncclEpDispatch (it waits for its own receive counts), and Ep's HighThroughput results are sized by each step's routing";
+    /// <summary>
+    /// Null when the step can be one CUDA graph: always for LowLatency (fixed groups); for HighThroughput when its
+    /// receive buffers are dropless (RecvCapacityPerRank unset or at least Ranks × MaxTokensPerRank), because inside a
+    /// graph NCCL EP copies its whole slot count instead of waiting for its receive count, and nothing can check a
+    /// step's counts on the host before it traps on an overflow.
+    /// </summary>
+    public string? WhyNotCapturable => CaptureRefusal(_spec, Ranks);
+
+    /// <summary>See <see cref="WhyNotCapturable"/>: the decision for <paramref name="spec"/> at <paramref name="ranks"/> ranks.</summary>
+    internal static string? CaptureRefusal(EpLayerSpec spec, int ranks)
+    {
+        long dropless = (long)ranks * spec.MaxTokensPerRank, capacity = spec.RecvCapacity(ranks);
+        return spec.Algorithm == EpAlgorithm.LowLatency || capacity >= dropless
+            ? null
+            : string.Create(CultureInfo.InvariantCulture,
+                $"RecvCapacityPerRank = {capacity} is below Ranks × MaxTokensPerRank = {dropless}: a step could overflow NCCL EP HT's receive buffer, which it traps on (aborting the process), and inside a CUDA graph no host check can refuse such a step first; eager Dispatch checks every step's counts");
+    }
 
     /// <summary>
-    /// Records a LowLatency step into one CUDA graph: the device routing check (<c>ep_sanitize_routing</c>: bad entries
-    /// become −1 before NCCL EP sees them), an AllGather of every rank's error records, ncclEpUpdateHandle,
-    /// ncclEpDispatch, the padding upkeep from NCCL EP's own expert counters, the experts' work, ncclEpCombine.
-    /// Nothing in it waits for the host: LowLatency's groups are fixed and cannot overflow once each row names an expert
-    /// at most once, so no count has to come back before rows move.
+    /// Records a step into one CUDA graph: the device routing check (<c>ep_sanitize_routing</c>: bad entries become −1
+    /// before NCCL EP sees them), an AllGather of every rank's error records, ncclEpUpdateHandle, ncclEpDispatch, the
+    /// layout from NCCL EP's own device counters, the experts' work, ncclEpCombine. Nothing in it waits for the host:
+    /// once each row names an expert at most once, no rank receives more than the buffers hold, so no count has to come
+    /// back before rows move.
     /// </summary>
     public IStepReplay CaptureStep(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
         Func<EpStepRows, DeviceTensor<BFloat16>> experts)
     {
         _device.MakeCurrent();
+        return _shape.LowLatency
+            ? CaptureLowLatencyStep(tokens, topkIdx, topkWeights, experts)
+            : CaptureHighThroughputStep(tokens, topkIdx, topkWeights, experts);
+    }
+
+    /// <summary>
+    /// LowLatency: NCCL EP's fixed groups are the experts' rows, its LL expert counters their counts, and the Combine
+    /// buffer their output (LL Combine applies the weights, so Unpermute would only copy).
+    /// </summary>
+    private NcclEpGraphStep CaptureLowLatencyStep(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
+        Func<EpStepRows, DeviceTensor<BFloat16>> experts)
+    {
         int tokenCount = tokens.Rows;
         int ncclEpTokens = NcclEpTokens(tokenCount);
         RequireDispatchCall(tokens, tokenCount, ncclEpTokens);
         NcclEpLayerBuffers b = _buffers;
         int groupRows = _shape.LowLatencyGroupRows;
         // LowLatency's slot count is L × GroupRows: the whole receive buffer, and the whole buffer Combine reads.
-        var rows = new EpStepRows(b.RecvRows, b.ExpertCounters, b.Unpermuted, groupRows, Stream);
+        var rows = new EpStepRows(b.RecvRows, b.ExpertCounters, b.ExpertOffsets, b.Unpermuted, groupRows, Stream);
 
         // The groups' first rows never change in LowLatency: uploaded once, outside the graph (eager Dispatch uploads the same).
         var offsets = new int[_shape.LocalExperts];
@@ -63,7 +89,7 @@ internal sealed unsafe partial class NcclEpLayer
                 CombineRows(ExpertsOrBalance(experts, rows, ncclEpTokens), ncclEpTokens);
                 marks?.RecordInCapture(5, _stream);
             });
-            return new NcclEpGraphStep(graph, _stream, errors, _views.CombineOutput.Rows(tokenCount));
+            return new NcclEpGraphStep(graph, _stream, errors, _views.CombineOutput.Rows(tokenCount), ForgetHeldRouting);
         }
         catch
         {

@@ -41,6 +41,7 @@ internal sealed unsafe partial class NcclEpLayer
         }
 
         LastNativeCombineTicks = CombineRows(combineInput, StepNcclEpTokens);
+        _exchangedOutsideCapture = true;
         return _views.CombineOutput.Rows(_tokens);
     }
 

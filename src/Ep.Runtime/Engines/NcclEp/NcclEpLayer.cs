@@ -45,6 +45,10 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
     // (SourceIdx, unchanged since); null when the handle holds none, or not that copy.
     private int? _heldRoutingTokens;
 
+    // HighThroughput: whether NCCL EP has run a dispatch and a combine of this layer outside any capture (see
+    // RunOnceOutsideCapture); the same on every rank, since every rank runs the same exchanges.
+    private bool _exchangedOutsideCapture;
+
     /// <summary>Collective: creates the layer's NCCL EP group (blocking, on every rank) and its handle.</summary>
     public NcclEpLayer(EpLayerSpec spec, NcclEpGroupSettings settings, IntPtr communicator, int rank, int ranks, CudaDevice device, CudaStreamHandle stream,
         StagedKernels kernels, EpDevice epDevice, Func<int, int, SymmetricTensor<BFloat16>>? symmetric)

@@ -36,6 +36,8 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         RecvWeights = Own(Weights(device, slots, shape.ExpertMajor, k));
         ZeroWeights = Own(Weights(device, slots, shape.ExpertMajor, k));
         ExpertCounters = Own(DeviceTensor<int>.Allocate(device, shape.LocalExperts));
+        // HighThroughput: the received rows' total NCCL EP's handle update writes in a captured step (layout_info).
+        ReceivedTotal = Own(DeviceTensor<int>.Allocate(device, shape.LowLatency ? 0 : 1));
 
         // The expert-major order: Flat m(n, j) from the received ids; HighThroughput expert-major rows marked real or
         // padding (LowLatency's kernels tell them apart by the counts).
@@ -70,6 +72,7 @@ internal sealed class NcclEpLayerBuffers : IDisposable
     public DeviceTensor<float> RecvWeights { get; }
     public DeviceTensor<float> ZeroWeights { get; }
     public DeviceTensor<int> ExpertCounters { get; }
+    public DeviceTensor<int> ReceivedTotal { get; }
     public DeviceTensor<int> RankInExpert { get; }
     public DeviceTensor<int> PermutedRow { get; }
     public DeviceTensor<int> RowSource { get; }

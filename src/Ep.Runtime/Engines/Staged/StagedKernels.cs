@@ -87,15 +87,25 @@ internal sealed class StagedKernels
         Launch("ep_pack_rows", tokens, (long)rows, (long)topkIdx, (long)topkWeights, tokens, localExperts, (long)position, (long)sendOffset,
             (long)sendRows, (long)sendIdx, (long)sendWeights);
 
-    public void RankInExpert(ulong recvIdx, int rows, int localExperts, ulong rankInExpert) =>
-        Launch("ep_rank_in_expert", localExperts, (long)recvIdx, rows, (long)rankInExpert);
+    /// <summary>
+    /// Each (row, slot)'s rank within its local expert; <paramref name="rowCount"/>: see <see cref="PermuteRows"/>. With
+    /// <paramref name="expertCount"/> also each local expert's total (a captured step's counts, which exist only on the device).
+    /// </summary>
+    public void RankInExpert(ulong recvIdx, int rows, int localExperts, ulong rankInExpert, ulong rowCount = 0, ulong expertCount = 0) =>
+        Launch("ep_rank_in_expert", localExperts, (long)recvIdx, rows, (long)rankInExpert, (long)rowCount, (long)expertCount);
 
     public void ScanPairs(ulong recvIdx, int rows, ulong pairStart) =>
         Launch("ep_scan_pairs", 1, (long)recvIdx, rows, (long)pairStart);
 
-    public void FinishRows(ulong recvIdx, ulong rankInExpert, ulong expertOffset, int rows, int topK, ulong permutedRow, ulong rowSource, ulong rowSlot) =>
+    /// <summary>m(n, j) from the ranks and offsets; <paramref name="rowCount"/>: see <see cref="PermuteRows"/>.</summary>
+    public void FinishRows(ulong recvIdx, ulong rankInExpert, ulong expertOffset, int rows, int topK, ulong permutedRow, ulong rowSource, ulong rowSlot,
+        ulong rowCount = 0) =>
         Launch("ep_finish_rows", Blocks((long)rows * topK), (long)recvIdx, (long)rankInExpert, (long)expertOffset, rows,
-            (long)permutedRow, (long)rowSource, (long)rowSlot);
+            (long)permutedRow, (long)rowSource, (long)rowSlot, (long)rowCount);
+
+    /// <summary>Flat groups' first rows from device counts (exclusive prefix sum, one block): a captured HighThroughput step's layout.</summary>
+    public void GroupOffsets(ulong expertCount, int localExperts, ulong expertOffset) =>
+        Launch("ep_group_offsets", 1, (long)expertCount, localExperts, (long)expertOffset);
 
     public void MarkRows(ulong expertOffset, ulong expertCount, int localExperts, int rows, ulong rowSource) =>
         Launch("ep_mark_rows", localExperts, (long)expertOffset, (long)expertCount, localExperts, rows, (long)rowSource);
@@ -104,11 +114,17 @@ internal sealed class StagedKernels
     public void ClearVacatedRows(ulong expertOffset, ulong expertCount, int localExperts, ulong filledRows, ulong rows) =>
         Launch("ep_clear_vacated_rows", localExperts, (long)expertOffset, (long)expertCount, (long)filledRows, (long)rows);
 
-    public void PermuteRows(ulong source, ulong permutedRow, ulong weights, int rows, ulong destination) =>
-        Launch("ep_permute_rows", rows, (long)source, (long)permutedRow, (long)weights, rows, (long)destination);
+    /// <summary>
+    /// Copies (or weights) each received row to its permuted rows. <paramref name="rows"/> sizes the grid; a captured
+    /// step, sized for the receive capacity, passes the address of the step's real row count as <paramref name="rowCount"/>
+    /// (0 in eager steps, where <paramref name="rows"/> is exact).
+    /// </summary>
+    public void PermuteRows(ulong source, ulong permutedRow, ulong weights, int rows, ulong destination, ulong rowCount = 0) =>
+        Launch("ep_permute_rows", rows, (long)source, (long)permutedRow, (long)weights, rows, (long)destination, (long)rowCount);
 
-    public void GatherSumRows(ulong source, ulong permutedRow, ulong weights, int rows, ulong destination) =>
-        Launch("ep_gather_sum_rows", rows, (long)source, (long)permutedRow, (long)weights, rows, (long)destination);
+    /// <summary>Sums (weighted or not) each received row's permuted rows; <paramref name="rowCount"/>: see <see cref="PermuteRows"/>.</summary>
+    public void GatherSumRows(ulong source, ulong permutedRow, ulong weights, int rows, ulong destination, ulong rowCount = 0) =>
+        Launch("ep_gather_sum_rows", rows, (long)source, (long)permutedRow, (long)weights, rows, (long)destination, (long)rowCount);
 
     /// <summary>Expert-major rows from flat ones; padding rows are zeroed unless <paramref name="zeroPadding"/> is false (LowLatency's groups: see <see cref="ClearVacatedRows"/>).</summary>
     public void ExpandRows(ulong flatRows, ulong flatWeights, ulong rowSource, ulong rowSlot, int rows, ulong destination, ulong destinationWeights,
@@ -116,9 +132,12 @@ internal sealed class StagedKernels
         Launch("ep_expand_rows", rows, (long)flatRows, (long)flatWeights, (long)rowSource, (long)rowSlot, rows, (long)destination,
             (long)destinationWeights, zeroPadding ? 1 : 0);
 
-    /// <summary>Expert-major rows scaled by their weights (copied when weights is 0); padding rows are zeroed.</summary>
-    public void ScaleRows(ulong source, ulong rowSource, ulong weights, int rows, ulong destination) =>
-        Launch("ep_scale_rows", rows, (long)source, (long)rowSource, (long)weights, rows, (long)destination);
+    /// <summary>
+    /// Expert-major rows scaled by their weights (copied when weights is 0); padding rows (rowSource −1; none when
+    /// rowSource is 0) are zeroed. <paramref name="rowCount"/>: see <see cref="PermuteRows"/>.
+    /// </summary>
+    public void ScaleRows(ulong source, ulong rowSource, ulong weights, int rows, ulong destination, ulong rowCount = 0) =>
+        Launch("ep_scale_rows", rows, (long)source, (long)rowSource, (long)weights, rows, (long)destination, (long)rowCount);
 
     /// <summary>
     /// LowLatency's fixed groups: copies each group's first count[e] rows (see ep_copy_group_rows), <paramref name="slices"/>

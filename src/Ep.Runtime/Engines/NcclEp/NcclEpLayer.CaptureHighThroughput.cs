@@ -1,0 +1,158 @@
+using System;
+using Ep.Engines.Staged;
+using Ep.Interop.Cuda;
+using Ep.Interop.Nccl;
+using Ep.Interop.NcclEp;
+
+namespace Ep.Engines.NcclEp;
+
+internal sealed unsafe partial class NcclEpLayer
+{
+    /// <summary>
+    /// HighThroughput: the graph cannot size anything by a step's counts, so every kernel after NCCL EP is launched for
+    /// the receive capacity and reads the step's real row count on the device — the total ncclEpUpdateHandle writes
+    /// into <c>layout_info</c> (ExpertMajor: with the per-expert counts and the groups' offsets). Flat then counts and
+    /// permutes into expert-major rows; ExpertMajor hands the experts NCCL EP's rows as they arrived. The experts write their output into the layer's expert-output-gradient buffer (a forward
+    /// step does not use it), which Unpermute reads.
+    /// </summary>
+    private NcclEpGraphStep CaptureHighThroughputStep(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
+        Func<EpStepRows, DeviceTensor<BFloat16>> experts)
+    {
+        int tokenCount = tokens.Rows;
+        int ncclEpTokens = NcclEpTokens(tokenCount);
+        RequireDispatchCall(tokens, tokenCount, ncclEpTokens);
+        _calls.RequireUpdateHandle(NcclEpTensorInfo.Matrix("topkIdx", NcclDataType.Int64, ncclEpTokens, TopK), new NcclEpLayoutInfoTensors
+        {
+            // Described as NCCL EP sees them (UpdateHandleWithCounts): 1-D int32 vectors over the layer's device tables.
+            ExpertCounters = _shape.ExpertMajor ? NcclEpTensorInfo.Vector("expertCounters", NcclDataType.Int32, _shape.LocalExperts) : null,
+            ExpertOffsets = _shape.ExpertMajor ? NcclEpTensorInfo.Vector("expertOffsets", NcclDataType.Int32, _shape.LocalExperts) : null,
+            ReceiveTotal = NcclEpTensorInfo.Vector("receivedTotal", NcclDataType.Int32, 1),
+        });
+
+        RunOnceOutsideCapture();
+        NcclEpLayerBuffers b = _buffers;
+        var rows = new EpStepRows(_shape.ExpertMajor ? b.RecvRows : b.Permuted, b.ExpertCounts, b.ExpertOffsets, b.GradExpertOutput, groupRows: 0, Stream);
+        var errors = new NcclEpStepErrors(_epDevice, Ranks, StagedKernels.SanitizeBlocks(ncclEpTokens), _spec.Experts, TopK, _stream);
+        try
+        {
+            NcclEpMarks? marks = CaptureMarks;
+            CudaGraph graph = CudaGraph.Capture(_stream, () =>
+            {
+                marks?.RecordInCapture(0, _stream);
+                _kernels.SanitizeRouting(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, Address(b.SourceIdx),
+                    Address(b.SourceWeights), errors.Records);
+                errors.EnqueueGather(_communicator);
+                marks?.RecordInCapture(1, _stream);
+                UpdateHandleWithCounts(ncclEpTokens);
+                marks?.RecordInCapture(2, _stream);
+                DispatchRows(tokens, ncclEpTokens);
+                marks?.RecordInCapture(3, _stream);
+                PermuteByDeviceCounts();
+                marks?.RecordInCapture(NcclEpMarks.BeforeExperts, _stream);
+                UnpermuteByDeviceCounts(ExpertsOrBalance(experts, rows, ncclEpTokens));
+                CombineRows(b.Unpermuted, ncclEpTokens);
+                marks?.RecordInCapture(5, _stream);
+            });
+            return new NcclEpGraphStep(graph, _stream, errors, _views.CombineOutput.Rows(tokenCount), ForgetHeldRouting);
+        }
+        catch
+        {
+            errors.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// <c>ncclEpUpdateHandle</c> that also writes the step's layout to the device: received rows (Flat: tokens;
+    /// ExpertMajor: slots with padding) and, ExpertMajor, the rows per local expert (padded to ExpertAlignment) and
+    /// where each group starts. Flat counts its experts itself (<see cref="PermuteByDeviceCounts"/>): measured on an
+    /// H100, NCCL EP v0.1 left Flat <c>expert_counters</c> at zero while its received total was right.
+    /// </summary>
+    private void UpdateHandleWithCounts(int ncclEpTokens)
+    {
+        NcclEpLayerBuffers b = _buffers;
+        NcclEpLayoutInfo layout = NcclEpLayoutInfo.Create();
+        if (_shape.ExpertMajor)
+        {
+            layout.ExpertCounters = _descriptors.ExpertCounters.Describe(Address(b.ExpertCounts), [_shape.LocalExperts]);
+            layout.ExpertOffsets = _descriptors.ExpertOffsets.Describe(Address(b.ExpertOffsets), [_shape.LocalExperts]);
+        }
+
+        layout.ReceiveTotalCounter = _descriptors.ReceiveTotal.Describe(Address(b.ReceivedTotal), [1]);
+        NcclException.ThrowIfFailed(NcclEpNative.UpdateHandle(_handle.DangerousGetHandle(),
+            _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [ncclEpTokens, TopK]), &layout, Stream));
+    }
+
+    /// <summary>
+    /// Flat: each local expert's count and each (row, slot)'s rank within it, from the received ids of the rows NCCL EP
+    /// says arrived (the kernels read the count); the groups' offsets, a prefix sum of the counts; m(n, j); the permuted
+    /// rows. ExpertMajor: nothing (NCCL EP's rows are the experts').
+    /// </summary>
+    private void PermuteByDeviceCounts()
+    {
+        if (_shape.ExpertMajor)
+        {
+            return;
+        }
+
+        NcclEpLayerBuffers b = _buffers;
+        int slots = _shape.ReceiveSlots, localExperts = _shape.LocalExperts;
+        ulong received = Address(b.ReceivedTotal);
+        _kernels.RankInExpert(Address(b.RecvIdx), slots, localExperts, Address(b.RankInExpert), received, Address(b.ExpertCounts));
+        _kernels.GroupOffsets(Address(b.ExpertCounts), localExperts, Address(b.ExpertOffsets));
+        _kernels.FinishRows(Address(b.RecvIdx), Address(b.RankInExpert), Address(b.ExpertOffsets), slots, TopK, Address(b.PermutedRow), 0, 0, received);
+        _kernels.PermuteRows(Address(b.RecvRows), Address(b.PermutedRow), 0, slots, Address(b.Permuted), received);
+    }
+
+    /// <summary>
+    /// Unpermute into the Combine buffer from <paramref name="expertOutput"/>, as the eager one (Flat: each row's
+    /// weighted sum; ExpertMajor: each row scaled), for the received rows only. ExpertMajor marks no padding: NCCL EP
+    /// zero-fills its pad rows, and no token's Combine reads a pad row.
+    /// </summary>
+    private void UnpermuteByDeviceCounts(DeviceTensor<BFloat16> expertOutput)
+    {
+        NcclEpLayerBuffers b = _buffers;
+        ulong weights = _spec.ApplyWeightsInCombine ? Address(b.RecvWeights) : 0;
+        ulong received = Address(b.ReceivedTotal);
+        if (_shape.ExpertMajor)
+        {
+            _kernels.ScaleRows(Address(expertOutput), 0, weights, _shape.ReceiveSlots, Address(b.Unpermuted), received);
+        }
+        else
+        {
+            _kernels.GatherSumRows(Address(expertOutput), Address(b.PermutedRow), weights, _shape.ReceiveSlots, Address(b.Unpermuted), received);
+        }
+    }
+
+    /// <summary>
+    /// NCCL EP HT must have updated the handle, dispatched and combined outside any capture before a graph holds those
+    /// calls. Measured on an H100 (one rank): a step captured on a fresh layer replays correctly, but the next eager
+    /// Dispatch then faults inside ncclEpDispatch (an illegal address, which aborts the process); after one eager step
+    /// first, captures and eager steps mix freely. So a layer with no eager exchange yet runs one here: every rank sends
+    /// one token to its own first local expert (a step no rank sends in would not call NCCL EP). Collective, as
+    /// CaptureStep is; every rank has run the same exchanges, so all of them do it or none does.
+    /// </summary>
+    private void RunOnceOutsideCapture()
+    {
+        if (_exchangedOutsideCapture)
+        {
+            return;
+        }
+
+        NcclEpLayerBuffers b = _buffers;
+        var ids = new long[TopK];
+        Array.Fill(ids, -1L);
+        ids[0] = (long)_rank * _shape.LocalExperts;
+        StagedMemory.Upload<long>(ids, Address(b.SourceIdx), _stream);
+        StagedMemory.Fill(Address(b.SourceWeights), 0u, TopK, _stream);
+        _heldRoutingTokens = null;
+        UpdateHandle(1);
+        DispatchRows(_views.CombineOutput.Rows(1), 1);
+        CombineRows(b.Unpermuted, 1);
+        _stream.Synchronize();
+        _exchangedOutsideCapture = true;
+    }
+
+    /// <summary>A replay is about to update the handle from its own copy of the ids: eager Dispatch must update it again.</summary>
+    private void ForgetHeldRouting() => _heldRoutingTokens = null;
+}

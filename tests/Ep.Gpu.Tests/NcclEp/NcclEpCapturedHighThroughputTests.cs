@@ -1,0 +1,211 @@
+using System;
+using System.Linq;
+using Ep.Engines.NcclEp;
+using Ep.Interop.Cuda;
+using Ep.Engines.Staged;
+using Xunit;
+using static Ep.Gpu.Tests.NcclEp.NcclEpEngineTests;
+
+namespace Ep.Gpu.Tests.NcclEp;
+
+/// <summary>
+/// A HighThroughput step captured into one CUDA graph on the NcclEp engine (one rank, GPU 0), for every HT test layout
+/// (Flat, ExpertMajor with alignment, weighted or not, zero-copy): the graph sizes everything by the receive capacity
+/// and reads the step's counts from NCCL EP's handle update on the device. Every replay must match the Reference
+/// engine's eager step on the same inputs — the experts' rows group by group (Flat exactly, in Permute's order;
+/// ExpertMajor as multisets, in NCCL EP's order), the device counts and offsets, the combined rows within 1 bf16 ulp —
+/// with eager steps in between, which must update the handle the graph replaced.
+/// </summary>
+public sealed class NcclEpCapturedHighThroughputTests
+{
+    public static TheoryData<string> HighThroughputLayers() => new(TestLayers.HighThroughput);
+
+    [NcclEpTheory]
+    [MemberData(nameof(HighThroughputLayers))]
+    public void Replays_match_the_reference_engine_with_eager_steps_in_between(string layerName)
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[layerName];
+        int t = spec.MaxTokensPerRank;
+        var first = new StepProblem(spec, ranks: 1, seed: 71, noTokens: false, tokens: t);
+        var second = new StepProblem(spec, ranks: 1, seed: 72, noTokens: false, tokens: t);
+        using EpGroup group = OneRankGroup();
+        using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
+        var engine = (NcclEpLayer)layer.EngineLayer;
+        using StepInputs inputs = new(group.Device, spec, t);
+        EpStepRows? seen = null;
+        int calls = 0;
+        using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows =>
+        {
+            calls++;
+            seen = rows;
+            return rows.Tokens; // identity experts: Combine returns each token's (weighted) sum of its own row
+        });
+
+        Assert.True(step.IsGraph, step.How);
+        foreach (StepProblem problem in new[] { first, second, first })
+        {
+            inputs.Write(problem);
+            step.Replay();
+            AssertMatchesReference(spec, source, step.Wait(), seen!, problem.Idx[0], problem, layerName);
+
+            // An eager step on the routing the graph just used: the graph replaced the handle, so the eager Dispatch
+            // must update it (and not keep it because its own copy of the ids happens to match).
+            int updates = engine.HandleUpdates;
+            using var pass = new StepPass(group, layer, problem);
+            pass.Forward();
+            pass.Backward();
+            StepAssert.Matches(StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1)[0][0], pass.Record, $"{layerName}, eager after a replay");
+            Assert.Equal(updates + 1, engine.HandleUpdates);
+        }
+
+        Assert.Equal(1, calls); // the experts were recorded once, at capture
+    }
+
+    /// <summary>
+    /// Bad ids are dropped on the device before NCCL EP sees them (it would abort the process) and reported by Wait; the
+    /// replay's rows are the Reference step's with the bad entries −1. Experts that write into <see cref="EpStepRows.Output"/>.
+    /// </summary>
+    [NcclEpTheory]
+    [InlineData(nameof(FlatWeightedMoe))]
+    [InlineData(nameof(ExpertMajorWeightedMoe))]
+    public void A_bad_id_is_dropped_before_nccl_ep_and_reported_by_wait(string layerName)
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[layerName];
+        int t = spec.MaxTokensPerRank, k = spec.TopK;
+        var problem = new StepProblem(spec, ranks: 1, seed: 73, noTokens: false, tokens: t);
+        long[] wrong = (long[])problem.Idx[0].Clone();
+        wrong[3 * k + 1] = spec.Experts;
+        wrong[9 * k] = -4;
+        long[] dropped = (long[])wrong.Clone();
+        dropped[3 * k + 1] = -1;
+        dropped[9 * k] = -1;
+
+        using EpGroup group = OneRankGroup();
+        using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
+        using StepInputs inputs = new(group.Device, spec, t);
+        EpStepRows? seen = null;
+        using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows =>
+        {
+            seen = rows;
+            CudaException.ThrowIfFailed(CudaDriver.MemcpyDtoDAsync(StagedMemory.Address(rows.Output), StagedMemory.Address(rows.Tokens),
+                (nuint)(rows.Tokens.Length * 2), rows.Stream));
+            return rows.Output;
+        });
+
+        inputs.Write(problem);
+        step.Replay();
+        DeviceTensor<BFloat16> output = step.Wait(); // a good replay first: Wait returns the view every replay writes
+        AssertMatchesReference(spec, source, output, seen!, problem.Idx[0], problem, layerName);
+
+        inputs.Write(problem.Tokens[0], wrong, problem.Weights[0]);
+        step.Replay();
+        var error = Assert.Throws<EpRoutingException>(() => step.Wait());
+        Assert.Equal((0, 3, 1, (long)spec.Experts), (error.Rank, error.Token, error.Slot, error.Value));
+        Assert.Contains("that replay ran without the entry", error.Message, StringComparison.Ordinal);
+        AssertMatchesReference(spec, source, output, seen!, dropped, problem, layerName + ", bad ids dropped");
+    }
+
+    /// <summary>
+    /// A replay in which no id names an expert, and a step captured without tokens (NCCL EP gets one stand-in token
+    /// that names none): both run through NCCL EP HT inside the graph, return zeros, and later replays still match.
+    /// </summary>
+    [NcclEpTheory]
+    [InlineData(nameof(FlatMoe))]
+    [InlineData(nameof(ExpertMajorMoe))]
+    public void A_step_that_routes_nothing_and_a_step_without_tokens_return_zeros(string layerName)
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[layerName];
+        int t = spec.MaxTokensPerRank;
+        var problem = new StepProblem(spec, ranks: 1, seed: 74, noTokens: false, tokens: t);
+        long[] none = Enumerable.Repeat(-1L, t * spec.TopK).ToArray();
+        using EpGroup group = OneRankGroup();
+        using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
+        using StepInputs inputs = new(group.Device, spec, t);
+        EpStepRows? seen = null;
+        using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows => (seen = rows).Tokens);
+
+        inputs.Write(problem.Tokens[0], none, problem.Weights[0]);
+        step.Replay();
+        Assert.All(step.Wait().ToArray(), v => Assert.Equal(0, v.RawBits));
+        Assert.All(seen!.ExpertCounts.ToArray(), c => Assert.Equal(0, c));
+
+        inputs.Write(problem);
+        step.Replay();
+        AssertMatchesReference(spec, source, step.Wait(), seen, problem.Idx[0], problem, layerName + ", after a step that routed nothing");
+
+        using StepInputs empty = new(group.Device, spec, 0);
+        using EpCapturedStep noTokens = layer.CaptureStep(empty.Tokens, empty.Idx, empty.Weights, rows => rows.Tokens);
+        noTokens.Replay();
+        Assert.Equal((0, spec.HiddenSize), (noTokens.Wait().Rows, noTokens.Wait().Columns));
+
+        step.Replay();
+        AssertMatchesReference(spec, source, step.Wait(), seen, problem.Idx[0], problem, layerName + ", after a step without tokens");
+    }
+
+    /// <summary>
+    /// The replay against the Reference engine's eager step with <paramref name="idx"/> and identity experts: the
+    /// experts' rows per group, the device counts (ExpertMajor: padded to the alignment, as NCCL EP counts them) and
+    /// offsets, and the combined rows.
+    /// </summary>
+    private static void AssertMatchesReference(EpLayerSpec spec, string source, DeviceTensor<BFloat16> combined, EpStepRows rows, long[] idx,
+        StepProblem problem, string where)
+    {
+        int t = problem.TokenCounts[0], k = spec.TopK, h = spec.HiddenSize;
+        (ushort[] permuted, int[] counts, int[] offsets, ushort[] expected) = EpWorld.RunSimulated(1, EpDevice.Cpu, g =>
+        {
+            using var reference = new EpLayerRuntime(g, spec, source, "TestMoe");
+            using var x = DeviceTensor.Upload(g.Device, problem.Tokens[0], t, h);
+            using var i = DeviceTensor.Upload(g.Device, idx, t, k);
+            using var w = DeviceTensor.Upload(g.Device, problem.Weights[0], t, k);
+            EpPermutedBatch batch = reference.Permute(reference.Dispatch(x, i, w));
+            return (Bits(batch.Tokens), batch.ExpertCounts.ToArray(), batch.ExpertOffsets.ToArray(),
+                Bits(reference.Combine(reference.Unpermute(batch, batch.Tokens))));
+        })[0];
+
+        int alignment = spec.EffectiveAlignment;
+        int[] deviceCounts = spec.Layout == EpLayout.ExpertMajor
+            ? [.. counts.Select(c => (c + alignment - 1) / alignment * alignment)]
+            : counts;
+        Assert.Equal(deviceCounts, rows.ExpertCounts.ToArray());
+        Assert.Equal(offsets, rows.ExpertOffsets.ToArray());
+        ushort[] actual = Bits(rows.Tokens)[..permuted.Length];
+        if (spec.Layout == EpLayout.ExpertMajor)
+        {
+            AssertSameRowsPerGroup(permuted, actual, h, offsets, deviceCounts, where + ": captured expert rows");
+        }
+        else
+        {
+            Assert.True(permuted.SequenceEqual(actual), $"{where}: the captured step's permuted rows differ from the Reference engine's.");
+        }
+
+        StepAssert.MatchesWithin(expected, Bits(combined), allowedUlps: 1, where + ": captured combine");
+    }
+
+    private static ushort[] Bits(DeviceTensor<BFloat16> tensor) => tensor.ToArray().Select(v => v.RawBits).ToArray();
+
+    /// <summary>A step's three input tensors, rewritten between replays.</summary>
+    private sealed class StepInputs(EpDevice device, EpLayerSpec spec, int tokens) : IDisposable
+    {
+        public DeviceTensor<BFloat16> Tokens { get; } = DeviceTensor<BFloat16>.Allocate(device, tokens, spec.HiddenSize);
+
+        public DeviceTensor<long> Idx { get; } = DeviceTensor<long>.Allocate(device, tokens, spec.TopK);
+
+        public DeviceTensor<float> Weights { get; } = DeviceTensor<float>.Allocate(device, tokens, spec.TopK);
+
+        public void Write(StepProblem problem) => Write(problem.Tokens[0], problem.Idx[0], problem.Weights[0]);
+
+        public void Write(BFloat16[] tokens, long[] idx, float[] weights)
+        {
+            Tokens.CopyFrom(tokens);
+            Idx.CopyFrom(idx);
+            Weights.CopyFrom(weights);
+        }
+
+        public void Dispose()
+        {
+            Tokens.Dispose();
+            Idx.Dispose();
+            Weights.Dispose();
+        }
+    }
+}
