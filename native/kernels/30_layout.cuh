@@ -104,8 +104,8 @@ extern "C" __global__ void ep_finish_rows(const ep_i64* recvIdx, const int* rank
 }
 
 // One block. expertOffset[e] = Σ_{e' < e} expertCount[e']: the Flat groups' first rows from counts that exist only on
-// the device (a captured HighThroughput step, where NCCL EP's handle update writes the counts; eager steps upload
-// offsets the host computed from the gathered routing).
+// the device (a captured HighThroughput step, where ep_rank_in_expert writes them; eager steps upload offsets the host
+// computed from the gathered routing).
 extern "C" __global__ void ep_group_offsets(const int* expertCount, int localExperts, int* expertOffset)
 {
     __shared__ unsigned long long scratch[EP_THREADS];

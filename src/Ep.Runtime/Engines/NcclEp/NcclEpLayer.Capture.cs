@@ -29,7 +29,7 @@ internal sealed unsafe partial class NcclEpLayer
     /// <summary>
     /// Records a step into one CUDA graph: the device routing check (<c>ep_sanitize_routing</c>: bad entries become −1
     /// before NCCL EP sees them), an AllGather of every rank's error records, ncclEpUpdateHandle, ncclEpDispatch, the
-    /// layout from NCCL EP's own device counters, the experts' work, ncclEpCombine. Nothing in it waits for the host:
+    /// layout from counts that exist only on the device, the experts' work, ncclEpCombine. Nothing in it waits for the host:
     /// once each row names an expert at most once, no rank receives more than the buffers hold, so no count has to come
     /// back before rows move.
     /// </summary>
@@ -67,6 +67,30 @@ internal sealed unsafe partial class NcclEpLayer
         // The tables' page-locked staging array may still feed the last eager Dispatch's upload: let it finish first.
         _stream.Synchronize();
         b.Layout.Upload(offsets, new int[offsets.Length], _stream);
+        return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, marks =>
+        {
+            UpdateHandle(ncclEpTokens);
+            marks?.RecordInCapture(2, _stream);
+            DispatchRows(tokens, ncclEpTokens);
+            marks?.RecordInCapture(3, _stream);
+            _padding!.ClearVacated(LowLatencyGroupBuffer.Received, Address(b.RecvRows), Address(b.ExpertCounters));
+            // The experts may write any row of the Combine buffer (EpStepRows.Output), which eager Unpermute also writes.
+            _padding.Overwritten(LowLatencyGroupBuffer.Unpermuted, written: true);
+            marks?.RecordInCapture(NcclEpMarks.BeforeExperts, _stream);
+            CombineRows(ExpertsOrBalance(experts, rows, ncclEpTokens), ncclEpTokens);
+        });
+    }
+
+    /// <summary>
+    /// What every captured step shares: a graph that starts with the device routing check (the sanitized ids and weights
+    /// into the layer's own tables, this rank's error records) and the gather of every rank's records, then runs
+    /// <paramref name="rest"/>, which records boundaries 2 to <see cref="NcclEpMarks.BeforeExperts"/> of the marks it is
+    /// given; the last boundary follows it.
+    /// </summary>
+    private NcclEpGraphStep CaptureChecked(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount, int ncclEpTokens,
+        Action<NcclEpMarks?> rest)
+    {
+        NcclEpLayerBuffers b = _buffers;
         var errors = new NcclEpStepErrors(_epDevice, Ranks, StagedKernels.SanitizeBlocks(ncclEpTokens), _spec.Experts, TopK, _stream);
         try
         {
@@ -78,16 +102,8 @@ internal sealed unsafe partial class NcclEpLayer
                     Address(b.SourceWeights), errors.Records);
                 errors.EnqueueGather(_communicator);
                 marks?.RecordInCapture(1, _stream);
-                UpdateHandle(ncclEpTokens);
-                marks?.RecordInCapture(2, _stream);
-                DispatchRows(tokens, ncclEpTokens);
-                marks?.RecordInCapture(3, _stream);
-                _padding!.ClearVacated(LowLatencyGroupBuffer.Received, Address(b.RecvRows), Address(b.ExpertCounters));
-                // The experts may write any row of the Combine buffer (EpStepRows.Output), which eager Unpermute also writes.
-                _padding.Overwritten(LowLatencyGroupBuffer.Unpermuted, written: true);
-                marks?.RecordInCapture(NcclEpMarks.BeforeExperts, _stream);
-                CombineRows(ExpertsOrBalance(experts, rows, ncclEpTokens), ncclEpTokens);
-                marks?.RecordInCapture(5, _stream);
+                rest(marks);
+                marks?.RecordInCapture(NcclEpMarks.StepBoundaries - 1, _stream);
             });
             return new NcclEpGraphStep(graph, _stream, errors, _views.CombineOutput.Rows(tokenCount), ForgetHeldRouting);
         }

@@ -1,6 +1,5 @@
 using System;
 using Ep.Engines.Staged;
-using Ep.Interop.Cuda;
 using Ep.Interop.Nccl;
 using Ep.Interop.NcclEp;
 
@@ -12,8 +11,8 @@ internal sealed unsafe partial class NcclEpLayer
     /// HighThroughput: the graph cannot size anything by a step's counts, so every kernel after NCCL EP is launched for
     /// the receive capacity and reads the step's real row count on the device — the total ncclEpUpdateHandle writes
     /// into <c>layout_info</c> (ExpertMajor: with the per-expert counts and the groups' offsets). Flat then counts and
-    /// permutes into expert-major rows; ExpertMajor hands the experts NCCL EP's rows as they arrived. The experts write their output into the layer's expert-output-gradient buffer (a forward
-    /// step does not use it), which Unpermute reads.
+    /// permutes into expert-major rows; ExpertMajor hands the experts NCCL EP's rows as they arrived. The experts write
+    /// their output into the layer's expert-output-gradient buffer (a forward step does not use it), which Unpermute reads.
     /// </summary>
     private NcclEpGraphStep CaptureHighThroughputStep(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
         Func<EpStepRows, DeviceTensor<BFloat16>> experts)
@@ -32,34 +31,17 @@ internal sealed unsafe partial class NcclEpLayer
         RunOnceOutsideCapture();
         NcclEpLayerBuffers b = _buffers;
         var rows = new EpStepRows(_shape.ExpertMajor ? b.RecvRows : b.Permuted, b.ExpertCounts, b.ExpertOffsets, b.GradExpertOutput, groupRows: 0, Stream);
-        var errors = new NcclEpStepErrors(_epDevice, Ranks, StagedKernels.SanitizeBlocks(ncclEpTokens), _spec.Experts, TopK, _stream);
-        try
+        return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, marks =>
         {
-            NcclEpMarks? marks = CaptureMarks;
-            CudaGraph graph = CudaGraph.Capture(_stream, () =>
-            {
-                marks?.RecordInCapture(0, _stream);
-                _kernels.SanitizeRouting(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, Address(b.SourceIdx),
-                    Address(b.SourceWeights), errors.Records);
-                errors.EnqueueGather(_communicator);
-                marks?.RecordInCapture(1, _stream);
-                UpdateHandleWithCounts(ncclEpTokens);
-                marks?.RecordInCapture(2, _stream);
-                DispatchRows(tokens, ncclEpTokens);
-                marks?.RecordInCapture(3, _stream);
-                PermuteByDeviceCounts();
-                marks?.RecordInCapture(NcclEpMarks.BeforeExperts, _stream);
-                UnpermuteByDeviceCounts(ExpertsOrBalance(experts, rows, ncclEpTokens));
-                CombineRows(b.Unpermuted, ncclEpTokens);
-                marks?.RecordInCapture(5, _stream);
-            });
-            return new NcclEpGraphStep(graph, _stream, errors, _views.CombineOutput.Rows(tokenCount), ForgetHeldRouting);
-        }
-        catch
-        {
-            errors.Dispose();
-            throw;
-        }
+            UpdateHandleWithCounts(ncclEpTokens);
+            marks?.RecordInCapture(2, _stream);
+            DispatchRows(tokens, ncclEpTokens);
+            marks?.RecordInCapture(3, _stream);
+            PermuteByDeviceCounts();
+            marks?.RecordInCapture(NcclEpMarks.BeforeExperts, _stream);
+            UnpermuteByDeviceCounts(ExpertsOrBalance(experts, rows, ncclEpTokens));
+            CombineRows(b.Unpermuted, ncclEpTokens);
+        });
     }
 
     /// <summary>
