@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Linq;
 using Ep.Bench.Metrics;
 
 namespace Ep.Bench.Graphs;
@@ -33,7 +32,7 @@ internal sealed record GraphSplit(double RoutingCheck, double UpdateHandle, doub
             return null;
         }
 
-        double Median(int part) => SampleSummary.Of(parts.Select(p => p[part])).Median;
-        return new GraphSplit(Median(0), Median(1), Median(2), Median(3), Median(4), Median(5), epBench?.Dispatch.Microseconds, epBench?.Combine.Microseconds);
+        double[] m = SampleSummary.ColumnMedians(parts);
+        return new GraphSplit(m[0], m[1], m[2], m[3], m[4], m[5], epBench?.Dispatch.Microseconds, epBench?.Combine.Microseconds);
     }
 }

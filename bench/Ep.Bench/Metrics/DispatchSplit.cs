@@ -36,8 +36,7 @@ internal sealed record DispatchSplit(double Routing, double UpdateHandle, double
             return null;
         }
 
-        double Median(int part) => SampleSummary.Of(parts.Select(p => p[part])).Median;
-
-        return new DispatchSplit(Median(0), Median(1), Median(2), Median(3));
+        double[] m = SampleSummary.ColumnMedians(parts);
+        return new DispatchSplit(m[0], m[1], m[2], m[3]);
     }
 }

@@ -30,6 +30,23 @@ internal sealed record SampleSummary(int Count, double Median, double P10, doubl
             sorted[0], sorted[^1], sorted.Average());
     }
 
+    /// <summary>
+    /// The median of each column of <paramref name="rows"/> (one row per sample, each split into the same parts, µs):
+    /// the per-part medians of a split timing.
+    /// </summary>
+    /// <exception cref="ArgumentException">No rows.</exception>
+    public static double[] ColumnMedians(IReadOnlyCollection<double[]> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (rows.Count == 0)
+        {
+            throw new ArgumentException("At least one sample is needed.", nameof(rows));
+        }
+
+        int columns = rows.First().Length;
+        return Enumerable.Range(0, columns).Select(c => Of(rows.Select(r => r[c])).Median).ToArray();
+    }
+
     /// <summary>The <paramref name="percent"/>-th percentile of ascending <paramref name="sorted"/>, interpolated.</summary>
     public static double Percentile(IReadOnlyList<double> sorted, double percent)
     {

@@ -4,6 +4,7 @@ using Ep.Engines.NcclEp;
 using Ep.Interop.Cuda;
 using Ep.Engines.Staged;
 using Xunit;
+using static Ep.Gpu.Tests.CapturedStepInputs;
 using static Ep.Gpu.Tests.NcclEp.NcclEpEngineTests;
 
 namespace Ep.Gpu.Tests.NcclEp;
@@ -31,7 +32,7 @@ public sealed class NcclEpCapturedHighThroughputTests
         using EpGroup group = OneRankGroup();
         using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
         var engine = (NcclEpLayer)layer.EngineLayer;
-        using StepInputs inputs = new(group.Device, spec, t);
+        using CapturedStepInputs inputs = new(group.Device, spec, t);
         EpStepRows? seen = null;
         int calls = 0;
         using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows =>
@@ -82,7 +83,7 @@ public sealed class NcclEpCapturedHighThroughputTests
 
         using EpGroup group = OneRankGroup();
         using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
-        using StepInputs inputs = new(group.Device, spec, t);
+        using CapturedStepInputs inputs = new(group.Device, spec, t);
         EpStepRows? seen = null;
         using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows =>
         {
@@ -120,7 +121,7 @@ public sealed class NcclEpCapturedHighThroughputTests
         long[] none = Enumerable.Repeat(-1L, t * spec.TopK).ToArray();
         using EpGroup group = OneRankGroup();
         using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
-        using StepInputs inputs = new(group.Device, spec, t);
+        using CapturedStepInputs inputs = new(group.Device, spec, t);
         EpStepRows? seen = null;
         using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows => (seen = rows).Tokens);
 
@@ -133,7 +134,7 @@ public sealed class NcclEpCapturedHighThroughputTests
         step.Replay();
         AssertMatchesReference(spec, source, step.Wait(), seen, problem.Idx[0], problem, layerName + ", after a step that routed nothing");
 
-        using StepInputs empty = new(group.Device, spec, 0);
+        using CapturedStepInputs empty = new(group.Device, spec, 0);
         using EpCapturedStep noTokens = layer.CaptureStep(empty.Tokens, empty.Idx, empty.Weights, rows => rows.Tokens);
         noTokens.Replay();
         Assert.Equal((0, spec.HiddenSize), (noTokens.Wait().Rows, noTokens.Wait().Columns));
@@ -179,33 +180,5 @@ public sealed class NcclEpCapturedHighThroughputTests
         }
 
         StepAssert.MatchesWithin(expected, Bits(combined), allowedUlps: 1, where + ": captured combine");
-    }
-
-    private static ushort[] Bits(DeviceTensor<BFloat16> tensor) => tensor.ToArray().Select(v => v.RawBits).ToArray();
-
-    /// <summary>A step's three input tensors, rewritten between replays.</summary>
-    private sealed class StepInputs(EpDevice device, EpLayerSpec spec, int tokens) : IDisposable
-    {
-        public DeviceTensor<BFloat16> Tokens { get; } = DeviceTensor<BFloat16>.Allocate(device, tokens, spec.HiddenSize);
-
-        public DeviceTensor<long> Idx { get; } = DeviceTensor<long>.Allocate(device, tokens, spec.TopK);
-
-        public DeviceTensor<float> Weights { get; } = DeviceTensor<float>.Allocate(device, tokens, spec.TopK);
-
-        public void Write(StepProblem problem) => Write(problem.Tokens[0], problem.Idx[0], problem.Weights[0]);
-
-        public void Write(BFloat16[] tokens, long[] idx, float[] weights)
-        {
-            Tokens.CopyFrom(tokens);
-            Idx.CopyFrom(idx);
-            Weights.CopyFrom(weights);
-        }
-
-        public void Dispose()
-        {
-            Tokens.Dispose();
-            Idx.Dispose();
-            Weights.Dispose();
-        }
     }
 }

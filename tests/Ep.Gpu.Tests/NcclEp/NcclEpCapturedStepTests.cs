@@ -3,6 +3,7 @@ using System.Linq;
 using Ep.Engines.Staged;
 using Ep.Interop.Cuda;
 using Xunit;
+using static Ep.Gpu.Tests.CapturedStepInputs;
 using static Ep.Gpu.Tests.NcclEp.NcclEpEngineTests;
 
 namespace Ep.Gpu.Tests.NcclEp;
@@ -29,7 +30,7 @@ public sealed class NcclEpCapturedStepTests
         StepProblem[] problems = [crowded, new(Spec, ranks: 1, seed: 51, noTokens: false, tokens: T), new(Spec, ranks: 1, seed: 52, noTokens: false, tokens: T)];
         using EpGroup group = OneRankGroup();
         using var layer = new EpLayerRuntime(group, Spec, Layer.Source, "TestMoe");
-        using Inputs inputs = new(group.Device, T);
+        using CapturedStepInputs inputs = new(group.Device, Spec, T);
         EpStepRows? seen = null;
         int calls = 0;
         using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows =>
@@ -87,14 +88,14 @@ public sealed class NcclEpCapturedStepTests
         EpRoutingException expected = EpWorld.RunSimulated(1, EpDevice.Cpu, g =>
         {
             using var reference = new EpLayerRuntime(g, Spec, Layer.Source, "TestMoe");
-            using Inputs cpu = new(g.Device, T);
+            using CapturedStepInputs cpu = new(g.Device, Spec, T);
             cpu.Write(problem.Tokens[0], wrong, problem.Weights[0]);
             return Assert.Throws<EpRoutingException>(() => reference.Dispatch(cpu.Tokens, cpu.Idx, cpu.Weights));
         })[0];
 
         using EpGroup group = OneRankGroup();
         using var layer = new EpLayerRuntime(group, Spec, Layer.Source, "TestMoe");
-        using Inputs inputs = new(group.Device, T);
+        using CapturedStepInputs inputs = new(group.Device, Spec, T);
         EpStepRows? seen = null;
         // Experts that write their output into the layer's Combine buffer (no copy): here a device copy of the rows,
         // enqueued on the step's stream, so it is part of the graph.
@@ -182,7 +183,7 @@ public sealed class NcclEpCapturedStepTests
         long[] none = Enumerable.Repeat(-1L, T * Spec.TopK).ToArray();
         using EpGroup group = OneRankGroup();
         using var layer = new EpLayerRuntime(group, Spec, Layer.Source, "TestMoe");
-        using Inputs inputs = new(group.Device, T);
+        using CapturedStepInputs inputs = new(group.Device, Spec, T);
         EpStepRows? seen = null;
         using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows => (seen = rows).Tokens);
         inputs.Write(problem.Tokens[0], problem.Idx[0], problem.Weights[0]);
@@ -195,7 +196,7 @@ public sealed class NcclEpCapturedStepTests
         Assert.All(seen!.ExpertCounts.ToArray(), c => Assert.Equal(0, c));
         Assert.All(seen.Tokens.ToArray(), v => Assert.Equal(0, v.RawBits)); // the previous replay's rows were cleared
 
-        using Inputs empty = new(group.Device, 0);
+        using CapturedStepInputs empty = new(group.Device, Spec, 0);
         using EpCapturedStep noTokens = layer.CaptureStep(empty.Tokens, empty.Idx, empty.Weights, rows => rows.Tokens);
         noTokens.Replay();
         Assert.Equal((0, Spec.HiddenSize), (noTokens.Wait().Rows, noTokens.Wait().Columns));
@@ -211,7 +212,7 @@ public sealed class NcclEpCapturedStepTests
         var problem = new StepProblem(Spec, ranks: 1, seed: 55, noTokens: false, tokens: T);
         using EpGroup group = OneRankGroup();
         using var layer = new EpLayerRuntime(group, Spec, Layer.Source, "TestMoe");
-        using Inputs inputs = new(group.Device, T);
+        using CapturedStepInputs inputs = new(group.Device, Spec, T);
         inputs.Write(problem.Tokens[0], problem.Idx[0], problem.Weights[0]);
 
         var error = Assert.Throws<EpShapeException>(() => layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows => rows.Tokens.SliceRows(0, 1)));
@@ -243,7 +244,7 @@ public sealed class NcclEpCapturedStepTests
         (ushort[] received, int[] counts, int[] offsets, ushort[] expected) = EpWorld.RunSimulated(1, EpDevice.Cpu, g =>
         {
             using var reference = new EpLayerRuntime(g, Spec, Layer.Source, "TestMoe");
-            using Inputs cpu = new(g.Device, T);
+            using CapturedStepInputs cpu = new(g.Device, Spec, T);
             cpu.Write(problem.Tokens[0], idx, problem.Weights[0]);
             EpDispatchResult d = reference.Dispatch(cpu.Tokens, cpu.Idx, cpu.Weights);
             return (Bits(d.Tokens), d.ExpertCounts.ToArray(), d.ExpertOffsets.ToArray(), Bits(reference.Combine(d.Tokens)));
@@ -253,31 +254,5 @@ public sealed class NcclEpCapturedStepTests
         Assert.Equal(offsets, Enumerable.Range(0, counts.Length).Select(e => e * rows.GroupRows));
         AssertSameRowsPerGroup(received, Bits(rows.Tokens), Spec.HiddenSize, offsets, counts, "captured dispatch");
         StepAssert.MatchesWithin(expected, Bits(combined), allowedUlps: 1, "captured combine");
-    }
-
-    private static ushort[] Bits(DeviceTensor<BFloat16> tensor) => tensor.ToArray().Select(v => v.RawBits).ToArray();
-
-    /// <summary>A step's three input tensors, rewritten between replays.</summary>
-    private sealed class Inputs(EpDevice device, int tokens) : IDisposable
-    {
-        public DeviceTensor<BFloat16> Tokens { get; } = DeviceTensor<BFloat16>.Allocate(device, tokens, Spec.HiddenSize);
-
-        public DeviceTensor<long> Idx { get; } = DeviceTensor<long>.Allocate(device, tokens, Spec.TopK);
-
-        public DeviceTensor<float> Weights { get; } = DeviceTensor<float>.Allocate(device, tokens, Spec.TopK);
-
-        public void Write(BFloat16[] tokens, long[] idx, float[] weights)
-        {
-            Tokens.CopyFrom(tokens);
-            Idx.CopyFrom(idx);
-            Weights.CopyFrom(weights);
-        }
-
-        public void Dispose()
-        {
-            Tokens.Dispose();
-            Idx.Dispose();
-            Weights.Dispose();
-        }
     }
 }

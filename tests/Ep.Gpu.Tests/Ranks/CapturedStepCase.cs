@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using Xunit;
+using static Ep.Gpu.Tests.CapturedStepInputs;
 
 namespace Ep.Gpu.Tests.Ranks;
 
@@ -55,6 +56,4 @@ internal static class CapturedStepCase
         Assert.Equal((expected.Rank, expected.Token, expected.Slot, expected.Value), (actual.Rank, actual.Token, actual.Slot, actual.Value));
         return how;
     }
-
-    private static ushort[] Bits(DeviceTensor<BFloat16> tensor) => tensor.ToArray().Select(v => v.RawBits).ToArray();
 }

@@ -37,9 +37,10 @@ internal sealed unsafe partial class NcclEpLayer
             marks?.RecordInCapture(2, _stream);
             DispatchRows(tokens, ncclEpTokens);
             marks?.RecordInCapture(3, _stream);
-            PermuteByDeviceCounts();
+            ulong received = Address(b.ReceivedTotal);
+            _local.PermuteOnDevice(_shape.ReceiveSlots, _shape.LocalExperts, received, Address(b.ExpertCounts));
             marks?.RecordInCapture(NcclEpMarks.BeforeExperts, _stream);
-            UnpermuteByDeviceCounts(ExpertsOrBalance(experts, rows, ncclEpTokens));
+            _local.UnpermuteOnDevice(ExpertsOrBalance(experts, rows, ncclEpTokens), _shape.ReceiveSlots, received);
             CombineRows(b.Unpermuted, ncclEpTokens);
         });
     }
@@ -47,8 +48,8 @@ internal sealed unsafe partial class NcclEpLayer
     /// <summary>
     /// <c>ncclEpUpdateHandle</c> that also writes the step's layout to the device: received rows (Flat: tokens;
     /// ExpertMajor: slots with padding) and, ExpertMajor, the rows per local expert (padded to ExpertAlignment) and
-    /// where each group starts. Flat counts its experts itself (<see cref="PermuteByDeviceCounts"/>): measured on an
-    /// H100, NCCL EP v0.1 left Flat <c>expert_counters</c> at zero while its received total was right.
+    /// where each group starts. Flat counts its experts itself (<see cref="StagedLocalReorder.PermuteOnDevice"/>):
+    /// measured on an H100, NCCL EP v0.1 left Flat <c>expert_counters</c> at zero while its received total was right.
     /// </summary>
     private void UpdateHandleWithCounts(int ncclEpTokens)
     {
@@ -63,47 +64,6 @@ internal sealed unsafe partial class NcclEpLayer
         layout.ReceiveTotalCounter = _descriptors.ReceiveTotal.Describe(Address(b.ReceivedTotal), [1]);
         NcclException.ThrowIfFailed(NcclEpNative.UpdateHandle(_handle.DangerousGetHandle(),
             _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [ncclEpTokens, TopK]), &layout, Stream));
-    }
-
-    /// <summary>
-    /// Flat: each local expert's count and each (row, slot)'s rank within it, from the received ids of the rows NCCL EP
-    /// says arrived (the kernels read the count); the groups' offsets, a prefix sum of the counts; m(n, j); the permuted
-    /// rows. ExpertMajor: nothing (NCCL EP's rows are the experts').
-    /// </summary>
-    private void PermuteByDeviceCounts()
-    {
-        if (_shape.ExpertMajor)
-        {
-            return;
-        }
-
-        NcclEpLayerBuffers b = _buffers;
-        int slots = _shape.ReceiveSlots, localExperts = _shape.LocalExperts;
-        ulong received = Address(b.ReceivedTotal);
-        _kernels.RankInExpert(Address(b.RecvIdx), slots, localExperts, Address(b.RankInExpert), received, Address(b.ExpertCounts));
-        _kernels.GroupOffsets(Address(b.ExpertCounts), localExperts, Address(b.ExpertOffsets));
-        _kernels.FinishRows(Address(b.RecvIdx), Address(b.RankInExpert), Address(b.ExpertOffsets), slots, TopK, Address(b.PermutedRow), 0, 0, received);
-        _kernels.PermuteRows(Address(b.RecvRows), Address(b.PermutedRow), 0, slots, Address(b.Permuted), received);
-    }
-
-    /// <summary>
-    /// Unpermute into the Combine buffer from <paramref name="expertOutput"/>, as the eager one (Flat: each row's
-    /// weighted sum; ExpertMajor: each row scaled), for the received rows only. ExpertMajor marks no padding: NCCL EP
-    /// zero-fills its pad rows, and no token's Combine reads a pad row.
-    /// </summary>
-    private void UnpermuteByDeviceCounts(DeviceTensor<BFloat16> expertOutput)
-    {
-        NcclEpLayerBuffers b = _buffers;
-        ulong weights = _spec.ApplyWeightsInCombine ? Address(b.RecvWeights) : 0;
-        ulong received = Address(b.ReceivedTotal);
-        if (_shape.ExpertMajor)
-        {
-            _kernels.ScaleRows(Address(expertOutput), 0, weights, _shape.ReceiveSlots, Address(b.Unpermuted), received);
-        }
-        else
-        {
-            _kernels.GatherSumRows(Address(expertOutput), Address(b.PermutedRow), weights, _shape.ReceiveSlots, Address(b.Unpermuted), received);
-        }
     }
 
     /// <summary>

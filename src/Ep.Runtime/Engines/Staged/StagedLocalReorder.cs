@@ -139,8 +139,7 @@ internal sealed class StagedLocalReorder
         if (!_expertMajor)
         {
             EnsureFlatPermutation();
-            _kernels.GatherSumRows(Address(expertOutput), Address(_b.PermutedRow), _spec.ApplyWeightsInCombine ? Address(_b.ReceivedWeights) : 0,
-                ReceivedRows, Address(_b.Unpermuted));
+            _kernels.GatherSumRows(Address(expertOutput), Address(_b.PermutedRow), FlatUnpermuteWeights, ReceivedRows, Address(_b.Unpermuted));
             return _unpermuted.Rows(ReceivedRows);
         }
 
@@ -154,10 +153,54 @@ internal sealed class StagedLocalReorder
             return _unpermuted.Rows(LayoutRows);
         }
 
-        _kernels.ScaleRows(Address(expertOutput), Address(_b.RowSource), _spec.ApplyWeightsInCombine ? Address(_b.RowWeights) : 0, LayoutRows,
-            Address(_b.Unpermuted));
+        _kernels.ScaleRows(Address(expertOutput), Address(_b.RowSource), RowUnpermuteWeights, LayoutRows, Address(_b.Unpermuted));
         return _unpermuted.Rows(LayoutRows);
     }
+
+    /// <summary>
+    /// A captured HighThroughput step's Permute, where the counts exist only on the device: Flat counts each local
+    /// expert's rows (into <paramref name="expertCounts"/>) and ranks each (row, slot) within it, the groups' offsets
+    /// follow by a prefix sum, then m(n, j) and the permuted rows — the eager Permute's kernels, launched for
+    /// <paramref name="capacityRows"/> received rows and reading the real count at device address
+    /// <paramref name="receivedRows"/>. Expert-major: nothing (the received rows are the experts').
+    /// </summary>
+    public void PermuteOnDevice(int capacityRows, int localExperts, ulong receivedRows, ulong expertCounts)
+    {
+        if (_expertMajor)
+        {
+            return;
+        }
+
+        _kernels.RankInExpert(Address(_b.ReceivedIdx), capacityRows, localExperts, Address(_b.RankInExpert), receivedRows, expertCounts);
+        _kernels.GroupOffsets(expertCounts, localExperts, Address(_b.ExpertOffsets));
+        _kernels.FinishRows(Address(_b.ReceivedIdx), Address(_b.RankInExpert), Address(_b.ExpertOffsets), capacityRows, _spec.TopK,
+            Address(_b.PermutedRow), 0, 0, receivedRows);
+        _kernels.PermuteRows(Address(_b.ReceivedRows), Address(_b.PermutedRow), 0, capacityRows, Address(_b.Permuted), receivedRows);
+    }
+
+    /// <summary>
+    /// A captured HighThroughput step's Unpermute into the Unpermute buffer, as the eager one (Flat: each row's sum;
+    /// expert-major: each row scaled, weighted when the layer applies weights), for the rows the device count at
+    /// <paramref name="receivedRows"/> says arrived. Expert-major marks no padding rows: NCCL EP zero-fills them, and no
+    /// token's Combine reads them.
+    /// </summary>
+    public void UnpermuteOnDevice(DeviceTensor<BFloat16> expertOutput, int capacityRows, ulong receivedRows)
+    {
+        if (_expertMajor)
+        {
+            _kernels.ScaleRows(Address(expertOutput), 0, RowUnpermuteWeights, capacityRows, Address(_b.Unpermuted), receivedRows);
+        }
+        else
+        {
+            _kernels.GatherSumRows(Address(expertOutput), Address(_b.PermutedRow), FlatUnpermuteWeights, capacityRows, Address(_b.Unpermuted), receivedRows);
+        }
+    }
+
+    /// <summary>Unpermute's weights for Flat rows ([N, K]), or 0 when the layer does not apply them.</summary>
+    private ulong FlatUnpermuteWeights => _spec.ApplyWeightsInCombine ? Address(_b.ReceivedWeights) : 0;
+
+    /// <summary>Unpermute's weights for expert-major rows ([M]), or 0 when the layer does not apply them.</summary>
+    private ulong RowUnpermuteWeights => _spec.ApplyWeightsInCombine ? Address(_b.RowWeights) : 0;
 
     /// <summary>The largest of this step's per-expert counts (LowLatency: the most real rows in one group).</summary>
     private int LargestExpertCount()
