@@ -1,8 +1,8 @@
 using System;
 using System.Linq;
 using Ep.Engines.NcclEp;
-using Ep.Interop.Cuda;
 using Ep.Engines.Staged;
+using Ep.Interop.Cuda;
 using Xunit;
 using static Ep.Gpu.Tests.CapturedStepInputs;
 using static Ep.Gpu.Tests.NcclEp.NcclEpEngineTests;
