@@ -1,35 +1,25 @@
-// Routing-weight gradients: dot products of two bf16 rows, summed in fp32 in ascending h by one thread each, the
-// order docs/semantics.md fixes, so the result matches the Reference engine bit for bit. That order leaves one
-// independent stream per (row, slot) — 32768 threads at ep_bench's sizes, an eighth of one wave on an H100 — so these
-// kernels are held by how well each thread's serial stream of loads is served, not by the adds (bench/RESULTS.md run 5).
+// Routing-weight gradients: dot products of two bf16 rows in fp32, one warp's worth of threads (EP_DOT_LANES) per
+// dot. docs/semantics.md fixes the order so that the Reference engine (RowMath.Dot) matches bit for bit: lane l sums
+// the products of vectors l, l + 32, l + 64, … (8 bf16 each, ascending h inside a vector) from +0, then the 32 partial
+// sums meet in a fixed tree, p[l] += p[l + s] for s = 16, 8, 4, 2, 1. Until run 9 one thread summed all of h in
+// ascending order: 32768 serial streams at ep_bench's sizes, an eighth of one wave, 65–67 % of a copy at best
+// (bench/RESULTS.md runs 5–8); 32 lanes per dot read each row in coalesced 512-byte steps and fill the GPU.
 
-// A 16-byte read-only load that asks L2 to fetch the surrounding 256 bytes from memory. Each thread walks its own two
-// rows, so without the hint DRAM serves tens of thousands of interleaved 32-byte requests; with it, 256-byte ones:
-// ep_weight_grads_flat 322 → 270 µs on an H100 (loading 8 vectors ahead, or an L2 prefetch instruction, gained
-// nothing). Inline PTX, the one place the kernels use it; sm_80 introduced the qualifier, older GPUs get a plain load.
-__device__ __forceinline__ ep_vec8 ep_load_streamed(const ep_vec8* p)
-{
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-    ep_vec8 v;
-    asm("ld.global.nc.L2::256B.v4.u32 {%0, %1, %2, %3}, [%4];" : "=r"(v.w[0]), "=r"(v.w[1]), "=r"(v.w[2]), "=r"(v.w[3]) : "l"(p));
-    return v;
-#else
-    return *p;
-#endif
-}
+#define EP_DOT_LANES 32
+#define EP_DOTS_PER_BLOCK (EP_THREADS / EP_DOT_LANES)
 
-__device__ __forceinline__ float ep_row_dot(const ep_bf16* a, const ep_bf16* b)
+// This lane's share of ⟨a, b⟩: vectors lane, lane + 32, … in ascending order; element 2i of a vector is the low half
+// of word i, element 2i + 1 the high half. A product of two bf16 values is exact in fp32 (short of over- or underflow): the adds round.
+__device__ __forceinline__ float ep_lane_dot(const ep_bf16* a, const ep_bf16* b, int lane)
 {
-    // 16-byte loads, several in flight (unrolled); the sum still runs over h = 0, 1, 2, … one product at a time:
-    // element 2i of a vector is the low half of word i, element 2i + 1 the high half.
     const ep_vec8* va = (const ep_vec8*)a;
     const ep_vec8* vb = (const ep_vec8*)b;
     float acc = 0.0f;
 #pragma unroll 4
-    for (int v = 0; v < EP_ROW_VECTORS; v++)
+    for (int v = lane; v < EP_ROW_VECTORS; v += EP_DOT_LANES)
     {
-        ep_vec8 x = ep_load_streamed(va + v);
-        ep_vec8 y = ep_load_streamed(vb + v);
+        ep_vec8 x = va[v];
+        ep_vec8 y = vb[v];
         for (int i = 0; i < 4; i++)
         {
             acc += ep_bits_to_float(x.w[i] << 16) * ep_bits_to_float(y.w[i] << 16);
@@ -40,29 +30,59 @@ __device__ __forceinline__ float ep_row_dot(const ep_bf16* a, const ep_bf16* b)
     return acc;
 }
 
-// One thread per (received row n, slot j): gradWeights[n·K + j] = ⟨gradRows[n], expertOutput[m(n, j)]⟩ (0 at padding).
+// The dot of each group of EP_DOT_LANES threads from their partial sums, by the fixed tree above (shared memory, not
+// warp shuffles: the kernels use no warp intrinsics, see 00_common.cuh). Every thread of the block must call it; each
+// gets its own group's dot.
+__device__ __forceinline__ float ep_group_dot(float partial, float* scratch)
+{
+    int lane = threadIdx.x % EP_DOT_LANES;
+    scratch[threadIdx.x] = partial;
+    __syncthreads();
+    for (int s = EP_DOT_LANES / 2; s > 0; s >>= 1)
+    {
+        float add = lane < s ? scratch[threadIdx.x + s] : 0.0f;
+        __syncthreads();
+        if (lane < s)
+        {
+            scratch[threadIdx.x] += add;
+        }
+
+        __syncthreads();
+    }
+
+    return scratch[threadIdx.x - lane];
+}
+
+// One group of lanes per (received row n, slot j): gradWeights[n·K + j] = ⟨gradRows[n], expertOutput[m(n, j)]⟩ (0 at
+// padding). The K groups of one row sit in the same block or the next, so gradRows[n] is read from memory about once.
 extern "C" __global__ void ep_weight_grads_flat(const ep_bf16* gradRows, const ep_bf16* expertOutput, const int* permutedRow,
     int rows, float* gradWeights)
 {
-    ep_i64 i = (ep_i64)blockIdx.x * EP_THREADS + threadIdx.x;
-    if (i >= (ep_i64)rows * EP_TOPK)
+    __shared__ float partials[EP_THREADS];
+    int lane = threadIdx.x % EP_DOT_LANES;
+    ep_i64 i = (ep_i64)blockIdx.x * EP_DOTS_PER_BLOCK + threadIdx.x / EP_DOT_LANES;
+    bool inRange = i < (ep_i64)rows * EP_TOPK;
+    int m = inRange ? permutedRow[i] : -1;
+    float partial = m < 0 ? 0.0f : ep_lane_dot(gradRows + (i / EP_TOPK) * EP_HIDDEN, expertOutput + (ep_i64)m * EP_HIDDEN, lane);
+    float dot = ep_group_dot(partial, partials);
+    if (inRange && lane == 0)
     {
-        return;
+        gradWeights[i] = m < 0 ? 0.0f : dot;
     }
-
-    int m = permutedRow[i];
-    gradWeights[i] = m < 0 ? 0.0f : ep_row_dot(gradRows + (i / EP_TOPK) * EP_HIDDEN, expertOutput + (ep_i64)m * EP_HIDDEN);
 }
 
-// One thread per expert-major row r: gradWeights[r] = ⟨gradRows[r], expertOutput[r]⟩ (0 for padding rows).
+// One group of lanes per expert-major row r: gradWeights[r] = ⟨gradRows[r], expertOutput[r]⟩ (0 for padding rows).
 extern "C" __global__ void ep_weight_grads_rows(const ep_bf16* gradRows, const ep_bf16* expertOutput, const int* rowSource,
     int rows, float* gradWeights)
 {
-    ep_i64 r = (ep_i64)blockIdx.x * EP_THREADS + threadIdx.x;
-    if (r >= rows)
+    __shared__ float partials[EP_THREADS];
+    int lane = threadIdx.x % EP_DOT_LANES;
+    ep_i64 r = (ep_i64)blockIdx.x * EP_DOTS_PER_BLOCK + threadIdx.x / EP_DOT_LANES;
+    bool real = r < rows && rowSource[r] >= 0;
+    float partial = real ? ep_lane_dot(gradRows + r * EP_HIDDEN, expertOutput + r * EP_HIDDEN, lane) : 0.0f;
+    float dot = ep_group_dot(partial, partials);
+    if (r < rows && lane == 0)
     {
-        return;
+        gradWeights[r] = real ? dot : 0.0f;
     }
-
-    gradWeights[r] = rowSource[r] < 0 ? 0.0f : ep_row_dot(gradRows + r * EP_HIDDEN, expertOutput + r * EP_HIDDEN);
 }

@@ -158,6 +158,38 @@ public sealed class StagedEngineTests
         }
     }
 
+    public static TheoryData<string, int> WideRowWorlds()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (string layer in TestLayers.WideRows)
+        {
+            data.Add(layer, 1);
+            data.Add(layer, 4);
+        }
+
+        return data;
+    }
+
+    /// <summary>
+    /// Weight gradients of rows wide enough that every lane of a dot sums several vectors: bit for bit the Reference
+    /// engine's (<see cref="StepAssert.Matches"/> compares them exactly), and not all zero.
+    /// </summary>
+    [GpuTheory]
+    [MemberData(nameof(WideRowWorlds))]
+    public void Weight_gradients_of_wide_rows_match_the_reference_engine_bit_for_bit(string layerName, int ranks)
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[layerName];
+        var problem = new StepProblem(spec, ranks, seed: 23 * ranks + layerName.Length, noTokens: false);
+
+        StepRecord[] reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1).Select(r => r[0]).ToArray();
+        StepRecord[] staged = StagedStep.RunSimulatedWorld(EpDevice.Gpu(0), spec, source, problem, steps: 1).Select(r => r[0]).ToArray();
+        for (int rank = 0; rank < ranks; rank++)
+        {
+            Assert.Contains(reference[rank].Floats["unpermuteBackward.weights"], w => w != 0f);
+            StepAssert.Matches(reference[rank], staged[rank], $"{layerName}, {ranks} ranks, rank {rank}");
+        }
+    }
+
     [GpuTheory]
     [InlineData(nameof(FlatWeightedMoe), 4)]
     [InlineData(nameof(ExpertMajorWeightedMoe), 2)]

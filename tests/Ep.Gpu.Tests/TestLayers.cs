@@ -42,6 +42,14 @@ internal sealed partial class ManyTokensTopEightMoe;
 [ExpertParallelLayer(Experts = 16, TopK = 4, HiddenSize = 2048, MaxTokensPerRank = 600, Algorithm = EpAlgorithm.LowLatency, Layout = EpLayout.ExpertMajor)]
 internal sealed partial class ManyTokensLowLatencyMoe;
 
+// Rows of 257 16-byte vectors: each of a weight-gradient dot's 32 lanes sums 8 or 9 of them (docs/semantics.md's order),
+// where the small layers above leave most lanes empty.
+[ExpertParallelLayer(Experts = 16, TopK = 4, HiddenSize = 2056, MaxTokensPerRank = 40, ApplyWeightsInCombine = true)]
+internal sealed partial class WideFlatWeightedMoe;
+
+[ExpertParallelLayer(Experts = 16, TopK = 3, HiddenSize = 2056, MaxTokensPerRank = 40, Layout = EpLayout.ExpertMajor, ExpertAlignment = 8, ApplyWeightsInCombine = true)]
+internal sealed partial class WideExpertMajorWeightedMoe;
+
 /// <summary>The test layers by name, with the generator's spec and CUDA source.</summary>
 internal static class TestLayers
 {
@@ -53,6 +61,9 @@ internal static class TestLayers
     /// <summary>Layers whose routing spans several tiles of the routing kernels, with the token count each rank sends.</summary>
     public static IReadOnlyList<(string Layer, int Tokens)> ManyTokens { get; } =
         [(nameof(ManyTokensMoe), 2999), (nameof(ManyTokensTopEightMoe), 1100)];
+
+    /// <summary>Layers whose rows are wide enough for every lane of a weight-gradient dot (the same kernel on every GPU engine).</summary>
+    public static IReadOnlyList<string> WideRows { get; } = [nameof(WideFlatWeightedMoe), nameof(WideExpertMajorWeightedMoe)];
 
     /// <summary>The HighThroughput ones among <see cref="Steppable"/> (the backward passes, zero-copy; NCCL EP HT).</summary>
     public static IReadOnlyList<string> HighThroughput { get; } = [.. Steppable.Where(n => n != nameof(LowLatencyMoe))];
@@ -69,5 +80,7 @@ internal static class TestLayers
         [nameof(TightCapacityMoe)] = (TightCapacityMoe.Spec, TightCapacityMoe.KernelSource),
         [nameof(ManyTokensMoe)] = (ManyTokensMoe.Spec, ManyTokensMoe.KernelSource),
         [nameof(ManyTokensTopEightMoe)] = (ManyTokensTopEightMoe.Spec, ManyTokensTopEightMoe.KernelSource),
+        [nameof(WideFlatWeightedMoe)] = (WideFlatWeightedMoe.Spec, WideFlatWeightedMoe.KernelSource),
+        [nameof(WideExpertMajorWeightedMoe)] = (WideExpertMajorWeightedMoe.Spec, WideExpertMajorWeightedMoe.KernelSource),
     };
 }

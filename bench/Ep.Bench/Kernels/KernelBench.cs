@@ -130,7 +130,7 @@ internal static class KernelBench
         int n = c.ReceivedRows, m = c.Pairs, k = spec.TopK, local = spec.Experts;
         bool weighted = spec.ApplyWeightsInCombine; // as the Staged engine passes it (Unpermute and Combine)
         ulong weights = weighted ? KernelWorkspace.A(w.RecvWeights) : 0;
-        long weightBlocks = ((long)n * k + KernelResources.ThreadsPerBlock - 1) / KernelResources.ThreadsPerBlock;
+        long pairBlocks = ((long)n * k + KernelResources.ThreadsPerBlock - 1) / KernelResources.ThreadsPerBlock;
         static ulong A<T>(DeviceTensor<T> t)
             where T : unmanaged => KernelWorkspace.A(t);
 
@@ -151,7 +151,7 @@ internal static class KernelBench
             () => kernels.PackRows(A(w.Tokens), A(w.Idx), A(w.Weights), tokens, local, A(w.Positions), A(w.SendOffsets), A(w.RecvRows), A(w.RecvIdx), A(w.RecvWeights)));
         yield return new("ep_rank_in_expert", "Permute (Flat: m(n, j), part 1)", local, KernelTraffic.RankInExpert(c),
             () => kernels.RankInExpert(A(w.RecvIdx), n, local, A(w.RankInExpert)), BandwidthBound: false);
-        yield return new("ep_finish_rows", "Permute (Flat: m(n, j), part 2)", weightBlocks, KernelTraffic.FinishRows(c, local),
+        yield return new("ep_finish_rows", "Permute (Flat: m(n, j), part 2)", pairBlocks, KernelTraffic.FinishRows(c, local),
             () => kernels.FinishRows(A(w.RecvIdx), A(w.RankInExpert), A(w.ExpertOffsets), n, k, A(w.PermutedRow), 0, 0), BandwidthBound: false);
         yield return new("ep_permute_rows", "Permute (Flat)", n, KernelTraffic.Permute(c, weighted: false),
             () => kernels.PermuteRows(A(w.RecvRows), A(w.PermutedRow), 0, n, A(w.Permuted)));
@@ -182,7 +182,7 @@ internal static class KernelBench
                     perPair: false, weighted, A(w.Unpermuted), 0, A(w.Output), 0, tokensPerBlock),
                 Label: string.Create(CultureInfo.InvariantCulture, $"ep_combine_tokens/{each}"));
         }
-        yield return new("ep_weight_grads_flat", "UnpermuteBackward (Flat)", weightBlocks, KernelTraffic.WeightGradsFlat(c),
+        yield return new("ep_weight_grads_flat", "UnpermuteBackward (Flat)", StagedKernels.WeightGradBlocks((long)n * k), KernelTraffic.WeightGradsFlat(c),
             () => kernels.WeightGradsFlat(A(w.GradRows), A(w.ExpertOutput), A(w.PermutedRow), n, k, A(w.GradWeights)));
     }
 

@@ -37,8 +37,8 @@ internal sealed partial class ReferenceLayerEngine
     }
 
     /// <summary>
-    /// dExpertOut = c · dz at each (row, expert) pair, rounded once; when weighted, dWeights = ⟨dz, expertOut⟩ (fp32,
-    /// ascending h), shaped like Dispatch's TopkWeights.
+    /// dExpertOut = c · dz at each (row, expert) pair, rounded once; when weighted, dWeights = ⟨dz, expertOut⟩ (fp32, in
+    /// <see cref="RowMath.Dot"/>'s order), shaped like Dispatch's TopkWeights.
     /// </summary>
     public EpUnpermuteGradients UnpermuteBackward(EpPermutedBatch batch, DeviceTensor<BFloat16> expertOutput, DeviceTensor<BFloat16> gradCombineInput)
     {

@@ -49,16 +49,44 @@ internal static class RowMath
         }
     }
 
-    /// <summary>⟨a, b⟩ in fp32, summed in ascending element order.</summary>
+    /// <summary>Lanes a dot product is split over (EP_DOT_LANES in native/kernels/60_gradients.cuh).</summary>
+    public const int DotLanes = 32;
+
+    /// <summary>Elements in one lane's step: one 16-byte vector of bf16 (HiddenSize is a multiple of it, EP0007).</summary>
+    private const int DotVector = 8;
+
+    /// <summary>
+    /// ⟨a, b⟩ in fp32 in the order docs/semantics.md fixes for the GPU's warp per dot: lane l sums the products of
+    /// 8-element vectors l, l + 32, l + 64, … (ascending element order inside each) from +0; then p[l] += p[l + s] for
+    /// s = 16, 8, 4, 2, 1, and the dot is p[0]. (A product of two bf16 values is exact in fp32 unless it over- or underflows.)
+    /// </summary>
     public static float Dot(ReadOnlySpan<BFloat16> a, ReadOnlySpan<BFloat16> b)
     {
-        float sum = 0f;
-        for (int i = 0; i < a.Length; i++)
+        Span<float> partial = stackalloc float[DotLanes];
+        int vectors = a.Length / DotVector;
+        for (int lane = 0; lane < DotLanes; lane++)
         {
-            float product = a[i] * (float)b[i];
-            sum += product;
+            float sum = 0f;
+            for (int v = lane; v < vectors; v += DotLanes)
+            {
+                for (int i = v * DotVector; i < (v + 1) * DotVector; i++)
+                {
+                    float product = a[i] * (float)b[i];
+                    sum += product;
+                }
+            }
+
+            partial[lane] = sum;
         }
 
-        return sum;
+        for (int s = DotLanes / 2; s > 0; s /= 2)
+        {
+            for (int lane = 0; lane < s; lane++)
+            {
+                partial[lane] += partial[lane + s];
+            }
+        }
+
+        return partial[0];
     }
 }

@@ -199,10 +199,13 @@ internal sealed class StagedKernels
     internal static int? CombineTokensPerBlockOverride { get; set; }
 
     public void WeightGradsFlat(ulong gradRows, ulong expertOutput, ulong permutedRow, int rows, int topK, ulong gradWeights) =>
-        Launch("ep_weight_grads_flat", Blocks((long)rows * topK), (long)gradRows, (long)expertOutput, (long)permutedRow, rows, (long)gradWeights);
+        Launch("ep_weight_grads_flat", WeightGradBlocks((long)rows * topK), (long)gradRows, (long)expertOutput, (long)permutedRow, rows, (long)gradWeights);
 
     public void WeightGradsRows(ulong gradRows, ulong expertOutput, ulong rowSource, int rows, ulong gradWeights) =>
-        Launch("ep_weight_grads_rows", Blocks(rows), (long)gradRows, (long)expertOutput, (long)rowSource, rows, (long)gradWeights);
+        Launch("ep_weight_grads_rows", WeightGradBlocks(rows), (long)gradRows, (long)expertOutput, (long)rowSource, rows, (long)gradWeights);
+
+    /// <summary>Blocks of a weight-gradient kernel for <paramref name="dots"/> dot products: EP_DOT_LANES (32) threads each.</summary>
+    public static int WeightGradBlocks(long dots) => Blocks(dots * RowMath.DotLanes);
 
     private static int Blocks(long threads) => checked((int)((threads + Threads - 1) / Threads));
 
