@@ -55,13 +55,14 @@ __device__ __forceinline__ float ep_group_dot(float partial, float* scratch)
 
 // One group of lanes per (received row n, slot j): gradWeights[n·K + j] = ⟨gradRows[n], expertOutput[m(n, j)]⟩ (0 at
 // padding). The K groups of one row sit in the same block or the next, so gradRows[n] is read from memory about once.
+// rowCount: see ep_rows_now (a captured training step launches for the capacity).
 extern "C" __global__ void ep_weight_grads_flat(const ep_bf16* gradRows, const ep_bf16* expertOutput, const int* permutedRow,
-    int rows, float* gradWeights)
+    int rows, float* gradWeights, const int* rowCount)
 {
     __shared__ float partials[EP_THREADS];
     int lane = threadIdx.x % EP_DOT_LANES;
     ep_i64 i = (ep_i64)blockIdx.x * EP_DOTS_PER_BLOCK + threadIdx.x / EP_DOT_LANES;
-    bool inRange = i < (ep_i64)rows * EP_TOPK;
+    bool inRange = i < (ep_i64)ep_rows_now(rows, rowCount) * EP_TOPK;
     int m = inRange ? permutedRow[i] : -1;
     float partial = m < 0 ? 0.0f : ep_lane_dot(gradRows + (i / EP_TOPK) * EP_HIDDEN, expertOutput + (ep_i64)m * EP_HIDDEN, lane);
     float dot = ep_group_dot(partial, partials);
@@ -71,14 +72,16 @@ extern "C" __global__ void ep_weight_grads_flat(const ep_bf16* gradRows, const e
     }
 }
 
-// One group of lanes per expert-major row r: gradWeights[r] = ⟨gradRows[r], expertOutput[r]⟩ (0 for padding rows).
+// One group of lanes per expert-major row r: gradWeights[r] = ⟨gradRows[r], expertOutput[r]⟩ (0 for padding rows,
+// which rowSource marks −1; a null rowSource marks none: a captured step's pad rows arrive zero from NCCL EP).
 extern "C" __global__ void ep_weight_grads_rows(const ep_bf16* gradRows, const ep_bf16* expertOutput, const int* rowSource,
-    int rows, float* gradWeights)
+    int rows, float* gradWeights, const int* rowCount)
 {
     __shared__ float partials[EP_THREADS];
     int lane = threadIdx.x % EP_DOT_LANES;
     ep_i64 r = (ep_i64)blockIdx.x * EP_DOTS_PER_BLOCK + threadIdx.x / EP_DOT_LANES;
-    bool real = r < rows && rowSource[r] >= 0;
+    rows = ep_rows_now(rows, rowCount);
+    bool real = r < rows && (rowSource == 0 || rowSource[r] >= 0);
     float partial = real ? ep_lane_dot(gradRows + r * EP_HIDDEN, expertOutput + r * EP_HIDDEN, lane) : 0.0f;
     float dot = ep_group_dot(partial, partials);
     if (r < rows && lane == 0)

@@ -30,23 +30,71 @@ public sealed partial class EpLayerRuntime
         ArgumentNullException.ThrowIfNull(experts);
         RequireNoStepInFlight(nameof(CaptureStep));
         RequireStepInputs(tokens, topkIdx, topkWeights);
+        return Capture(tokens, topkIdx, topkWeights, experts, backward: null);
+    }
+
+    /// <summary>
+    /// Captures one whole training step: the forward step of <see cref="CaptureStep"/>, then, from the combined rows,
+    /// <paramref name="outputGradient"/> (what follows the layer, down to the gradient of the combined rows),
+    /// CombineBackward, UnpermuteBackward, <paramref name="expertsBackward"/>, PermuteBackward and DispatchBackward.
+    /// <see cref="EpCapturedStep.WaitGradients"/> returns each replay's token gradients and, when the layer applies
+    /// weights, the routing-weight gradients. HighThroughput layers only (LowLatency is inference-only).
+    /// </summary>
+    /// <param name="tokens">[T, H] token rows; T is fixed for the step. Write new rows into this tensor between replays.</param>
+    /// <param name="topkIdx">[T, K] expert ids, read again by every replay.</param>
+    /// <param name="topkWeights">[T, K] routing weights, read again by every replay.</param>
+    /// <param name="experts">The experts' forward pass, as for <see cref="CaptureStep"/>.</param>
+    /// <param name="outputGradient">
+    /// Given the combined [T, H] rows, enqueues whatever follows the layer and returns the gradient of the loss with
+    /// respect to those rows, [T, H] on the group's device (a tensor the caller writes between replays will do).
+    /// Called once when the step is a CUDA graph, on every replay otherwise, as <paramref name="experts"/>.
+    /// </param>
+    /// <param name="expertsBackward">
+    /// Given the gradient of the experts' output (<see cref="EpStepRows.Tokens"/>, grouped as the forward rows were,
+    /// with the same counts and offsets), enqueues the experts' backward and returns the gradient of their input rows,
+    /// shaped as <see cref="EpStepRows.Tokens"/>. <see cref="EpStepRows.Output"/> is free to write: it is the buffer of the
+    /// experts' forward output, which nothing reads after UnpermuteBackward.
+    /// </param>
+    public EpCapturedStep CaptureTrainingStep(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
+        Func<EpStepRows, DeviceTensor<BFloat16>> experts, Func<DeviceTensor<BFloat16>, DeviceTensor<BFloat16>> outputGradient,
+        Func<EpStepRows, DeviceTensor<BFloat16>> expertsBackward)
+    {
+        ArgumentNullException.ThrowIfNull(experts);
+        ArgumentNullException.ThrowIfNull(outputGradient);
+        ArgumentNullException.ThrowIfNull(expertsBackward);
+        RequireTrainable(nameof(CaptureTrainingStep));
+        RequireNoStepInFlight(nameof(CaptureTrainingStep));
+        RequireStepInputs(tokens, topkIdx, topkWeights);
+        int tokenCount = tokens.Rows;
+        var backward = new EpStepBackward(
+            combined => RequireRowsOf(outputGradient(combined), "outputGradient", tokenCount, "T, the step's tokens (the gradient of the combined rows)"),
+            rows => RequireRowsOf(expertsBackward(rows), "expertsBackward", rows.Tokens.Rows,
+                "the rows of EpStepRows.Tokens (the gradient of the experts' input has one row per row they were given)"));
+        return Capture(tokens, topkIdx, topkWeights, experts, backward);
+    }
+
+    private EpCapturedStep Capture(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
+        Func<EpStepRows, DeviceTensor<BFloat16>> experts, EpStepBackward? backward)
+    {
         IStepReplay replay;
         string how;
+        Func<EpStepRows, DeviceTensor<BFloat16>> checkedExperts = rows => RequireRowsOf(experts(rows), "experts", rows.Tokens.Rows,
+            "the rows of EpStepRows.Tokens (the experts' output has one row per received row)");
         if (_engine is IEpCapturableLayer capturable && capturable.WhyNotCapturable is null)
         {
             // Capturing may run one exchange first (NcclEp HighThroughput on a layer that has run none), which
             // overwrites the buffers an earlier eager result views, as a replay does.
             EndEagerStep();
-            replay = capturable.CaptureStep(tokens, topkIdx, topkWeights, rows => RequireExpertOutput(experts(rows), rows));
+            replay = capturable.CaptureStep(tokens, topkIdx, topkWeights, checkedExperts, backward);
             how = "one CUDA graph per replay";
         }
         else
         {
             how = "eager calls per replay: " + ((_engine as IEpCapturableLayer)?.WhyNotCapturable ?? WhyNotCapturable(_engine.Kind));
-            replay = new EagerStepReplay(this, tokens, topkIdx, topkWeights, rows => RequireExpertOutput(experts(rows), rows));
+            replay = new EagerStepReplay(this, tokens, topkIdx, topkWeights, checkedExperts, backward);
         }
 
-        var step = new EpCapturedStep(this, replay, how, tokens.Rows);
+        var step = new EpCapturedStep(this, replay, how, tokens.Rows, training: backward is not null);
         _capturedSteps.Add(step);
         return step;
     }
@@ -84,10 +132,10 @@ public sealed partial class EpLayerRuntime
         }
     }
 
-    /// <summary>The experts' output has one row per row they were given (<see cref="EpStepRows.Tokens"/>), on the group's device.</summary>
-    private DeviceTensor<BFloat16> RequireExpertOutput(DeviceTensor<BFloat16> output, EpStepRows rows)
+    /// <summary>What a captured step's callback returned, checked as a [<paramref name="rows"/>, H] tensor on the group's device.</summary>
+    private DeviceTensor<BFloat16> RequireRowsOf(DeviceTensor<BFloat16> output, string callback, int rows, string rowsMeaning)
     {
-        RequireRows(output, "experts", rows.Tokens.Rows, "the rows of EpStepRows.Tokens (the experts' output has one row per received row)");
+        RequireRows(output, callback, rows, rowsMeaning);
         return output;
     }
 

@@ -91,6 +91,36 @@ public sealed class CudaGraphSupportTests
         Assert.Contains("forward", replay.EagerWork, StringComparison.Ordinal);
     }
 
+    /// <summary>A captured HighThroughput training step is set beside the eager forward + backward span; a forward-only run has no training row.</summary>
+    [Fact]
+    public void A_training_replay_is_set_beside_the_eager_step()
+    {
+        var samples = new RankSamples();
+        samples.GraphDevice.Add(1000);
+        samples.GraphHost.Add(9);
+        samples.GraphAllocated.Add(0);
+        samples.AddDevice(BenchOperation.Forward, 1100);
+        samples.AddDevice(BenchOperation.Step, 2400);
+        samples.AddHost(BenchOperation.Step, 600);
+        CudaGraphDecision decision = CudaGraphSupport.Decide(BenchEngine.NcclEp, Spec(EpAlgorithm.HighThroughput), ranks: 1);
+        Assert.Null(GraphReplay.With(decision, [samples], EpAlgorithm.HighThroughput)!.TrainingReplay);
+
+        foreach (double us in new[] { 1900.0, 2000, 2100 })
+        {
+            samples.TrainingGraphDevice.Add(us);
+            samples.TrainingGraphHost.Add(12);
+            samples.TrainingGraphAllocated.Add(0);
+        }
+
+        CudaGraphTiming training = GraphReplay.With(decision, [samples], EpAlgorithm.HighThroughput)!.TrainingReplay!;
+
+        Assert.Equal((2000.0, 2400.0, 1.2), (training.Device.Median, training.EagerDevice!.Value, training.DeviceSpeedup!.Value));
+        Assert.Equal((12.0, 50.0), (training.Host.Median, training.HostSpeedup!.Value));
+        Assert.Contains("DispatchBackward", training.Work, StringComparison.Ordinal);
+        Assert.Contains("forward + backward", training.EagerWork, StringComparison.Ordinal);
+        Assert.Null(training.EpBenchDevice);
+    }
+
     /// <summary>A HighThroughput layer whose receive capacity is below the dropless worst case is not captured (NCCL EP would trap on an overflow).</summary>
     [Fact]
     public void A_high_throughput_layer_that_can_overflow_is_not_capturable()

@@ -255,5 +255,29 @@ namespace Samples
 
             return __ep.DispatchBackward(gradReceived, gradReceivedWeights);
         }
+
+        /// <summary>Captures a whole training step for replays on the same tensors: the forward step of <c>CaptureStep</c>, then the gradient of the combined rows from <paramref name="outputGradient"/>, CombineBackward, UnpermuteBackward, the experts' backward, PermuteBackward and DispatchBackward; one CUDA graph per replay on the NcclEp engine, the eager calls elsewhere. Collective.</summary>
+        /// <param name="tokens">[T, 4096] token rows, T at most 2048 and fixed for the step; write each replay's rows into this tensor.</param>
+        /// <param name="topkIdx">[T, 4] expert ids in [-1, 128), read by every replay; a bad entry is dropped from that replay and reported by <c>Wait</c>.</param>
+        /// <param name="topkWeights">[T, 4] routing weights, read by every replay.</param>
+        /// <param name="experts">The experts' forward work, as for <c>CaptureStep</c>.</param>
+        /// <param name="outputGradient">Given the combined [T, 4096] rows, enqueues what follows the layer and returns the gradient of the loss with respect to them, [T, 4096].</param>
+        /// <param name="expertsBackward">Given the gradient of the experts' output (the rows' <c>Tokens</c>, grouped as in the forward pass), enqueues the experts' backward and returns the gradient of their input rows, shaped the same; the rows' <c>Output</c> is free to write.</param>
+        /// <returns>The captured step: <c>Replay</c> runs it, <c>Wait</c> returns the combined rows, <c>WaitGradients</c> the [T, 4096] token gradients (this layer applies no weights, so no weight gradients).</returns>
+        /// <exception cref="global::Ep.EpShapeException">A tensor's shape differs from the one documented for its parameter; nothing was sent.</exception>
+        /// <exception cref="global::Ep.EpStateException">The previous step of this instance has not reached Combine.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("Ep.Generators", "0.1.0")]
+        public global::Ep.EpCapturedStep CaptureTrainingStep(global::Ep.DeviceTensor<global::Ep.BFloat16> tokens, global::Ep.DeviceTensor<long> topkIdx, global::Ep.DeviceTensor<float> topkWeights, global::System.Func<global::Ep.EpStepRows, global::Ep.DeviceTensor<global::Ep.BFloat16>> experts, global::System.Func<global::Ep.DeviceTensor<global::Ep.BFloat16>, global::Ep.DeviceTensor<global::Ep.BFloat16>> outputGradient, global::System.Func<global::Ep.EpStepRows, global::Ep.DeviceTensor<global::Ep.BFloat16>> expertsBackward)
+        {
+            global::Ep.EpShape.RequireDimensions(tokens, nameof(tokens), 2);
+            global::Ep.EpShape.RequireColumns(tokens, nameof(tokens), HiddenSize, "HiddenSize");
+            global::Ep.EpShape.RequireRowsAtMost(tokens, nameof(tokens), MaxTokensPerRank, "MaxTokensPerRank");
+            global::Ep.EpShape.RequireMatrix(topkIdx, nameof(topkIdx), tokens.Rows, "tokens.Rows", TopK, "TopK");
+            global::Ep.EpShape.RequireMatrix(topkWeights, nameof(topkWeights), tokens.Rows, "tokens.Rows", TopK, "TopK");
+            global::System.ArgumentNullException.ThrowIfNull(experts);
+            global::System.ArgumentNullException.ThrowIfNull(outputGradient);
+            global::System.ArgumentNullException.ThrowIfNull(expertsBackward);
+            return __ep.CaptureTrainingStep(tokens, topkIdx, topkWeights, experts, outputGradient, expertsBackward);
+        }
     }
 }

@@ -6,7 +6,8 @@ namespace Ep.Bench.Graphs;
 /// <param name="Capturable">True when a whole step can be captured and replayed.</param>
 /// <param name="Reason">What decides it, for the table and the JSON.</param>
 /// <param name="Replay">The replays' timing, when the step was captured and timed.</param>
-internal sealed record CudaGraphDecision(bool Capturable, string Reason, CudaGraphTiming? Replay = null);
+/// <param name="TrainingReplay">HighThroughput: the captured training step's (forward and backward) replays' timing.</param>
+internal sealed record CudaGraphDecision(bool Capturable, string Reason, CudaGraphTiming? Replay = null, CudaGraphTiming? TrainingReplay = null);
 
 /// <summary>
 /// The decision table for <c>--cuda-graph</c>. Stream capture records device work without running it, so a step can be
@@ -34,7 +35,7 @@ internal static class CudaGraphSupport
             (BenchEngine.NcclEp, EpAlgorithm.HighThroughput) when Ep.Engines.NcclEp.NcclEpLayer.CaptureRefusal(spec, ranks) is { } refusal =>
                 new(false, refusal),
             (BenchEngine.NcclEp, EpAlgorithm.HighThroughput) =>
-                new(true, "CaptureStep records Dispatch → Permute → experts → Unpermute → Combine as one CUDA graph: the receive buffers are dropless, NCCL EP HT copies its whole slot count inside a graph instead of waiting for its receive count, and every kernel after it reads the step's counts from NCCL EP's handle update on the device; routing is checked on the device (bad ids dropped before NCCL EP, reported by Wait after the replay)"),
+                new(true, "CaptureStep records Dispatch → Permute → experts → Unpermute → Combine as one CUDA graph, and CaptureTrainingStep the backward pass after it (CombineBackward → UnpermuteBackward → experts → PermuteBackward → DispatchBackward) in the same graph: the receive buffers are dropless, NCCL EP HT copies its whole slot count inside a graph instead of waiting for its receive count, and every kernel after it reads the step's counts from NCCL EP's handle update on the device; routing is checked on the device (bad ids dropped before NCCL EP, reported by Wait after the replay)"),
             (BenchEngine.NcclEp, _) =>
                 new(true, "CaptureStep records Dispatch → experts → Combine as one CUDA graph: LowLatency's groups are fixed, routing is checked on the device (bad ids dropped before NCCL EP, reported by Wait after the replay)"),
             _ => throw new System.ArgumentOutOfRangeException(nameof(engine), engine, "Not an engine."),

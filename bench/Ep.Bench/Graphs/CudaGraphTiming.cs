@@ -15,16 +15,25 @@ namespace Ep.Bench.Graphs;
 /// <param name="EpBenchDevice">ep_bench's dispatch + combine times in the same run, µs, when it ran.</param>
 /// <param name="Parts">NcclEp: the replays' parts from events inside the graph.</param>
 /// <param name="LowLatency">Whether the step is LowLatency's (Dispatch → experts → Combine) rather than HighThroughput's (with Permute and Unpermute).</param>
+/// <param name="Training">Whether the step is a HighThroughput training step (the forward, then the backward pass).</param>
 internal sealed record CudaGraphTiming(SampleSummary Device, SampleSummary Host, SampleSummary Allocated, double? EagerDevice, double? EagerHost,
-    double? EpBenchDevice = null, GraphSplit? Parts = null, bool LowLatency = true)
+    double? EpBenchDevice = null, GraphSplit? Parts = null, bool LowLatency = true, bool Training = false)
 {
     /// <summary>What one replay runs, for the table.</summary>
-    public string Work => LowLatency
-        ? "Dispatch → identity experts → Combine"
-        : "Dispatch → Permute → identity experts → Unpermute → Combine";
+    public string Work => (LowLatency, Training) switch
+    {
+        (true, _) => "Dispatch → identity experts → Combine",
+        (false, false) => "Dispatch → Permute → identity experts → Unpermute → Combine",
+        (false, true) => "the forward step, then CombineBackward → UnpermuteBackward → identity experts → PermuteBackward → DispatchBackward",
+    };
 
     /// <summary>The eager calls <see cref="EagerDevice"/> and <see cref="EagerHost"/> time.</summary>
-    public string EagerWork => LowLatency ? "eager Dispatch + Combine" : "the eager forward (Dispatch, Permute, Unpermute, Combine)";
+    public string EagerWork => (LowLatency, Training) switch
+    {
+        (true, _) => "eager Dispatch + Combine",
+        (false, false) => "the eager forward (Dispatch, Permute, Unpermute, Combine)",
+        (false, true) => "the eager forward + backward step",
+    };
 
     /// <summary>ep_bench's dispatch + combine time ÷ replay device time (above 1: the whole captured step is faster).</summary>
     public double? EpBenchRatio => EpBenchDevice / Device.Median;

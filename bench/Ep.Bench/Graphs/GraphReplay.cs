@@ -26,8 +26,17 @@ internal static class GraphReplay
             Replay = new CudaGraphTiming(SampleSummary.Of(rank.GraphDevice), SampleSummary.Of(rank.GraphHost), SampleSummary.Of(rank.GraphAllocated),
                 EagerMedian(rank.Device, algorithm), EagerMedian(rank.Host, algorithm), epBench?.Dispatch.Microseconds + epBench?.Combine.Microseconds,
                 GraphSplit.Of(rank.GraphParts, epBench), algorithm == EpAlgorithm.LowLatency),
+            TrainingReplay = rank.TrainingGraphDevice.Count == 0
+                ? null
+                : new CudaGraphTiming(SampleSummary.Of(rank.TrainingGraphDevice), SampleSummary.Of(rank.TrainingGraphHost),
+                    SampleSummary.Of(rank.TrainingGraphAllocated), Median(rank.Device, BenchOperation.Step), Median(rank.Host, BenchOperation.Step),
+                    LowLatency: false, Training: true),
         };
     }
+
+    /// <summary>The median of <paramref name="operation"/>'s samples, or null when it has none.</summary>
+    private static double? Median(Dictionary<BenchOperation, List<double>> samples, BenchOperation operation) =>
+        samples.TryGetValue(operation, out List<double>? list) ? SampleSummary.Of(list).Median : null;
 
     /// <summary>
     /// The eager calls that do a captured step's work, its experts being the identity: LowLatency, median Dispatch +

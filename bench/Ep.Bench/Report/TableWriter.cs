@@ -82,6 +82,11 @@ internal static class TableWriter
                         text.AppendLine(Invariant($"    replay parts (p50, events inside the graph): routing check {p.RoutingCheck:F1} us, ncclEpUpdateHandle {p.UpdateHandle:F1} us, ncclEpDispatch {p.NativeDispatch:F1} us, {(r.LowLatency ? "layout" : "Permute")} {p.Layout:F1} us = Dispatch part {p.DispatchPart:F1} us (ep_bench's dispatch ÷ it: {Number(p.DispatchRatio, "F2")}); {(r.LowLatency ? "Combine part" : "Unpermute + Combine part")} {p.CombinePart:F1} us (ep_bench's combine ÷ it: {Number(p.CombineRatio, "F2")})"));
                     }
                 }
+
+                if (graph.TrainingReplay is { } tr)
+                {
+                    text.AppendLine(Invariant($"  CUDA graph replay, training step ({tr.Work}): device p50 {tr.Device.Median:F1} us (p10 {tr.Device.P10:F1}, p90 {tr.Device.P90:F1}) vs {tr.EagerWork} {Number(tr.EagerDevice)} us = {Number(tr.DeviceSpeedup)} ×; host per Replay() p50 {tr.Host.Median:F1} us vs eager {Number(tr.EagerHost)} us = {Number(tr.HostSpeedup)} ×; allocated per Replay() {tr.Allocated.Median:F0} B"));
+                }
             }
 
             if (engine.Operations.Count > 0)

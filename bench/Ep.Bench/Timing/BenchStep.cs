@@ -129,6 +129,13 @@ internal sealed class BenchStep : IDisposable
     public EpCapturedStep Capture() => _layer.CaptureStep(_tokens, _topkIdx, _topkWeights,
         rows => _layer.Spec.Algorithm == EpAlgorithm.LowLatency ? rows.Output : rows.Tokens);
 
+    /// <summary>
+    /// Captures this step's forward and backward pass (HighThroughput), as the eager step they are compared with: the
+    /// experts are the identity both ways, and the gradient of the combined rows is the fixed upstream gradient.
+    /// </summary>
+    public EpCapturedStep CaptureTraining() => _layer.CaptureTrainingStep(_tokens, _topkIdx, _topkWeights, rows => rows.Tokens, combined => _gradOutput,
+        rows => rows.Tokens);
+
     /// <summary>Row t of the result is row t + 1 of <paramref name="table"/> (the last row is the first): [T, <paramref name="width"/>].</summary>
     internal static T[] MovedUpByOneRow<T>(ReadOnlySpan<T> table, int width)
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using Ep.Engines.NcclEp;
 
@@ -14,7 +15,10 @@ namespace Ep.Bench.Timing;
 /// </summary>
 internal static class GraphTimer
 {
-    /// <summary>Captures <paramref name="step"/>'s forward pass and adds its replays' samples to <paramref name="samples"/>.</summary>
+    /// <summary>
+    /// Captures <paramref name="step"/>'s forward pass and adds its replays' samples to <paramref name="samples"/>; for
+    /// HighThroughput also the training step's (forward and backward in one graph).
+    /// </summary>
     public static void Run(EpLayerRuntime layer, BenchStep step, int warmup, int iterations, RankSamples samples)
     {
         ArgumentNullException.ThrowIfNull(layer);
@@ -23,36 +27,49 @@ internal static class GraphTimer
         using var events = new StreamEvents(layer.DeviceStream, 2);
         using (EpCapturedStep captured = step.Capture())
         {
-            if (!captured.IsGraph)
-            {
-                throw new InvalidOperationException("The step was not captured as a CUDA graph: " + captured.How);
-            }
-
-            for (int i = 0; i < warmup + iterations; i++)
-            {
-                double microseconds = ReplayTimed(captured, events);
-                if (i >= warmup)
-                {
-                    samples.GraphDevice.Add(microseconds);
-                }
-            }
-
-            for (int i = 0; i < iterations; i++)
-            {
-                events.SynchronizeStream();
-                long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-                long start = Stopwatch.GetTimestamp();
-                captured.Replay();
-                double microseconds = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-                samples.GraphAllocated.Add(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
-                samples.GraphHost.Add(microseconds);
-                captured.Wait();
-            }
+            TimeReplays(captured, events, warmup, iterations, samples.GraphDevice, samples.GraphHost, samples.GraphAllocated);
         }
 
         if (layer.EngineLayer is NcclEpLayer ncclEp)
         {
             Parts(ncclEp, step, events, warmup, iterations, samples);
+        }
+
+        if (layer.Spec.Algorithm == EpAlgorithm.HighThroughput)
+        {
+            using EpCapturedStep training = step.CaptureTraining();
+            TimeReplays(training, events, warmup, iterations, samples.TrainingGraphDevice, samples.TrainingGraphHost, samples.TrainingGraphAllocated);
+        }
+    }
+
+    /// <summary>The device pass and the host pass over <paramref name="captured"/>'s replays, into the three lists.</summary>
+    private static void TimeReplays(EpCapturedStep captured, StreamEvents events, int warmup, int iterations, List<double> device, List<double> host,
+        List<double> allocated)
+    {
+        if (!captured.IsGraph)
+        {
+            throw new InvalidOperationException("The step was not captured as a CUDA graph: " + captured.How);
+        }
+
+        for (int i = 0; i < warmup + iterations; i++)
+        {
+            double microseconds = ReplayTimed(captured, events);
+            if (i >= warmup)
+            {
+                device.Add(microseconds);
+            }
+        }
+
+        for (int i = 0; i < iterations; i++)
+        {
+            events.SynchronizeStream();
+            long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+            long start = Stopwatch.GetTimestamp();
+            captured.Replay();
+            double microseconds = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            allocated.Add(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
+            host.Add(microseconds);
+            captured.Wait();
         }
     }
 

@@ -38,6 +38,15 @@ internal sealed class RankSamples
     /// <summary>--cuda-graph: managed bytes each <c>Replay()</c> call allocated.</summary>
     public List<double> GraphAllocated { get; } = [];
 
+    /// <summary>--cuda-graph, HighThroughput: the captured training step's replays (forward and backward), as the three above.</summary>
+    public List<double> TrainingGraphDevice { get; } = [];
+
+    /// <summary>See <see cref="TrainingGraphDevice"/>: host time of each <c>Replay()</c>, µs.</summary>
+    public List<double> TrainingGraphHost { get; } = [];
+
+    /// <summary>See <see cref="TrainingGraphDevice"/>: managed bytes of each <c>Replay()</c>.</summary>
+    public List<double> TrainingGraphAllocated { get; } = [];
+
     /// <summary>Adds a sample of Ep's own host time.</summary>
     public void AddOwnHost(BenchOperation operation, double microseconds) => Add(OwnHost, operation, microseconds);
 

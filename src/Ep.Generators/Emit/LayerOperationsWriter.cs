@@ -12,7 +12,7 @@ namespace Ep.Generators.Emit;
 /// Backward takes ordinary buffers in every layer: the runtime stages gradients itself.
 /// LowLatency layers get no backward methods: NCCL EP's LL mode is inference-only, so training code against such a
 /// layer does not compile rather than failing at run time. Every layer gets <c>CaptureStep</c>, a whole forward step
-/// for CUDA-graph replays.
+/// for CUDA-graph replays; HighThroughput layers also <c>CaptureTrainingStep</c>, forward and backward.
 /// </remarks>
 internal static class LayerOperationsWriter
 {
@@ -40,6 +40,7 @@ internal static class LayerOperationsWriter
         WriteUnpermuteBackward(writer, dims);
         WritePermuteBackward(writer, dims);
         WriteDispatchBackward(writer, layer, dims);
+        WriteCaptureTrainingStep(writer, layer, dims);
     }
 
     private static void WriteDispatch(SourceWriter writer, Dimensions dims)
@@ -77,6 +78,32 @@ internal static class LayerOperationsWriter
         WriteStepInputChecks(writer);
         writer.Line(ShapeChecks.NotNull("experts"));
         writer.Line("return " + Runtime + ".CaptureStep(tokens, topkIdx, topkWeights, experts);");
+        writer.Close();
+        writer.Line();
+    }
+
+    /// <summary>A whole training step for replays (HighThroughput layers): the forward step, then the backward pass, in the same graph.</summary>
+    private static void WriteCaptureTrainingStep(SourceWriter writer, LayerModel layer, Dimensions dims)
+    {
+        writer.Summary("Captures a whole training step for replays on the same tensors: the forward step of <c>CaptureStep</c>, then the gradient of the combined rows from <paramref name=\"outputGradient\"/>, CombineBackward, UnpermuteBackward, the experts' backward, PermuteBackward and DispatchBackward; one CUDA graph per replay on the NcclEp engine, the eager calls elsewhere. Collective.");
+        writer.Param("tokens", "[T, " + dims.H + "] token rows, T at most " + dims.MaxTokens + " and fixed for the step; write each replay's rows into this tensor.");
+        writer.Param("topkIdx", "[T, " + dims.K + "] expert ids in [-1, " + dims.E + "), read by every replay; a bad entry is dropped from that replay and reported by <c>Wait</c>.");
+        writer.Param("topkWeights", "[T, " + dims.K + "] routing weights, read by every replay.");
+        writer.Param("experts", "The experts' forward work, as for <c>CaptureStep</c>.");
+        writer.Param("outputGradient", "Given the combined [T, " + dims.H + "] rows, enqueues what follows the layer and returns the gradient of the loss with respect to them, [T, " + dims.H + "].");
+        writer.Param("expertsBackward", "Given the gradient of the experts' output (the rows' <c>Tokens</c>, grouped as in the forward pass), enqueues the experts' backward and returns the gradient of their input rows, shaped the same; the rows' <c>Output</c> is free to write.");
+        writer.Returns(layer.Spec.ApplyWeightsInCombine
+            ? "The captured step: <c>Replay</c> runs it, <c>Wait</c> returns the combined rows, <c>WaitGradients</c> the [T, " + dims.H + "] token and [T, " + dims.K + "] routing-weight gradients."
+            : "The captured step: <c>Replay</c> runs it, <c>Wait</c> returns the combined rows, <c>WaitGradients</c> the [T, " + dims.H + "] token gradients (this layer applies no weights, so no weight gradients).");
+        writer.Exception(ShapeException, ShapeDoc);
+        writer.Exception(StateException, "The previous step of this instance has not reached Combine.");
+        writer.GeneratedCode();
+        writer.Open("public global::Ep.EpCapturedStep CaptureTrainingStep(" + Tokens + " tokens, global::Ep.DeviceTensor<long> topkIdx, global::Ep.DeviceTensor<float> topkWeights, global::System.Func<global::Ep.EpStepRows, " + Tokens + "> experts, global::System.Func<" + Tokens + ", " + Tokens + "> outputGradient, global::System.Func<global::Ep.EpStepRows, " + Tokens + "> expertsBackward)");
+        WriteStepInputChecks(writer);
+        writer.Line(ShapeChecks.NotNull("experts"));
+        writer.Line(ShapeChecks.NotNull("outputGradient"));
+        writer.Line(ShapeChecks.NotNull("expertsBackward"));
+        writer.Line("return " + Runtime + ".CaptureTrainingStep(tokens, topkIdx, topkWeights, experts, outputGradient, expertsBackward);");
         writer.Close();
         writer.Line();
     }

@@ -8,8 +8,10 @@ namespace Ep;
 /// <summary>
 /// A captured step on an engine that cannot make a CUDA graph of it: each replay runs the layer's own Dispatch,
 /// Permute, the experts, Unpermute and Combine (LowLatency: Dispatch, the experts, Combine — its Permute is a view and
-/// its Unpermute a copy). Its routing errors are kept for <see cref="Wait"/>, as a graph's are, so code written against
-/// <see cref="EpCapturedStep"/> behaves the same on every engine (except that nothing was written on an error here).
+/// its Unpermute a copy); a training step then CombineBackward, UnpermuteBackward, the experts' backward,
+/// PermuteBackward and DispatchBackward. Its routing errors are kept for <see cref="Wait"/>, as a graph's are, so code
+/// written against <see cref="EpCapturedStep"/> behaves the same on every engine (except that nothing was written on an
+/// error here).
 /// </summary>
 internal sealed class EagerStepReplay : IStepReplay
 {
@@ -18,6 +20,7 @@ internal sealed class EagerStepReplay : IStepReplay
     private readonly DeviceTensor<long> _topkIdx;
     private readonly DeviceTensor<float> _topkWeights;
     private readonly Func<EpStepRows, DeviceTensor<BFloat16>> _experts;
+    private readonly EpStepBackward? _backward;
     private readonly bool _lowLatency;
     private readonly int _groupRows;
 
@@ -27,16 +30,18 @@ internal sealed class EagerStepReplay : IStepReplay
     private readonly DeviceTensor<int> _expertOffsets;
     private readonly DeviceTensor<BFloat16> _output;
     private DeviceTensor<BFloat16>? _combined;
+    private EpDispatchGradients? _gradients;
     private EpRoutingException? _error;
 
     public EagerStepReplay(EpLayerRuntime layer, DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
-        Func<EpStepRows, DeviceTensor<BFloat16>> experts)
+        Func<EpStepRows, DeviceTensor<BFloat16>> experts, EpStepBackward? backward)
     {
         _layer = layer;
         _tokens = tokens;
         _topkIdx = topkIdx;
         _topkWeights = topkWeights;
         _experts = experts;
+        _backward = backward;
         int ranks = layer.Group.WorldSize;
         _lowLatency = layer.Spec.Algorithm == EpAlgorithm.LowLatency;
         _groupRows = _lowLatency ? checked(ranks * layer.Spec.MaxTokensPerRank) : 0;
@@ -49,9 +54,12 @@ internal sealed class EagerStepReplay : IStepReplay
 
     public bool IsGraph => false;
 
+    public EpDispatchGradients? Gradients => _gradients;
+
     public void Replay()
     {
         _combined = null;
+        _gradients = null;
         _error = null;
         EpDispatchResult dispatched;
         try
@@ -73,6 +81,15 @@ internal sealed class EagerStepReplay : IStepReplay
         EpPermutedBatch batch = _layer.Permute(dispatched);
         DeviceTensor<BFloat16> expertOutput = _experts(Rows(batch.Tokens, batch.ExpertCounts, batch.ExpertOffsets));
         _combined = _layer.Combine(_layer.Unpermute(batch, expertOutput));
+        if (_backward is null)
+        {
+            return;
+        }
+
+        // The experts' forward output is read by UnpermuteBackward and not after: their backward may write over it.
+        EpUnpermuteGradients u = _layer.UnpermuteBackward(batch, expertOutput, _layer.CombineBackward(_backward.OutputGradient(_combined)));
+        DeviceTensor<BFloat16> gradExpertInput = _backward.Experts(Rows(u.GradExpertOutput, batch.ExpertCounts, batch.ExpertOffsets));
+        _gradients = _layer.DispatchBackward(_layer.PermuteBackward(batch, gradExpertInput), u.GradWeights);
     }
 
     public DeviceTensor<BFloat16> Wait()

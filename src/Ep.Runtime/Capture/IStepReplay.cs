@@ -8,6 +8,9 @@ internal interface IStepReplay : IDisposable
     /// <summary>True when <see cref="Replay"/> launches a CUDA graph.</summary>
     bool IsGraph { get; }
 
+    /// <summary>A training step's token and weight gradients (read after <see cref="Wait"/>); null for a forward step.</summary>
+    EpDispatchGradients? Gradients { get; }
+
     /// <summary>Runs the step (a graph: enqueues it and returns).</summary>
     void Replay();
 
@@ -15,13 +18,16 @@ internal interface IStepReplay : IDisposable
     DeviceTensor<BFloat16> Wait();
 }
 
-/// <summary>An engine layer that can capture a whole forward step into a CUDA graph.</summary>
+/// <summary>An engine layer that can capture a whole step into a CUDA graph.</summary>
 internal interface IEpCapturableLayer
 {
     /// <summary>Null when <see cref="CaptureStep"/> can capture this layer's step; otherwise why not.</summary>
     string? WhyNotCapturable { get; }
 
-    /// <summary>Records Dispatch → (Permute →) <paramref name="experts"/> → (Unpermute →) Combine into a graph (nothing runs yet).</summary>
+    /// <summary>
+    /// Records Dispatch → (Permute →) <paramref name="experts"/> → (Unpermute →) Combine into a graph, and with
+    /// <paramref name="backward"/> the backward pass after it (nothing runs yet).
+    /// </summary>
     IStepReplay CaptureStep(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
-        Func<EpStepRows, DeviceTensor<BFloat16>> experts);
+        Func<EpStepRows, DeviceTensor<BFloat16>> experts, EpStepBackward? backward);
 }

@@ -63,6 +63,87 @@ public sealed class NcclEpCapturedHighThroughputTests
     }
 
     /// <summary>
+    /// A training step as one graph: the forward step, then the upstream gradient, CombineBackward, UnpermuteBackward,
+    /// the experts' backward, PermuteBackward and DispatchBackward. Each replay's combined rows and token gradients
+    /// match the Reference engine's training step within 1 bf16 ulp and its weight gradients as eager NcclEp's do, with
+    /// eager steps in between. The forward experts write into <see cref="EpStepRows.Output"/> (the step's own buffer);
+    /// the backward experts are the identity.
+    /// </summary>
+    [NcclEpTheory]
+    [MemberData(nameof(HighThroughputLayers))]
+    public void Training_replays_match_the_reference_engine_with_eager_steps_in_between(string layerName)
+    {
+        (EpLayerSpec spec, string source) = TestLayers.All[layerName];
+        int t = spec.MaxTokensPerRank, h = spec.HiddenSize;
+        using EpGroup group = OneRankGroup();
+        using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
+        using CapturedStepInputs inputs = new(group.Device, spec, t);
+        using var gradOutput = DeviceTensor<BFloat16>.Allocate(group.Device, t, h);
+        int forwardCalls = 0, backwardCalls = 0;
+        using EpCapturedStep step = layer.CaptureTrainingStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows =>
+        {
+            forwardCalls++;
+            CudaException.ThrowIfFailed(CudaDriver.MemcpyDtoDAsync(StagedMemory.Address(rows.Output), StagedMemory.Address(rows.Tokens),
+                (nuint)(rows.Tokens.Length * 2), rows.Stream));
+            return rows.Output;
+        }, combined => gradOutput, rows =>
+        {
+            backwardCalls++;
+            return rows.Tokens;
+        });
+
+        Assert.True(step.IsGraph && step.IsTraining, step.How);
+        foreach (int seed in new[] { 81, 82, 81 })
+        {
+            var problem = new StepProblem(spec, ranks: 1, seed: seed, noTokens: false, tokens: t);
+            inputs.Write(problem);
+            gradOutput.CopyFrom(problem.GradOutput[0]);
+            step.Replay();
+            ushort[] combined = Bits(step.Wait());
+            EpDispatchGradients gradients = step.WaitGradients();
+
+            (ushort[] Combined, ushort[] GradTokens, float[]? GradWeights) expected = ReferenceTrainingStep(spec, source, problem);
+            string where = $"{layerName}, seed {seed}";
+            StepAssert.MatchesWithin(expected.Combined, combined, allowedUlps: 1, where + ": combined");
+            StepAssert.MatchesWithin(expected.GradTokens, Bits(gradients.GradTokens), allowedUlps: 1, where + ": token gradients");
+            Assert.Equal(expected.GradWeights is null, gradients.GradTopkWeights is null);
+            if (expected.GradWeights is not null)
+            {
+                float[] actual = gradients.GradTopkWeights!.ToArray();
+                for (int i = 0; i < actual.Length; i++)
+                {
+                    float tolerance = 1e-5f * Math.Max(1f, Math.Abs(expected.GradWeights[i]));
+                    Assert.True(Math.Abs(expected.GradWeights[i] - actual[i]) <= tolerance, $"{where}: weight gradient [{i}] is {actual[i]}, Reference {expected.GradWeights[i]}.");
+                }
+            }
+
+            using var pass = new StepPass(group, layer, problem);
+            pass.Forward();
+            pass.Backward();
+            StepAssert.Matches(StagedStep.RunSimulatedWorld(EpDevice.Cpu, spec, source, problem, steps: 1)[0][0], pass.Record, where + ", eager after a replay");
+        }
+
+        Assert.Equal((1, 1), (forwardCalls, backwardCalls)); // both recorded once, at capture
+    }
+
+    /// <summary>The Reference engine's training step on rank 0's inputs of <paramref name="problem"/>, identity experts both ways.</summary>
+    private static (ushort[] Combined, ushort[] GradTokens, float[]? GradWeights) ReferenceTrainingStep(EpLayerSpec spec, string source, StepProblem problem) =>
+        EpWorld.RunSimulated(1, EpDevice.Cpu, g =>
+        {
+            int t = problem.TokenCounts[0], k = spec.TopK, h = spec.HiddenSize;
+            using var reference = new EpLayerRuntime(g, spec, source, "TestMoe");
+            using var x = DeviceTensor.Upload(g.Device, problem.Tokens[0], t, h);
+            using var i = DeviceTensor.Upload(g.Device, problem.Idx[0], t, k);
+            using var w = DeviceTensor.Upload(g.Device, problem.Weights[0], t, k);
+            using var dOut = DeviceTensor.Upload(g.Device, problem.GradOutput[0], t, h);
+            using EpCapturedStep step = reference.CaptureTrainingStep(x, i, w, rows => rows.Tokens, combined => dOut, rows => rows.Tokens);
+            step.Replay();
+            ushort[] combined = Bits(step.Wait());
+            EpDispatchGradients gradients = step.WaitGradients();
+            return (combined, Bits(gradients.GradTokens), gradients.GradTopkWeights?.ToArray());
+        })[0];
+
+    /// <summary>
     /// Bad ids are dropped on the device before NCCL EP sees them (it would abort the process) and reported by Wait; the
     /// replay's rows are the Reference step's with the bad entries −1. Experts that write into <see cref="EpStepRows.Output"/>.
     /// </summary>

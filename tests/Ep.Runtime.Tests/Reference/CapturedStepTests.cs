@@ -163,6 +163,87 @@ public sealed class CapturedStepTests
         });
     }
 
+    /// <summary>
+    /// A training step replays the eager forward and backward calls: each replay's combined rows, token gradients and
+    /// weight gradients equal those of the same step run eagerly on another instance of the layer, bit for bit, with
+    /// experts that scale local expert e's rows by e + 1 (so their backward scales the gradient the same way).
+    /// </summary>
+    [Theory]
+    [InlineData(EpLayout.Flat, 1, true)]
+    [InlineData(EpLayout.Flat, 1, false)]
+    [InlineData(EpLayout.ExpertMajor, 4, true)]
+    public void A_training_step_replays_the_eager_forward_and_backward(EpLayout layout, int alignment, bool weighted)
+    {
+        EpWorld.RunSimulated(2, group =>
+        {
+            EpLayerSpec spec = HandComputedTests.Spec(layout, weighted) with { ExpertAlignment = alignment };
+            using var layer = Layer(group, spec);
+            using var eager = Layer(group, spec);
+            using var tokens = group.Rank == 0 ? Pairs(8, (1, 2), (3, 4), (5, 6)) : Pairs(8, (7, 8));
+            using var ids = group.Rank == 0 ? Ids(2, 3, 0, -1, -1, 1, -1) : Ids(2, 2, 3);
+            using var weights = group.Rank == 0 ? Weights(2, 0.5f, 0.25f, 0, 0, 0.75f, 0) : Weights(2, 0.125f, 0.375f);
+            using var gradOutput = group.Rank == 0 ? Pairs(8, (0.5f, -1), (2, 3), (-0.25f, 4)) : Pairs(8, (1.5f, 0.75f));
+            using EpCapturedStep step = layer.CaptureTrainingStep(tokens, ids, weights, rows => ScaleGroupsAt(rows, 8), combined => gradOutput,
+                rows => ScaleGroupsAt(rows, 8));
+            Assert.True(step.IsTraining);
+
+            foreach (long[]? rank0Ids in new long[]?[] { null, [1, -1, -1, -1, 1, -1] })
+            {
+                if (rank0Ids is not null && group.Rank == 0)
+                {
+                    ids.CopyFrom(rank0Ids);
+                }
+
+                step.Replay();
+                float[] combined = Floats(step.Wait());
+                EpDispatchGradients replayed = step.WaitGradients();
+
+                EpDispatchResult d = eager.Dispatch(tokens, ids, weights);
+                EpPermutedBatch batch = eager.Permute(d);
+                DeviceTensor<BFloat16> expertOutput = Scaled(batch.Tokens, batch.ExpertCounts, batch.ExpertOffsets, 8);
+                Assert.Equal(Floats(eager.Combine(eager.Unpermute(batch, expertOutput))), combined);
+                EpUnpermuteGradients u = eager.UnpermuteBackward(batch, expertOutput, eager.CombineBackward(gradOutput));
+                DeviceTensor<BFloat16> gradExpertInput = Scaled(u.GradExpertOutput, batch.ExpertCounts, batch.ExpertOffsets, 8);
+                EpDispatchGradients expected = eager.DispatchBackward(eager.PermuteBackward(batch, gradExpertInput), u.GradWeights);
+
+                Assert.Equal(Floats(expected.GradTokens), Floats(replayed.GradTokens));
+                Assert.Contains(Floats(replayed.GradTokens), v => v != 0);
+                Assert.Equal(weighted, replayed.GradTopkWeights is not null);
+                if (weighted)
+                {
+                    Assert.Equal(expected.GradTopkWeights!.ToArray(), replayed.GradTopkWeights!.ToArray());
+                    Assert.Contains(replayed.GradTopkWeights!.ToArray(), v => v != 0);
+                }
+            }
+        });
+    }
+
+    [Fact]
+    public void A_training_step_refuses_LowLatency_layers_forward_steps_and_a_misshapen_gradient()
+    {
+        EpWorld.RunSimulated(1, group =>
+        {
+            using var tokens = Pairs(H, (1, 2));
+            using var ids = Ids(2, 0, 1);
+            using var weights = Weights(2, 1, 1);
+            using (var lowLatency = Layer(group, LowLatency))
+            {
+                Assert.Throws<NotSupportedException>(() => lowLatency.CaptureTrainingStep(tokens, ids, weights, rows => rows.Tokens, g => g, rows => rows.Tokens));
+                using EpCapturedStep forward = lowLatency.CaptureStep(tokens, ids, weights, rows => rows.Tokens);
+                Assert.False(forward.IsTraining);
+                forward.Replay();
+                Assert.Throws<EpStateException>(() => forward.WaitGradients());
+            }
+
+            using var layer = Layer(group, HandComputedTests.Spec(EpLayout.Flat, weighted: true) with { HiddenSize = H });
+            using var noRows = Pairs(H);
+            using EpCapturedStep step = layer.CaptureTrainingStep(tokens, ids, weights, rows => rows.Tokens, combined => noRows, rows => rows.Tokens);
+            EpShapeException shape = Assert.Throws<EpShapeException>(() => step.Replay());
+            Assert.Equal("outputGradient", shape.ParamName);
+            Assert.Equal((1L, 0L), (shape.Expected, shape.Actual));
+        });
+    }
+
     /// <summary>Whether the NcclEp engine can make a graph of a layer's step: HighThroughput needs dropless receive buffers.</summary>
     [Fact]
     public void NcclEp_graphs_need_a_dropless_receive_capacity_in_HighThroughput()
@@ -177,12 +258,14 @@ public sealed class CapturedStepTests
     }
 
     /// <summary>Stand-in experts that find each group by the device offsets: local expert e scales its rows by e + 1; other rows are zero.</summary>
-    private static DeviceTensor<BFloat16> ScaleGroupsAt(EpStepRows rows, int h)
+    private static DeviceTensor<BFloat16> ScaleGroupsAt(EpStepRows rows, int h) => Scaled(rows.Tokens, rows.ExpertCounts.ToArray(), rows.ExpertOffsets.ToArray(), h);
+
+    /// <summary>Local expert e's rows of <paramref name="rows"/> (by the counts and offsets) scaled by e + 1; other rows zero.</summary>
+    private static DeviceTensor<BFloat16> Scaled(DeviceTensor<BFloat16> rows, IReadOnlyList<int> counts, IReadOnlyList<int> offsets, int h)
     {
-        float[] values = Floats(rows.Tokens);
-        int[] counts = rows.ExpertCounts.ToArray(), offsets = rows.ExpertOffsets.ToArray();
+        float[] values = Floats(rows);
         var output = new float[values.Length];
-        for (int e = 0; e < counts.Length; e++)
+        for (int e = 0; e < counts.Count; e++)
         {
             for (int m = offsets[e]; m < offsets[e] + counts[e]; m++)
             {
@@ -193,7 +276,7 @@ public sealed class CapturedStepTests
             }
         }
 
-        return Bf(output, rows.Tokens.Rows, h);
+        return Bf(output, rows.Rows, h);
     }
 
     /// <summary>The stand-in experts of <see cref="TestTensors.ScaleByExpert"/> on a step's fixed groups: local expert e scales its real rows by e + 1.</summary>

@@ -22,13 +22,20 @@ internal sealed unsafe partial class NcclEpLayer
             Tokens = _tokens > 0 ? NcclEpTensorInfo.Of(gradOutput, nameof(gradOutput)) : NcclEpTensorInfo.Matrix(nameof(gradOutput), NcclDataType.BFloat16, StepNcclEpTokens, Hidden),
             OutputTokens = NcclEpTensorInfo.Of(b.GradFlat, "gradReceived"),
         });
+        DispatchGradientRows(NonNull(gradOutput), StepNcclEpTokens);
+        _backwardExchangedOutsideCapture = true;
+        return _views.GradFlat.Rows(_shape.ExpertMajor ? _local.LayoutRows : _local.ReceivedRows);
+    }
+
+    /// <summary><c>ncclEpDispatch</c> (backward) of the [<paramref name="ncclEpTokens"/>, H] rows at <paramref name="gradOutput"/> into GradFlat.</summary>
+    private void DispatchGradientRows(ulong gradOutput, int ncclEpTokens)
+    {
         NcclEpDispatchInputs inputs = NcclEpDispatchInputs.Create();
-        inputs.Tokens = _descriptors.InTokens.Describe(NonNull(gradOutput), [StepNcclEpTokens, Hidden]);
+        inputs.Tokens = _descriptors.InTokens.Describe(gradOutput, [ncclEpTokens, Hidden]);
         NcclEpDispatchOutputs outputs = NcclEpDispatchOutputs.Create();
-        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.GradFlat), [_shape.ReceiveSlots, Hidden]);
+        outputs.Tokens = _descriptors.OutTokens.Describe(Address(_buffers.GradFlat), [_shape.ReceiveSlots, Hidden]);
         NcclEpDispatchConfig config = NcclEpDispatchConfig.Create(NcclEpPassDirection.Backward);
         NcclException.ThrowIfFailed(NcclEpNative.Dispatch(_handle.DangerousGetHandle(), &inputs, &outputs, null, &config, Stream));
-        return _views.GradFlat.Rows(_shape.ExpertMajor ? _local.LayoutRows : _local.ReceivedRows);
     }
 
     /// <summary>dExpertOut = c · dz in the permuted order; dWeights = ⟨dz, expertOut⟩ when the layer applies weights.</summary>
@@ -81,16 +88,27 @@ internal sealed unsafe partial class NcclEpLayer
 
         Poison(b.GradTokens);
         Poison(b.GradTopkWeights);
+        CombineGradientRows(rows, weights, StepNcclEpTokens);
+        _backwardExchangedOutsideCapture = true;
+        return new EpDispatchGradients(_views.GradTokens.Rows(_tokens), gradReceivedWeights is not null ? _views.GradTopkWeights.Rows(_tokens) : null);
+    }
+
+    /// <summary>
+    /// <c>ncclEpCombine</c> (backward) of the received-row gradients at <paramref name="rows"/> ([slots, H]) and their
+    /// weight gradients at <paramref name="weights"/> into GradTokens and GradTopkWeights ([<paramref name="ncclEpTokens"/>, …]).
+    /// </summary>
+    private void CombineGradientRows(ulong rows, ulong weights, int ncclEpTokens)
+    {
+        NcclEpLayerBuffers b = _buffers;
         NcclEpCombineInputs inputs = NcclEpCombineInputs.Create();
         inputs.Tokens = _descriptors.InTokens.Describe(rows, [_shape.ReceiveSlots, Hidden]);
         inputs.TopkWeights = _shape.ExpertMajor
             ? _descriptors.InWeights.Describe(weights, [_shape.ReceiveSlots])
             : _descriptors.InWeights.Describe(weights, [_shape.ReceiveSlots, TopK]);
         NcclEpCombineOutputs outputs = NcclEpCombineOutputs.Create();
-        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.GradTokens), [StepNcclEpTokens, Hidden]);
-        outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.GradTopkWeights), [StepNcclEpTokens, TopK]);
+        outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.GradTokens), [ncclEpTokens, Hidden]);
+        outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.GradTopkWeights), [ncclEpTokens, TopK]);
         NcclEpCombineConfig config = NcclEpCombineConfig.Create(NcclEpPassDirection.Backward);
         NcclException.ThrowIfFailed(NcclEpNative.Combine(_handle.DangerousGetHandle(), &inputs, &outputs, &config, Stream));
-        return new EpDispatchGradients(_views.GradTokens.Rows(_tokens), gradReceivedWeights is not null ? _views.GradTopkWeights.Rows(_tokens) : null);
     }
 }

@@ -34,12 +34,18 @@ internal sealed unsafe partial class NcclEpLayer
     /// back before rows move.
     /// </summary>
     public IStepReplay CaptureStep(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
-        Func<EpStepRows, DeviceTensor<BFloat16>> experts)
+        Func<EpStepRows, DeviceTensor<BFloat16>> experts, EpStepBackward? backward)
     {
         _device.MakeCurrent();
-        return _shape.LowLatency
-            ? CaptureLowLatencyStep(tokens, topkIdx, topkWeights, experts)
-            : CaptureHighThroughputStep(tokens, topkIdx, topkWeights, experts);
+        if (_shape.LowLatency)
+        {
+            // EpLayerRuntime refuses a LowLatency training step first (NCCL EP LL is inference-only).
+            return backward is null
+                ? CaptureLowLatencyStep(tokens, topkIdx, topkWeights, experts)
+                : throw new NotSupportedException("NCCL EP LowLatency has no backward pass.");
+        }
+
+        return CaptureHighThroughputStep(tokens, topkIdx, topkWeights, experts, backward);
     }
 
     /// <summary>
@@ -88,7 +94,7 @@ internal sealed unsafe partial class NcclEpLayer
     /// given; the last boundary follows it.
     /// </summary>
     private NcclEpGraphStep CaptureChecked(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount, int ncclEpTokens,
-        Action<NcclEpMarks?> rest)
+        Action<NcclEpMarks?> rest, EpDispatchGradients? gradients = null, IDisposable? owned = null)
     {
         NcclEpLayerBuffers b = _buffers;
         var errors = new NcclEpStepErrors(_epDevice, Ranks, StagedKernels.SanitizeBlocks(ncclEpTokens), _spec.Experts, TopK, _stream);
@@ -105,7 +111,7 @@ internal sealed unsafe partial class NcclEpLayer
                 rest(marks);
                 marks?.RecordInCapture(NcclEpMarks.StepBoundaries - 1, _stream);
             });
-            return new NcclEpGraphStep(graph, _stream, errors, _views.CombineOutput.Rows(tokenCount), ForgetHeldRouting);
+            return new NcclEpGraphStep(graph, _stream, errors, _views.CombineOutput.Rows(tokenCount), ForgetHeldRouting, gradients, owned);
         }
         catch
         {

@@ -11,11 +11,14 @@ internal sealed unsafe partial class NcclEpLayer
     /// HighThroughput: the graph cannot size anything by a step's counts, so every kernel after NCCL EP is launched for
     /// the receive capacity and reads the step's real row count on the device — the total ncclEpUpdateHandle writes
     /// into <c>layout_info</c> (ExpertMajor: with the per-expert counts and the groups' offsets). Flat then counts and
-    /// permutes into expert-major rows; ExpertMajor hands the experts NCCL EP's rows as they arrived. The experts write
-    /// their output into the layer's expert-output-gradient buffer (a forward step does not use it), which Unpermute reads.
+    /// permutes into expert-major rows; ExpertMajor hands the experts NCCL EP's rows as they arrived. A forward step's
+    /// experts write into the layer's expert-output-gradient buffer (a forward step does not use it), which Unpermute
+    /// reads. A training step (<paramref name="backward"/>) goes on from the combined rows in the same graph —
+    /// CombineBackward, UnpermuteBackward, the experts' backward, PermuteBackward, DispatchBackward — and its experts'
+    /// output gets a buffer of the step's own, since UnpermuteBackward writes the expert-output gradient.
     /// </summary>
     private NcclEpGraphStep CaptureHighThroughputStep(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
-        Func<EpStepRows, DeviceTensor<BFloat16>> experts)
+        Func<EpStepRows, DeviceTensor<BFloat16>> experts, EpStepBackward? backward)
     {
         int tokenCount = tokens.Rows;
         int ncclEpTokens = NcclEpTokens(tokenCount);
@@ -27,23 +30,82 @@ internal sealed unsafe partial class NcclEpLayer
             ExpertOffsets = _shape.ExpertMajor ? NcclEpTensorInfo.Vector("expertOffsets", NcclDataType.Int32, _shape.LocalExperts) : null,
             ReceiveTotal = NcclEpTensorInfo.Vector("receivedTotal", NcclDataType.Int32, 1),
         });
-
-        RunOnceOutsideCapture();
-        NcclEpLayerBuffers b = _buffers;
-        var rows = new EpStepRows(_shape.ExpertMajor ? b.RecvRows : b.Permuted, b.ExpertCounts, b.ExpertOffsets, b.GradExpertOutput, groupRows: 0, Stream);
-        return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, marks =>
+        if (backward is not null)
         {
-            UpdateHandleWithCounts(ncclEpTokens);
-            marks?.RecordInCapture(2, _stream);
-            DispatchRows(tokens, ncclEpTokens);
-            marks?.RecordInCapture(3, _stream);
-            ulong received = Address(b.ReceivedTotal);
-            _local.PermuteOnDevice(_shape.ReceiveSlots, _shape.LocalExperts, received, Address(b.ExpertCounts));
-            marks?.RecordInCapture(NcclEpMarks.BeforeExperts, _stream);
-            _local.UnpermuteOnDevice(ExpertsOrBalance(experts, rows, ncclEpTokens), _shape.ReceiveSlots, received);
-            CombineRows(b.Unpermuted, ncclEpTokens);
+            RequireBackwardCalls(ncclEpTokens);
+        }
+
+        RunOnceOutsideCapture(backward is not null);
+        NcclEpLayerBuffers b = _buffers;
+        DeviceTensor<BFloat16> expertRows = _shape.ExpertMajor ? b.RecvRows : b.Permuted;
+        DeviceTensor<BFloat16>? stepOutput = backward is null ? null : DeviceTensor<BFloat16>.Allocate(_epDevice, expertRows.Rows, Hidden);
+        var rows = new EpStepRows(expertRows, b.ExpertCounts, b.ExpertOffsets, stepOutput ?? b.GradExpertOutput, groupRows: 0, Stream);
+        DeviceTensor<BFloat16> combined = _views.CombineOutput.Rows(tokenCount);
+        try
+        {
+            return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, marks =>
+            {
+                UpdateHandleWithCounts(ncclEpTokens);
+                marks?.RecordInCapture(2, _stream);
+                DispatchRows(tokens, ncclEpTokens);
+                marks?.RecordInCapture(3, _stream);
+                ulong received = Address(b.ReceivedTotal);
+                _local.PermuteOnDevice(_shape.ReceiveSlots, _shape.LocalExperts, received, Address(b.ExpertCounts));
+                marks?.RecordInCapture(NcclEpMarks.BeforeExperts, _stream);
+                DeviceTensor<BFloat16> expertOutput = ExpertsOrBalance(experts, rows, ncclEpTokens);
+                _local.UnpermuteOnDevice(expertOutput, _shape.ReceiveSlots, received);
+                CombineRows(b.Unpermuted, ncclEpTokens);
+                if (backward is not null)
+                {
+                    RecordBackward(backward, combined, expertOutput, new EpStepRows(b.GradExpertOutput, b.ExpertCounts, b.ExpertOffsets, stepOutput!, 0, Stream),
+                        ncclEpTokens, received);
+                }
+            }, backward is null ? null : GradientViews(tokenCount), stepOutput);
+        }
+        catch
+        {
+            stepOutput?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A training step's backward, recorded after its Combine: the gradient of the combined rows from the caller's
+    /// <see cref="EpStepBackward.OutputGradient"/>, ncclEpDispatch (backward) of it, UnpermuteBackward for the rows that
+    /// arrived, the experts' backward on the expert-output gradient, PermuteBackward, and ncclEpCombine (backward) of
+    /// the received-row gradients with the weight gradients (zeros when the layer applies no weights, as eager).
+    /// </summary>
+    private void RecordBackward(EpStepBackward backward, DeviceTensor<BFloat16> combined, DeviceTensor<BFloat16> expertOutput, EpStepRows gradientRows,
+        int ncclEpTokens, ulong received)
+    {
+        NcclEpLayerBuffers b = _buffers;
+        DispatchGradientRows(NonNull(backward.OutputGradient(combined)), ncclEpTokens);
+        _local.UnpermuteBackwardOnDevice(expertOutput, Address(b.GradFlat), _shape.ReceiveSlots, received);
+        _local.PermuteBackwardOnDevice(backward.Experts(gradientRows), _shape.ReceiveSlots, received);
+        CombineGradientRows(Address(b.GradReceived), Address(_spec.ApplyWeightsInCombine ? b.GradWeights : b.ZeroWeights), ncclEpTokens);
+    }
+
+    /// <summary>Checks the backward-direction NCCL EP calls a training step records, as eager CombineBackward and DispatchBackward do.</summary>
+    private void RequireBackwardCalls(int ncclEpTokens)
+    {
+        NcclEpLayerBuffers b = _buffers;
+        _calls.RequireDispatch(NcclEpPassDirection.Backward, ncclEpTokens, new NcclEpDispatchTensors
+        {
+            Tokens = NcclEpTensorInfo.Matrix("gradOutput", NcclDataType.BFloat16, ncclEpTokens, Hidden),
+            OutputTokens = NcclEpTensorInfo.Of(b.GradFlat, "gradReceived"),
+        });
+        _calls.RequireCombine(NcclEpPassDirection.Backward, ncclEpTokens, new NcclEpCombineTensors
+        {
+            Tokens = NcclEpTensorInfo.Of(b.GradReceived, "gradReceived"),
+            TopkWeights = NcclEpTensorInfo.Of(b.GradWeights, "gradReceivedWeights"),
+            OutputTokens = NcclEpTensorInfo.Of(_views.GradTokens.Rows(ncclEpTokens), "gradTokens"),
+            OutputTopkWeights = NcclEpTensorInfo.Of(_views.GradTopkWeights.Rows(ncclEpTokens), "gradTopkWeights"),
         });
     }
+
+    /// <summary>A training step's token and weight gradients: views of the layer's DispatchBackward buffers.</summary>
+    private EpDispatchGradients GradientViews(int tokenCount) =>
+        new(_views.GradTokens.Rows(tokenCount), _spec.ApplyWeightsInCombine ? _views.GradTopkWeights.Rows(tokenCount) : null);
 
     /// <summary>
     /// <c>ncclEpUpdateHandle</c> that also writes the step's layout to the device: received rows (Flat: tokens;
@@ -71,12 +133,13 @@ internal sealed unsafe partial class NcclEpLayer
     /// calls. Measured on an H100 (one rank): a step captured on a fresh layer replays correctly, but the next eager
     /// Dispatch then faults inside ncclEpDispatch (an illegal address, which aborts the process); after one eager step
     /// first, captures and eager steps mix freely. So a layer with no eager exchange yet runs one here: every rank sends
-    /// one token to its own first local expert (a step no rank sends in would not call NCCL EP). Collective, as
-    /// CaptureStep is; every rank has run the same exchanges, so all of them do it or none does.
+    /// one token to its own first local expert (a step no rank sends in would not call NCCL EP). With
+    /// <paramref name="backward"/> (a training step's capture) the backward-direction calls too, for the same reason.
+    /// Collective, as CaptureStep is; every rank has run the same exchanges, so all of them do it or none does.
     /// </summary>
-    private void RunOnceOutsideCapture()
+    private void RunOnceOutsideCapture(bool backward)
     {
-        if (_exchangedOutsideCapture)
+        if (_exchangedOutsideCapture && (!backward || _backwardExchangedOutsideCapture))
         {
             return;
         }
@@ -91,6 +154,13 @@ internal sealed unsafe partial class NcclEpLayer
         UpdateHandle(1);
         DispatchRows(_views.CombineOutput.Rows(1), 1);
         CombineRows(b.Unpermuted, 1);
+        if (backward)
+        {
+            DispatchGradientRows(Address(b.CombineOutput), 1);
+            CombineGradientRows(Address(b.GradReceived), Address(b.ZeroWeights), 1);
+            _backwardExchangedOutsideCapture = true;
+        }
+
         _stream.Synchronize();
         _exchangedOutsideCapture = true;
     }

@@ -49,6 +49,9 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
     // RunOnceOutsideCapture); the same on every rank, since every rank runs the same exchanges.
     private bool _exchangedOutsideCapture;
 
+    // HighThroughput: the same for NCCL EP's backward-direction dispatch and combine (a captured training step's).
+    private bool _backwardExchangedOutsideCapture;
+
     /// <summary>Collective: creates the layer's NCCL EP group (blocking, on every rank) and its handle.</summary>
     public NcclEpLayer(EpLayerSpec spec, NcclEpGroupSettings settings, IntPtr communicator, int rank, int ranks, CudaDevice device, CudaStreamHandle stream,
         StagedKernels kernels, EpDevice epDevice, Func<int, int, SymmetricTensor<BFloat16>>? symmetric)

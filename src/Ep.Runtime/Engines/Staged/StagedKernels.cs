@@ -198,11 +198,12 @@ internal sealed class StagedKernels
     /// <summary>Set by the GPU tests to run the several-tokens path on small layers; null in normal use.</summary>
     internal static int? CombineTokensPerBlockOverride { get; set; }
 
-    public void WeightGradsFlat(ulong gradRows, ulong expertOutput, ulong permutedRow, int rows, int topK, ulong gradWeights) =>
-        Launch("ep_weight_grads_flat", WeightGradBlocks((long)rows * topK), (long)gradRows, (long)expertOutput, (long)permutedRow, rows, (long)gradWeights);
+    public void WeightGradsFlat(ulong gradRows, ulong expertOutput, ulong permutedRow, int rows, int topK, ulong gradWeights, ulong rowCount = 0) =>
+        Launch("ep_weight_grads_flat", WeightGradBlocks((long)rows * topK), (long)gradRows, (long)expertOutput, (long)permutedRow, rows, (long)gradWeights,
+            (long)rowCount);
 
-    public void WeightGradsRows(ulong gradRows, ulong expertOutput, ulong rowSource, int rows, ulong gradWeights) =>
-        Launch("ep_weight_grads_rows", WeightGradBlocks(rows), (long)gradRows, (long)expertOutput, (long)rowSource, rows, (long)gradWeights);
+    public void WeightGradsRows(ulong gradRows, ulong expertOutput, ulong rowSource, int rows, ulong gradWeights, ulong rowCount = 0) =>
+        Launch("ep_weight_grads_rows", WeightGradBlocks(rows), (long)gradRows, (long)expertOutput, (long)rowSource, rows, (long)gradWeights, (long)rowCount);
 
     /// <summary>Blocks of a weight-gradient kernel for <paramref name="dots"/> dot products: EP_DOT_LANES (32) threads each.</summary>
     public static int WeightGradBlocks(long dots) => Blocks(dots * RowMath.DotLanes);

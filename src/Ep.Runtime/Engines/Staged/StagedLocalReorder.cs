@@ -196,6 +196,47 @@ internal sealed class StagedLocalReorder
         }
     }
 
+    /// <summary>
+    /// A captured training step's UnpermuteBackward, as the eager one, for the rows the device count at
+    /// <paramref name="receivedRows"/> says arrived: dExpertOut (c · dz) into the expert-output-gradient buffer and,
+    /// when the layer applies weights, dWeights into the weight-gradient buffer. Flat uses the m(n, j) that
+    /// <see cref="PermuteOnDevice"/> computed; expert-major marks no padding rows (NCCL EP delivers them zero, weight 0).
+    /// </summary>
+    public void UnpermuteBackwardOnDevice(DeviceTensor<BFloat16> expertOutput, ulong gradCombineInput, int capacityRows, ulong receivedRows)
+    {
+        bool weighted = _spec.ApplyWeightsInCombine;
+        ulong output = Address(expertOutput);
+        if (!_expertMajor)
+        {
+            _kernels.PermuteRows(gradCombineInput, Address(_b.PermutedRow), FlatUnpermuteWeights, capacityRows, Address(_b.GradExpertOutput), receivedRows);
+            if (weighted)
+            {
+                _kernels.WeightGradsFlat(gradCombineInput, output, Address(_b.PermutedRow), capacityRows, _spec.TopK, Address(_b.GradWeights), receivedRows);
+            }
+
+            return;
+        }
+
+        _kernels.ScaleRows(gradCombineInput, 0, RowUnpermuteWeights, capacityRows, Address(_b.GradExpertOutput), receivedRows);
+        if (weighted)
+        {
+            _kernels.WeightGradsRows(gradCombineInput, output, 0, capacityRows, Address(_b.GradWeights), receivedRows);
+        }
+    }
+
+    /// <summary>A captured training step's PermuteBackward into its buffer, as the eager one, for the rows that arrived.</summary>
+    public void PermuteBackwardOnDevice(DeviceTensor<BFloat16> gradPermuted, int capacityRows, ulong receivedRows)
+    {
+        if (_expertMajor)
+        {
+            _kernels.ScaleRows(Address(gradPermuted), 0, 0, capacityRows, Address(_b.GradReceived), receivedRows);
+        }
+        else
+        {
+            _kernels.GatherSumRows(Address(gradPermuted), Address(_b.PermutedRow), 0, capacityRows, Address(_b.GradReceived), receivedRows);
+        }
+    }
+
     /// <summary>Unpermute's weights for Flat rows ([N, K]), or 0 when the layer does not apply them.</summary>
     private ulong FlatUnpermuteWeights => _spec.ApplyWeightsInCombine ? Address(_b.ReceivedWeights) : 0;
 
