@@ -4,7 +4,9 @@ namespace Ep;
 
 /// <summary>
 /// What Dispatch delivered to this rank. The tensors are views of buffers the layer owns: they stay valid
-/// until the next Dispatch on the same layer instance (use one instance per in-flight micro-batch).
+/// until the next Dispatch on the same layer instance (use one instance per in-flight micro-batch). So do the counts
+/// and offsets: the NcclEp engine refills two result objects in turn (a Dispatch allocates nothing), so a result two
+/// steps old is the current step's again, while the previous step's is refused.
 /// </summary>
 public sealed class EpDispatchResult
 {
@@ -30,13 +32,13 @@ public sealed class EpDispatchResult
     /// LowLatency: leave the rows past each group's count as they are; the layer keeps them zero by clearing only the
     /// rows a later step vacates (docs/semantics.md).
     /// </summary>
-    public DeviceTensor<BFloat16> Tokens { get; }
+    public DeviceTensor<BFloat16> Tokens { get; private set; }
 
     /// <summary>Flat: [N, K] local expert ids of each row, ascending, padded with −1. ExpertMajor: null (the group gives the expert).</summary>
-    public DeviceTensor<long>? TopkIdx { get; }
+    public DeviceTensor<long>? TopkIdx { get; private set; }
 
     /// <summary>Flat: [N, K] routing weights matching <see cref="TopkIdx"/> (0 for padding). ExpertMajor: [N], one per row (0 for padding rows).</summary>
-    public DeviceTensor<float> TopkWeights { get; }
+    public DeviceTensor<float> TopkWeights { get; private set; }
 
     /// <summary>(token, expert) pairs per local expert, without padding.</summary>
     public IReadOnlyList<int> ExpertCounts { get; }
@@ -51,10 +53,24 @@ public sealed class EpDispatchResult
     public int RowCount => Tokens.Rows;
 
     /// <summary>T, the tokens this rank sent into the Dispatch that produced this result.</summary>
-    public int TokenCount { get; }
+    public int TokenCount { get; private set; }
 
     /// <summary>The layer step this result belongs to; results of older steps are refused.</summary>
-    internal long Step { get; }
+    internal long Step { get; private set; }
+
+    /// <summary>
+    /// Makes this object step <paramref name="step"/>'s result, for an engine that reuses its results: the caller has
+    /// refilled the counts and offsets arrays it was created with.
+    /// </summary>
+    internal EpDispatchResult Renew(long step, DeviceTensor<BFloat16> tokens, DeviceTensor<long>? topkIdx, DeviceTensor<float> topkWeights, int tokenCount)
+    {
+        Step = step;
+        Tokens = tokens;
+        TopkIdx = topkIdx;
+        TopkWeights = topkWeights;
+        TokenCount = tokenCount;
+        return this;
+    }
 }
 
 /// <summary>Rows in expert-major order for a grouped GEMM, from Permute.</summary>

@@ -52,6 +52,27 @@ public sealed class StagedRoutePlanTests
             plan.ReturnSegments(1, perPair: true));
     }
 
+    /// <summary>The NcclEp engine keeps one plan over summaries it refills: the plan reads them live, into caller arrays.</summary>
+    [Fact]
+    public void A_plan_over_refilled_summaries_reads_the_new_counts_into_the_callers_arrays()
+    {
+        StagedRouteSummary[] world = World();
+        var plan = new StagedRoutePlan(Flat with { Layout = EpLayout.ExpertMajor, ExpertAlignment = 4 }, world);
+        var counts = new int[2];
+        var offsets = new int[2];
+
+        plan.ExpertCounts(0, counts);
+        Assert.Equal([3, 2], counts);
+        Assert.Equal(8, plan.ExpertOffsets(counts, offsets));
+        Assert.Equal([0, 4], offsets);
+
+        world[1].ExpertCounts[1] = 3; // rank 1 now sends three tokens to expert 1
+        plan.ExpertCounts(0, counts);
+        Assert.Equal([3, 5], counts);
+        Assert.Equal(12, plan.ExpertOffsets(counts, offsets));
+        Assert.Equal(plan.ExpertCounts(0), counts); // the allocating overload agrees
+    }
+
     [Fact]
     public void Expert_counts_sum_every_source_and_offsets_pad_to_the_alignment()
     {

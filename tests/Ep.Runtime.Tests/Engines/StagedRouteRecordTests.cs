@@ -34,4 +34,27 @@ public sealed class StagedRouteRecordTests
         record[5] = 1; // the first block's
         Assert.False(StagedRouteRecord.MatchesHeld(record, ranks, experts));
     }
+
+    /// <summary>NcclEp refills one summary per rank every Dispatch: the same values as a fresh read, the error cleared.</summary>
+    [Fact]
+    public void A_summary_refilled_in_place_reads_as_a_fresh_one_and_forgets_the_previous_error()
+    {
+        const int ranks = 2, experts = 3;
+        var record = new long[StagedRouteRecord.Words(ranks, experts)];
+        record[0] = StagedRouteRecord.NoError;
+        int[] counts = [4, 1, 6, 2, 3, 0, 5];
+        counts.CopyTo(MemoryMarshal.Cast<long, int>(record.AsSpan(1, 4)));
+        StagedRouteSummary summary = StagedRouteSummary.Empty(ranks, experts);
+        summary.Error = new StagedRoutingError(1, 0, 9, -1);
+        int[] rowsTo = summary.RowsTo;
+
+        StagedRouteRecord.ReadInto(record, ranks, experts, summary);
+
+        StagedRouteSummary fresh = StagedRouteRecord.Read(record, ranks, experts, error: null);
+        Assert.Equal(fresh.RowsTo, summary.RowsTo);
+        Assert.Equal(fresh.PairsTo, summary.PairsTo);
+        Assert.Equal(fresh.ExpertCounts, summary.ExpertCounts);
+        Assert.Equal((null, true), (summary.Error, summary.MatchesHeldRouting));
+        Assert.Same(rowsTo, summary.RowsTo); // refilled, not replaced
+    }
 }

@@ -29,17 +29,16 @@ internal sealed unsafe partial class NcclEpLayer
         NcclEpMarks? marks = DeviceMarks;
         marks?.Record(0, _stream);
         long start = Stopwatch.GetTimestamp();
-        StagedRouteSummary[] summaries = Summarize(topkIdx, tokenCount);
-        var plan = new StagedRoutePlan(_spec, summaries);
+        Summarize(topkIdx, tokenCount);
+        StagedRoutePlan plan = _routePlan;
         plan.ThrowIfInvalid();
         long agreed = Stopwatch.GetTimestamp();
         marks?.Record(1, _stream);
 
         // Committed: from here on this step replaces the previous one. The handle reads the ids from the layer's copy
         // (LowLatency keeps the topk_idx pointer until Combine and reads the weights there), so both are the layer's own.
-        _plan = plan;
         _tokens = tokenCount;
-        bool keepHandle = EveryRankMatchesHeldRouting(summaries);
+        bool keepHandle = EveryRankMatchesHeldRouting(_summaries);
         NcclEpLayerBuffers b = _buffers;
         if (!keepHandle)
         {
@@ -217,10 +216,11 @@ internal sealed unsafe partial class NcclEpLayer
     }
 
     /// <summary>
-    /// Runs validation and counting on the device into the routing record, then gathers every rank's record (the step's
-    /// one host wait before NCCL EP; a bad entry anywhere costs one more round, with its row read on the rank that has it).
+    /// Runs validation and counting on the device into the routing record, then gathers every rank's record into the
+    /// layer's summaries (the step's one host wait before NCCL EP; a bad entry anywhere costs one more round, with its
+    /// row read on the rank that has it).
     /// </summary>
-    private StagedRouteSummary[] Summarize(DeviceTensor<long> topkIdx, int tokenCount)
+    private void Summarize(DeviceTensor<long> topkIdx, int tokenCount)
     {
         NcclEpLayerBuffers b = _buffers;
         ulong record = Address(b.RouteRecord);
@@ -229,7 +229,7 @@ internal sealed unsafe partial class NcclEpLayer
         _routedIdx = topkIdx;
         try
         {
-            return _routing.Gather(record, _describeRoutingError);
+            _routing.GatherInto(record, _describeRoutingError, _summaries);
         }
         finally
         {
@@ -261,8 +261,9 @@ internal sealed unsafe partial class NcclEpLayer
     private EpDispatchResult LayOutReceived(long step, StagedRoutePlan plan)
     {
         NcclEpLayerBuffers b = _buffers;
-        int[] counts = plan.ExpertCounts(_rank);
-        (int[] offsets, int layoutRows) = plan.ExpertOffsets(counts);
+        (int[] counts, int[] offsets) = _results.Next();
+        plan.ExpertCounts(_rank, counts);
+        int layoutRows = plan.ExpertOffsets(counts, offsets);
         int rows = plan.RowsReceived(_rank);
         b.Layout.Upload(offsets, counts, _stream);
         if (!_shape.ExpertMajor)
@@ -275,8 +276,7 @@ internal sealed unsafe partial class NcclEpLayer
 
             // m(n, j) is Permute's work (StagedLocalReorder): the Flat result is what NCCL EP delivered.
             _local.SetStep(rows, layoutRows, counts, offsets);
-            return new EpDispatchResult(step, EpLayout.Flat, _views.RecvRows.Rows(rows), _views.RecvIdx.Rows(rows), _views.RecvWeights.Rows(rows),
-                counts, offsets, _tokens);
+            return _results.Result(step, EpLayout.Flat, _views.RecvRows.Rows(rows), _views.RecvIdx.Rows(rows), _views.RecvWeights.Rows(rows), _tokens);
         }
 
         _local.SetStep(rows, layoutRows, counts, offsets);
@@ -292,7 +292,6 @@ internal sealed unsafe partial class NcclEpLayer
             _padding!.ClearVacated(LowLatencyGroupBuffer.Received, Address(b.RecvRows));
         }
 
-        return new EpDispatchResult(step, EpLayout.ExpertMajor, _views.RecvRows.Rows(layoutRows), null, _views.RecvWeights.Rows(layoutRows),
-            counts, offsets, _tokens);
+        return _results.Result(step, EpLayout.ExpertMajor, _views.RecvRows.Rows(layoutRows), null, _views.RecvWeights.Rows(layoutRows), _tokens);
     }
 }

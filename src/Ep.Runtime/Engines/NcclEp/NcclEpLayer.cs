@@ -36,8 +36,13 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
     // The topkIdx whose routing is being gathered (set only inside Summarize, for the error description).
     private DeviceTensor<long>? _routedIdx;
 
+    // What every Dispatch learns from the routing, refilled in place (a Dispatch allocates nothing): every rank's
+    // summary and the plan over them, read only inside Dispatch; the results, two in turn.
+    private readonly StagedRouteSummary[] _summaries;
+    private readonly StagedRoutePlan _routePlan;
+    private readonly NcclEpResultSlots _results;
+
     // The current step (set by a Dispatch that passed every check).
-    private StagedRoutePlan? _plan;
     private bool _idle;
     private int _tokens;
 
@@ -66,6 +71,14 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
         _shape = NcclEpLayerShape.Of(settings);
         _calls = new NcclEpCallPreconditions(settings);
         _describeRoutingError = DescribeRoutingError;
+        _summaries = new StagedRouteSummary[ranks];
+        for (int r = 0; r < ranks; r++)
+        {
+            _summaries[r] = StagedRouteSummary.Empty(ranks, spec.Experts);
+        }
+
+        _routePlan = new StagedRoutePlan(spec, _summaries);
+        _results = new NcclEpResultSlots(_shape.LocalExperts);
         _buffers = new NcclEpLayerBuffers(spec, _shape, epDevice, spec.ZeroCopy ? symmetric : null);
         NcclEpLayerBuffers b = _buffers;
 
@@ -111,8 +124,6 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
     private NcclEpLayout NativeLayout => _shape.ExpertMajor ? NcclEpLayout.ExpertMajor : NcclEpLayout.Flat;
 
     private IntPtr Stream => _stream.DangerousGetHandle();
-
-    private StagedRoutePlan Plan => _plan ?? throw new InvalidOperationException("No Dispatch has completed on this layer.");
 
     private static ulong Address<T>(DeviceTensor<T>? tensor)
         where T : unmanaged => StagedMemory.Address(tensor);

@@ -102,8 +102,16 @@ internal sealed class StagedRoutePlan
     /// <summary>Real rows per local expert of <paramref name="rank"/> (padding excluded).</summary>
     public int[] ExpertCounts(int rank)
     {
-        // Source by source over contiguous spans: this runs in every Dispatch (L = 256 at ep_bench's sizes).
         var counts = new int[LocalExperts];
+        ExpertCounts(rank, counts);
+        return counts;
+    }
+
+    /// <summary><see cref="ExpertCounts(int)"/> into <paramref name="counts"/> ([L]), allocating nothing.</summary>
+    public void ExpertCounts(int rank, Span<int> counts)
+    {
+        // Source by source over contiguous spans: this runs in every Dispatch (L = 256 at ep_bench's sizes).
+        counts.Clear();
         foreach (StagedRouteSummary source in _ranks)
         {
             ReadOnlySpan<int> fromSource = source.ExpertCounts.AsSpan(rank * LocalExperts, counts.Length);
@@ -112,8 +120,6 @@ internal sealed class StagedRoutePlan
                 counts[e] = checked(counts[e] + fromSource[e]);
             }
         }
-
-        return counts;
     }
 
     /// <summary>Real rows of local expert <paramref name="localExpert"/> on <paramref name="rank"/>, from every source.</summary>
@@ -132,6 +138,12 @@ internal sealed class StagedRoutePlan
     public (int[] Offsets, int Rows) ExpertOffsets(int[] counts)
     {
         var offsets = new int[counts.Length];
+        return (offsets, ExpertOffsets(counts, offsets));
+    }
+
+    /// <summary><see cref="ExpertOffsets(int[])"/> into <paramref name="offsets"/> ([L]), allocating nothing; returns M.</summary>
+    public int ExpertOffsets(ReadOnlySpan<int> counts, Span<int> offsets)
+    {
         long next = 0;
         long groupRows = LowLatency ? LowLatencyGroupRows : 0;
         for (int e = 0; e < counts.Length; e++)
@@ -140,7 +152,7 @@ internal sealed class StagedRoutePlan
             next += LowLatency ? groupRows : Padded(counts[e]);
         }
 
-        return (offsets, checked((int)next));
+        return checked((int)next);
     }
 
     /// <summary>Throws, identically on every rank, the lowest (rank, token, slot) routing error, then the lowest rank's capacity overflow.</summary>

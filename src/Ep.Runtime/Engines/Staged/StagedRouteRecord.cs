@@ -43,6 +43,20 @@ internal static class StagedRouteRecord
             MatchesHeld(record, ranks, experts));
     }
 
+    /// <summary>
+    /// <see cref="Read"/> into <paramref name="into"/>'s arrays (sized for the same ranks and experts), with no error: a
+    /// caller that finds the key set fills the error in afterwards.
+    /// </summary>
+    public static void ReadInto(ReadOnlySpan<long> record, int ranks, int experts, StagedRouteSummary into)
+    {
+        ReadOnlySpan<int> counts = MemoryMarshal.Cast<long, int>(record[1..])[..CountEntries(ranks, experts)];
+        counts[..ranks].CopyTo(into.RowsTo);
+        counts.Slice(ranks, ranks).CopyTo(into.PairsTo);
+        counts[(2 * ranks)..].CopyTo(into.ExpertCounts);
+        into.Error = null;
+        into.MatchesHeldRouting = MatchesHeld(record, ranks, experts);
+    }
+
     /// <summary>Decodes a key into (token, slot, whether the entry repeats an earlier expert of its row).</summary>
     public static (int Token, int Slot, bool Repeat) Decode(long key, int topK)
     {

@@ -9,7 +9,19 @@ namespace Ep.Engines.Staged;
 /// <param name="PairsTo">[R] (token, expert) pairs this rank sends to each rank.</param>
 /// <param name="ExpertCounts">[E] tokens of this rank routed to each global expert.</param>
 /// <param name="MatchesHeldRouting">Whether the rank's ids equal the ones its NcclEp HighThroughput handle holds (false when it holds none).</param>
-internal sealed record StagedRouteSummary(StagedRoutingError? Error, int[] RowsTo, int[] PairsTo, int[] ExpertCounts, bool MatchesHeldRouting = false);
+/// <remarks>
+/// The NcclEp engine refills one set of summaries in place every Dispatch (<see cref="StagedRouteRecord.ReadInto"/>),
+/// so that a steady-state Dispatch allocates nothing; hence the settable error and held-routing flag.
+/// </remarks>
+internal sealed record StagedRouteSummary(StagedRoutingError? Error, int[] RowsTo, int[] PairsTo, int[] ExpertCounts, bool MatchesHeldRouting = false)
+{
+    public StagedRoutingError? Error { get; set; } = Error;
+
+    public bool MatchesHeldRouting { get; set; } = MatchesHeldRouting;
+
+    /// <summary>A summary to refill: zero counts for <paramref name="ranks"/> ranks and <paramref name="experts"/> experts, no error.</summary>
+    public static StagedRouteSummary Empty(int ranks, int experts) => new(null, new int[ranks], new int[ranks], new int[experts]);
+}
 
 /// <summary>A bad routing entry read back from the device's error record.</summary>
 /// <param name="Token">Row of topkIdx.</param>

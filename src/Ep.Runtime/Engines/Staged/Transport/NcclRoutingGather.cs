@@ -66,19 +66,37 @@ internal sealed class NcclRoutingGather : IDisposable
     /// </summary>
     public StagedRouteSummary[] Gather(ulong record, Func<long, StagedRoutingError> describeError)
     {
-        ReadOnlySpan<long> records = Gather(record, _recordWords);
         var summaries = new StagedRouteSummary[_ranks];
+        for (int r = 0; r < _ranks; r++)
+        {
+            summaries[r] = StagedRouteSummary.Empty(_ranks, _experts);
+        }
+
+        GatherInto(record, describeError, summaries);
+        return summaries;
+    }
+
+    /// <summary>
+    /// <see cref="Gather(ulong, Func{long, StagedRoutingError})"/> into <paramref name="summaries"/> (one per rank, sized
+    /// by <see cref="StagedRouteSummary.Empty"/>), refilled in place: without a routing error nothing is allocated.
+    /// </summary>
+    public void GatherInto(ulong record, Func<long, StagedRoutingError> describeError, StagedRouteSummary[] summaries)
+    {
+        ReadOnlySpan<long> records = Gather(record, _recordWords);
         bool anyError = false;
         for (int r = 0; r < _ranks; r++)
         {
             ReadOnlySpan<long> words = records.Slice(r * _recordWords, _recordWords);
             anyError |= StagedRouteRecord.ErrorKey(words) != StagedRouteRecord.NoError;
-            summaries[r] = StagedRouteRecord.Read(words, _ranks, _experts, error: null);
+            StagedRouteRecord.ReadInto(words, _ranks, _experts, summaries[r]);
         }
 
         // Every rank sees the same keys, so all of them take this second round, or none does. The second round reuses
         // the read-back buffer, so the records are copied out first (only on this error path).
-        return anyError ? WithErrors(summaries, records.ToArray(), describeError) : summaries;
+        if (anyError)
+        {
+            AddErrors(summaries, records.ToArray(), describeError);
+        }
     }
 
     /// <summary>Collective: every rank's host <paramref name="values"/> (at most four words per rank), indexed by rank then word.</summary>
@@ -96,7 +114,7 @@ internal sealed class NcclRoutingGather : IDisposable
     }
 
     /// <summary>Second round, only when some rank's key names an error: every rank contributes its error's details (zeros if none).</summary>
-    private StagedRouteSummary[] WithErrors(StagedRouteSummary[] summaries, long[] records, Func<long, StagedRoutingError> describeError)
+    private void AddErrors(StagedRouteSummary[] summaries, long[] records, Func<long, StagedRoutingError> describeError)
     {
         long myKey = StagedRouteRecord.ErrorKey(records.AsSpan(_rank * _recordWords, _recordWords));
         var mine = new long[ErrorWords];
@@ -112,11 +130,9 @@ internal sealed class NcclRoutingGather : IDisposable
             if (StagedRouteRecord.ErrorKey(records.AsSpan(r * _recordWords, _recordWords)) != StagedRouteRecord.NoError)
             {
                 ReadOnlySpan<long> d = details.AsSpan(r * ErrorWords, ErrorWords);
-                summaries[r] = summaries[r] with { Error = new StagedRoutingError((int)d[0], (int)d[1], d[2], (int)d[3]) };
+                summaries[r].Error = new StagedRoutingError((int)d[0], (int)d[1], d[2], (int)d[3]);
             }
         }
-
-        return summaries;
     }
 
     /// <summary>
