@@ -9,7 +9,8 @@
 #define EP_DOTS_PER_BLOCK (EP_THREADS / EP_DOT_LANES)
 
 // This lane's share of ⟨a, b⟩: vectors lane, lane + 32, … in ascending order; element 2i of a vector is the low half
-// of word i, element 2i + 1 the high half. A product of two bf16 values is exact in fp32 (short of over- or underflow): the adds round.
+// of word i, element 2i + 1 the high half. A product of two bf16 values is exact in fp32 (short of over- or
+// underflow): only the adds round.
 __device__ __forceinline__ float ep_lane_dot(const ep_bf16* a, const ep_bf16* b, int lane)
 {
     const ep_vec8* va = (const ep_vec8*)a;

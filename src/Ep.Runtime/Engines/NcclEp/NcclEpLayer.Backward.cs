@@ -23,7 +23,6 @@ internal sealed unsafe partial class NcclEpLayer
             OutputTokens = NcclEpTensorInfo.Of(b.GradFlat, "gradReceived"),
         });
         DispatchGradientRows(NonNull(gradOutput), StepNcclEpTokens);
-        _backwardExchangedOutsideCapture = true;
         return _views.GradFlat.Rows(_shape.ExpertMajor ? _local.LayoutRows : _local.ReceivedRows);
     }
 
@@ -89,7 +88,7 @@ internal sealed unsafe partial class NcclEpLayer
         Poison(b.GradTokens);
         Poison(b.GradTopkWeights);
         CombineGradientRows(rows, weights, StepNcclEpTokens);
-        _backwardExchangedOutsideCapture = true;
+        _backwardExchangedOutsideCapture = true; // both directions have run: DispatchBackward follows CombineBackward
         return new EpDispatchGradients(_views.GradTokens.Rows(_tokens), gradReceivedWeights is not null ? _views.GradTopkWeights.Rows(_tokens) : null);
     }
 

@@ -54,7 +54,8 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
     // RunOnceOutsideCapture); the same on every rank, since every rank runs the same exchanges.
     private bool _exchangedOutsideCapture;
 
-    // HighThroughput: the same for NCCL EP's backward-direction dispatch and combine (a captured training step's).
+    // HighThroughput: the same for NCCL EP's backward-direction dispatch and combine (a captured training step's); set
+    // by an eager DispatchBackward, the second of the two.
     private bool _backwardExchangedOutsideCapture;
 
     /// <summary>Collective: creates the layer's NCCL EP group (blocking, on every rank) and its handle.</summary>
