@@ -85,18 +85,28 @@ public sealed class EpPermutedBatch
     }
 
     /// <summary>[M, H]: local expert e's rows are [ExpertOffsets[e], ExpertOffsets[e] + ExpertCounts[e]).</summary>
-    public DeviceTensor<BFloat16> Tokens { get; }
+    public DeviceTensor<BFloat16> Tokens { get; private set; }
 
     /// <summary>Real rows per local expert (padding excluded).</summary>
-    public IReadOnlyList<int> ExpertCounts { get; }
+    public IReadOnlyList<int> ExpertCounts { get; private set; }
 
     /// <summary>First row of each local expert's group.</summary>
-    public IReadOnlyList<int> ExpertOffsets { get; }
+    public IReadOnlyList<int> ExpertOffsets { get; private set; }
 
     /// <summary>M, the rows of <see cref="Tokens"/>: Flat sums the real counts; ExpertMajor includes padding.</summary>
     public int RowCount => Tokens.Rows;
 
-    internal long Step { get; }
+    internal long Step { get; private set; }
+
+    /// <summary>Makes this object step <paramref name="step"/>'s batch, for an engine that reuses its batches (the GPU engines: two in turn).</summary>
+    internal EpPermutedBatch Renew(long step, DeviceTensor<BFloat16> tokens, int[] expertCounts, int[] expertOffsets)
+    {
+        Step = step;
+        Tokens = tokens;
+        ExpertCounts = expertCounts;
+        ExpertOffsets = expertOffsets;
+        return this;
+    }
 }
 
 /// <summary>Gradients from UnpermuteBackward.</summary>
@@ -116,6 +126,15 @@ public sealed class EpUnpermuteGradients
     /// null when the layer does not apply weights (<c>ApplyWeightsInCombine = false</c>).
     /// </summary>
     public DeviceTensor<float>? GradWeights { get; }
+
+    /// <summary>
+    /// <paramref name="cached"/> when it holds exactly these views, else a new object stored there: the GPU engines'
+    /// views repeat while the row counts do, so their backward calls allocate nothing in steady state.
+    /// </summary>
+    internal static EpUnpermuteGradients Of(DeviceTensor<BFloat16> gradExpertOutput, DeviceTensor<float>? gradWeights, ref EpUnpermuteGradients? cached) =>
+        cached is { } last && ReferenceEquals(last.GradExpertOutput, gradExpertOutput) && ReferenceEquals(last.GradWeights, gradWeights)
+            ? last
+            : cached = new EpUnpermuteGradients(gradExpertOutput, gradWeights);
 }
 
 /// <summary>Gradients from DispatchBackward, back on the ranks that sent the tokens.</summary>
@@ -132,4 +151,10 @@ public sealed class EpDispatchGradients
 
     /// <summary>[T, K] in the caller's original top-k order (0 where topkIdx was −1); null when no weight gradient was passed.</summary>
     public DeviceTensor<float>? GradTopkWeights { get; }
+
+    /// <summary><paramref name="cached"/> when it holds exactly these views, else a new object stored there (see <see cref="EpUnpermuteGradients.Of"/>).</summary>
+    internal static EpDispatchGradients Of(DeviceTensor<BFloat16> gradTokens, DeviceTensor<float>? gradTopkWeights, ref EpDispatchGradients? cached) =>
+        cached is { } last && ReferenceEquals(last.GradTokens, gradTokens) && ReferenceEquals(last.GradTopkWeights, gradTopkWeights)
+            ? last
+            : cached = new EpDispatchGradients(gradTokens, gradTopkWeights);
 }

@@ -64,7 +64,8 @@ internal sealed unsafe partial class NcclEpLayer
         {
             Clear(b.GradTokens);
             Clear(b.GradTopkWeights);
-            return new EpDispatchGradients(_views.GradTokens.Rows(_tokens), gradReceivedWeights is not null ? _views.GradTopkWeights.Rows(_tokens) : null);
+            return EpDispatchGradients.Of(_views.GradTokens.Rows(_tokens), gradReceivedWeights is not null ? _views.GradTopkWeights.Rows(_tokens) : null,
+                ref _dispatchGradients);
         }
 
         _calls.RequireCombine(NcclEpPassDirection.Backward, StepNcclEpTokens, new NcclEpCombineTensors
@@ -89,7 +90,8 @@ internal sealed unsafe partial class NcclEpLayer
         Poison(b.GradTopkWeights);
         CombineGradientRows(rows, weights, StepNcclEpTokens);
         _backwardExchangedOutsideCapture = true; // both directions have run: DispatchBackward follows CombineBackward
-        return new EpDispatchGradients(_views.GradTokens.Rows(_tokens), gradReceivedWeights is not null ? _views.GradTopkWeights.Rows(_tokens) : null);
+        return EpDispatchGradients.Of(_views.GradTokens.Rows(_tokens), gradReceivedWeights is not null ? _views.GradTopkWeights.Rows(_tokens) : null,
+            ref _dispatchGradients);
     }
 
     /// <summary>

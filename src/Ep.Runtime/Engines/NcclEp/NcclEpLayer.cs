@@ -41,6 +41,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
     private readonly StagedRouteSummary[] _summaries;
     private readonly StagedRoutePlan _routePlan;
     private readonly NcclEpResultSlots _results;
+    private EpDispatchGradients? _dispatchGradients;
 
     // The current step (set by a Dispatch that passed every check).
     private bool _idle;

@@ -57,6 +57,12 @@ internal sealed class StagedLocalReorder
     // Flat: whether this step's m(n, j) is still to be computed (by the step's first call that reads it).
     private bool _flatPermutationPending;
 
+    // Permute's results, two in turn, and the backward results of the latest views: reused so that these calls
+    // allocate nothing in steady state (the layer still refuses a previous step's batch: it is the other object).
+    private readonly EpPermutedBatch?[] _batches = new EpPermutedBatch?[2];
+    private int _batchSlot;
+    private EpUnpermuteGradients? _unpermuteGradients;
+
     /// <param name="spec">The layer.</param>
     /// <param name="kernels">The layer's kernels, on the rank's stream.</param>
     /// <param name="stream">The rank's stream (for fills).</param>
@@ -120,13 +126,22 @@ internal sealed class StagedLocalReorder
     {
         if (_expertMajor)
         {
-            return new EpPermutedBatch(dispatched.Step, dispatched.Tokens, ExpertCounts, ExpertOffsets);
+            return Batch(dispatched.Step, dispatched.Tokens);
         }
 
         Poison(_b.Permuted);
         EnsureFlatPermutation();
         _kernels.PermuteRows(Address(_b.ReceivedRows), Address(_b.PermutedRow), 0, ReceivedRows, Address(_b.Permuted));
-        return new EpPermutedBatch(dispatched.Step, _permuted.Rows(LayoutRows), ExpertCounts, ExpertOffsets);
+        return Batch(dispatched.Step, _permuted.Rows(LayoutRows));
+    }
+
+    /// <summary>The next of the two batch objects, renewed for this step (created the first time each is used).</summary>
+    private EpPermutedBatch Batch(long step, DeviceTensor<BFloat16> tokens)
+    {
+        _batchSlot ^= 1;
+        return _batches[_batchSlot] is { } batch
+            ? batch.Renew(step, tokens, ExpertCounts, ExpertOffsets)
+            : _batches[_batchSlot] = new EpPermutedBatch(step, tokens, ExpertCounts, ExpertOffsets);
     }
 
     /// <summary>
@@ -275,7 +290,7 @@ internal sealed class StagedLocalReorder
                 _kernels.WeightGradsFlat(dz, output, Address(_b.PermutedRow), ReceivedRows, _spec.TopK, Address(_b.GradWeights));
             }
 
-            return new EpUnpermuteGradients(_gradExpertOutput.Rows(LayoutRows), weighted ? _gradWeights.Rows(ReceivedRows) : null);
+            return EpUnpermuteGradients.Of(_gradExpertOutput.Rows(LayoutRows), weighted ? _gradWeights.Rows(ReceivedRows) : null, ref _unpermuteGradients);
         }
 
         _kernels.ScaleRows(dz, Address(_b.RowSource), weighted ? Address(_b.RowWeights) : 0, LayoutRows, Address(_b.GradExpertOutput));
@@ -284,7 +299,7 @@ internal sealed class StagedLocalReorder
             _kernels.WeightGradsRows(dz, output, Address(_b.RowSource), LayoutRows, Address(_b.GradWeights));
         }
 
-        return new EpUnpermuteGradients(_gradExpertOutput.Rows(LayoutRows), weighted ? _gradWeights.Rows(LayoutRows) : null);
+        return EpUnpermuteGradients.Of(_gradExpertOutput.Rows(LayoutRows), weighted ? _gradWeights.Rows(LayoutRows) : null, ref _unpermuteGradients);
     }
 
     /// <summary>Flat: sums each received row's permuted gradients. Expert-major: a copy with padding rows zeroed.</summary>
