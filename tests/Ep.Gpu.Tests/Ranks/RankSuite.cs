@@ -74,6 +74,11 @@ internal static class RankSuite
                 g => CapturedStepCase.MatchesReferenceAndAgreesOnErrors(g, layer)));
         }
 
+        foreach (string layer in new[] { nameof(FlatWeightedMoe), nameof(ExpertMajorWeightedMoe) })
+        {
+            cases.Add(new($"{layer}: captured training step replays", g => CapturedStepCase.TrainingMatchesReference(g, layer)));
+        }
+
         cases.Add(new("receive capacity of rank 0 overflows: every rank reports it", CollectiveErrorCases.CapacityOverflowOnRankZero,
             MinimumRanks: 2));
         return cases;

@@ -66,6 +66,7 @@ public sealed class RankSuiteTests
         Assert.Contains(names, n => n.StartsWith("pipeline F0 F1 B0 F2 B1 B2", StringComparison.Ordinal));
         Assert.Contains(names, n => n.Contains("every rank reports it", StringComparison.Ordinal));
         Assert.Contains(names, n => n.Contains("captured step replays", StringComparison.Ordinal));
+        Assert.Contains(names, n => n.Contains("captured training step replays", StringComparison.Ordinal));
         Assert.Contains(names, n => n.Contains("changed on one rank only", StringComparison.Ordinal));
         Assert.Equal(names.Length, names.Distinct().Count());
     }
