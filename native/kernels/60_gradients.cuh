@@ -74,7 +74,7 @@ extern "C" __global__ void ep_weight_grads_flat(const ep_bf16* gradRows, const e
 }
 
 // One group of lanes per expert-major row r: gradWeights[r] = ⟨gradRows[r], expertOutput[r]⟩ (0 for padding rows,
-// which rowSource marks −1; a null rowSource marks none: a captured step's pad rows arrive zero from NCCL EP).
+// which rowSource marks −1; a null rowSource marks none: a captured step has no row map, and no result reads a pad row).
 extern "C" __global__ void ep_weight_grads_rows(const ep_bf16* gradRows, const ep_bf16* expertOutput, const int* rowSource,
     int rows, float* gradWeights, const int* rowCount)
 {

@@ -215,7 +215,8 @@ internal sealed class StagedLocalReorder
     /// A captured training step's UnpermuteBackward, as the eager one, for the rows the device count at
     /// <paramref name="receivedRows"/> says arrived: dExpertOut (c · dz) into the expert-output-gradient buffer and,
     /// when the layer applies weights, dWeights into the weight-gradient buffer. Flat uses the m(n, j) that
-    /// <see cref="PermuteOnDevice"/> computed; expert-major marks no padding rows (NCCL EP delivers them zero, weight 0).
+    /// <see cref="PermuteOnDevice"/> computed; expert-major marks no padding rows (no row map exists on the device; pad
+    /// slots carry weight 0 and no token's gradient reads them).
     /// </summary>
     public void UnpermuteBackwardOnDevice(DeviceTensor<BFloat16> expertOutput, ulong gradCombineInput, int capacityRows, ulong receivedRows)
     {
