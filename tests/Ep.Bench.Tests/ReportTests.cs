@@ -41,6 +41,29 @@ public sealed class ReportTests
         Assert.Matches(@"permute\s+410\.0.*\s-\s+-\s+-\s+-\s+-\r?\n", text);
     }
 
+    /// <summary>A captured training step's replays get their own line beside the eager step, and their own JSON object.</summary>
+    [Fact]
+    public void A_training_replay_is_reported_in_the_table_and_the_json()
+    {
+        var replay = new CudaGraphTiming(SampleSummary.Of([1000.0]), SampleSummary.Of([6.0]), SampleSummary.Of([0.0]), 950.0, 220.0, LowLatency: false);
+        var training = new CudaGraphTiming(SampleSummary.Of([1780.0, 1800.0, 1820.0]), SampleSummary.Of([4.0]), SampleSummary.Of([0.0]), 1750.0, 400.0,
+            LowLatency: false, Training: true);
+        BenchReport report = Sample() with
+        {
+            Engines = [new EngineResult("nccl-ep", "ok", "NCCL EP", 1, [], new CudaGraphDecision(true, "one graph", replay, training))],
+        };
+
+        string text = TableWriter.Write(report);
+        using JsonDocument json = JsonDocument.Parse(JsonReportWriter.Serialize(report));
+
+        Assert.Contains("CUDA graph replay, training step (the forward step, then CombineBackward", text, StringComparison.Ordinal);
+        Assert.Matches(@"training step \(.*\): device p50 1800\.0 us \(p10 [0-9.]+, p90 [0-9.]+\) vs the eager forward \+ backward step 1750\.0 us = 1\.0 ×", text);
+        Assert.Contains("host per Replay() p50 4.0 us vs eager 400.0 us = 100.0 ×; allocated per Replay() 0 B", text, StringComparison.Ordinal);
+        JsonElement graph = json.RootElement.GetProperty("engines")[0].GetProperty("cudaGraph");
+        Assert.Equal(1800.0, graph.GetProperty("trainingReplay").GetProperty("device").GetProperty("median").GetDouble());
+        Assert.True(graph.GetProperty("trainingReplay").GetProperty("training").GetBoolean());
+    }
+
     [Fact]
     public void The_json_has_every_number_as_a_number()
     {
