@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Globalization;
+using System.Text;
 
 namespace Ep;
 
@@ -24,6 +25,18 @@ internal static class EpKernelMacros
         yield return Flag("EP_APPLY_WEIGHTS", spec.ApplyWeightsInCombine);
         yield return Flag("EP_LOW_LATENCY", spec.Algorithm == EpAlgorithm.LowLatency);
         yield return Flag("EP_ZERO_COPY", spec.ZeroCopy);
+    }
+
+    /// <summary>The <c>#define</c> lines for <paramref name="spec"/>, one per macro of <see cref="Of"/>, each ending in a newline.</summary>
+    public static string Defines(EpLayerSpec spec)
+    {
+        var text = new StringBuilder();
+        foreach (KeyValuePair<string, string> macro in Of(spec))
+        {
+            text.Append("#define ").Append(macro.Key).Append(' ').Append(macro.Value).Append('\n');
+        }
+
+        return text.ToString();
     }
 
     private static KeyValuePair<string, string> Macro(string name, int value) => new(name, value.ToString(CultureInfo.InvariantCulture));

@@ -1,4 +1,5 @@
 using System;
+using Ep.Engines.Staged;
 
 namespace Ep.Bench.Kernels;
 
@@ -76,8 +77,7 @@ internal static class KernelTraffic
     {
         ArgumentNullException.ThrowIfNull(c);
         long table = (long)c.Tokens * c.TopK * (Id + Weight);
-        long records = (c.Tokens + KernelResources.ThreadsPerBlock - 1) / KernelResources.ThreadsPerBlock;
-        return new KernelBytes(table, table + records * 4 * Id);
+        return new KernelBytes(table, table + StagedKernels.SanitizeBlocks(c.Tokens) * 4L * Id);
     }
 
     /// <summary>

@@ -30,12 +30,7 @@ internal static class BenchKernelSource
         }
 
         var text = new StringBuilder(template.Length);
-        text.Append(template, 0, named).Append(" for ").Append(layerName).Append('\n');
-        foreach (var macro in EpKernelMacros.Of(spec))
-        {
-            text.Append("#define ").Append(macro.Key).Append(' ').Append(macro.Value).Append('\n');
-        }
-
+        text.Append(template, 0, named).Append(" for ").Append(layerName).Append('\n').Append(EpKernelMacros.Defines(spec));
         return text.Append(template, kernels, template.Length - kernels).ToString();
     }
 }

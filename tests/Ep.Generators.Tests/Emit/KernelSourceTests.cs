@@ -52,7 +52,7 @@ public sealed class KernelSourceTests
     {
         LayerModel layer = Layer with { Spec = Layer.Spec with { ExpertAlignment = declared } };
 
-        Assert.Contains(CudaSourceBuilder.Macros(layer.Spec), m => m.Key == "EP_EXPERT_ALIGNMENT" && m.Value == expected.ToString(CultureInfo.InvariantCulture));
+        Assert.Contains(EpKernelMacros.Of(layer.Spec), m => m.Key == "EP_EXPERT_ALIGNMENT" && m.Value == expected.ToString(CultureInfo.InvariantCulture));
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class KernelSourceTests
     {
         LayerModel layer = Layer with { Spec = Layer.Spec with { Algorithm = EpAlgorithm.LowLatency, ZeroCopy = false } };
 
-        Assert.Contains(CudaSourceBuilder.Macros(layer.Spec), m => m.Key == "EP_LOW_LATENCY" && m.Value == "1");
+        Assert.Contains(EpKernelMacros.Of(layer.Spec), m => m.Key == "EP_LOW_LATENCY" && m.Value == "1");
     }
 
     [Fact]

@@ -17,14 +17,21 @@ internal sealed unsafe partial class NcclEpLayer
             return _views.GradFlat.Rows(0);
         }
 
-        _calls.RequireDispatch(NcclEpPassDirection.Backward, StepNcclEpTokens, new NcclEpDispatchTensors
-        {
-            Tokens = _tokens > 0 ? NcclEpTensorInfo.Of(gradOutput, nameof(gradOutput)) : NcclEpTensorInfo.Matrix(nameof(gradOutput), NcclDataType.BFloat16, StepNcclEpTokens, Hidden),
-            OutputTokens = NcclEpTensorInfo.Of(b.GradFlat, "gradReceived"),
-        });
+        RequireDispatchGradientCall(_tokens > 0 ? NcclEpTensorInfo.Of(gradOutput, nameof(gradOutput)) : GradOutputInfo(StepNcclEpTokens), StepNcclEpTokens);
         DispatchGradientRows(NonNull(gradOutput), StepNcclEpTokens);
         return _views.GradFlat.Rows(_shape.ExpertMajor ? _local.LayoutRows : _local.ReceivedRows);
     }
+
+    /// <summary>Checks <see cref="DispatchGradientRows"/>'s call (its asserts would abort the process) for <paramref name="gradOutput"/>.</summary>
+    private void RequireDispatchGradientCall(NcclEpTensorInfo gradOutput, int ncclEpTokens) =>
+        _calls.RequireDispatch(NcclEpPassDirection.Backward, ncclEpTokens, new NcclEpDispatchTensors
+        {
+            Tokens = gradOutput,
+            OutputTokens = NcclEpTensorInfo.Of(_buffers.GradFlat, "gradReceived"),
+        });
+
+    /// <summary>The gradient of the combined rows as NCCL EP sees it: [<paramref name="ncclEpTokens"/>, H] bf16.</summary>
+    private NcclEpTensorInfo GradOutputInfo(int ncclEpTokens) => NcclEpTensorInfo.Matrix("gradOutput", NcclDataType.BFloat16, ncclEpTokens, Hidden);
 
     /// <summary><c>ncclEpDispatch</c> (backward) of the [<paramref name="ncclEpTokens"/>, H] rows at <paramref name="gradOutput"/> into GradFlat.</summary>
     private void DispatchGradientRows(ulong gradOutput, int ncclEpTokens)
@@ -68,13 +75,7 @@ internal sealed unsafe partial class NcclEpLayer
                 ref _dispatchGradients);
         }
 
-        _calls.RequireCombine(NcclEpPassDirection.Backward, StepNcclEpTokens, new NcclEpCombineTensors
-        {
-            Tokens = NcclEpTensorInfo.Of(b.GradReceived, nameof(gradReceived)),
-            TopkWeights = NcclEpTensorInfo.Of(b.GradReceivedWeights, nameof(gradReceivedWeights)),
-            OutputTokens = NcclEpTensorInfo.Of(_views.GradTokens.Rows(StepNcclEpTokens), "gradTokens"),
-            OutputTopkWeights = NcclEpTensorInfo.Of(_views.GradTopkWeights.Rows(StepNcclEpTokens), "gradTopkWeights"),
-        });
+        RequireCombineGradientCall(b.GradReceivedWeights, StepNcclEpTokens);
         ulong rows = InSlots(gradReceived, b.GradReceived);
         ulong weights = Address(b.ZeroWeights);
         if (gradReceivedWeights is not null)
@@ -93,6 +94,16 @@ internal sealed unsafe partial class NcclEpLayer
         return EpDispatchGradients.Of(_views.GradTokens.Rows(_tokens), gradReceivedWeights is not null ? _views.GradTopkWeights.Rows(_tokens) : null,
             ref _dispatchGradients);
     }
+
+    /// <summary>Checks <see cref="CombineGradientRows"/>'s call with the weight gradients in <paramref name="weights"/> (a [slots, …] buffer).</summary>
+    private void RequireCombineGradientCall(DeviceTensor<float> weights, int ncclEpTokens) =>
+        _calls.RequireCombine(NcclEpPassDirection.Backward, ncclEpTokens, new NcclEpCombineTensors
+        {
+            Tokens = NcclEpTensorInfo.Of(_buffers.GradReceived, "gradReceived"),
+            TopkWeights = NcclEpTensorInfo.Of(weights, "gradReceivedWeights"),
+            OutputTokens = NcclEpTensorInfo.Of(_views.GradTokens.Rows(ncclEpTokens), "gradTokens"),
+            OutputTopkWeights = NcclEpTensorInfo.Of(_views.GradTopkWeights.Rows(ncclEpTokens), "gradTopkWeights"),
+        });
 
     /// <summary>
     /// <c>ncclEpCombine</c> (backward) of the received-row gradients at <paramref name="rows"/> ([slots, H]) and their

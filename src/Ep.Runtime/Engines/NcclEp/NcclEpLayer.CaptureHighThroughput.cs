@@ -32,7 +32,9 @@ internal sealed unsafe partial class NcclEpLayer
         });
         if (backward is not null)
         {
-            RequireBackwardCalls(ncclEpTokens);
+            // The backward-direction calls the graph records, checked as eager CombineBackward and DispatchBackward check them.
+            RequireDispatchGradientCall(GradOutputInfo(ncclEpTokens), ncclEpTokens);
+            RequireCombineGradientCall(_buffers.GradWeights, ncclEpTokens);
         }
 
         RunOnceOutsideCapture(backward is not null);
@@ -83,24 +85,6 @@ internal sealed unsafe partial class NcclEpLayer
         _local.UnpermuteBackwardOnDevice(expertOutput, Address(b.GradFlat), _shape.ReceiveSlots, received);
         _local.PermuteBackwardOnDevice(backward.Experts(gradientRows), _shape.ReceiveSlots, received);
         CombineGradientRows(Address(b.GradReceived), Address(_spec.ApplyWeightsInCombine ? b.GradWeights : b.ZeroWeights), ncclEpTokens);
-    }
-
-    /// <summary>Checks the backward-direction NCCL EP calls a training step records, as eager CombineBackward and DispatchBackward do.</summary>
-    private void RequireBackwardCalls(int ncclEpTokens)
-    {
-        NcclEpLayerBuffers b = _buffers;
-        _calls.RequireDispatch(NcclEpPassDirection.Backward, ncclEpTokens, new NcclEpDispatchTensors
-        {
-            Tokens = NcclEpTensorInfo.Matrix("gradOutput", NcclDataType.BFloat16, ncclEpTokens, Hidden),
-            OutputTokens = NcclEpTensorInfo.Of(b.GradFlat, "gradReceived"),
-        });
-        _calls.RequireCombine(NcclEpPassDirection.Backward, ncclEpTokens, new NcclEpCombineTensors
-        {
-            Tokens = NcclEpTensorInfo.Of(b.GradReceived, "gradReceived"),
-            TopkWeights = NcclEpTensorInfo.Of(b.GradWeights, "gradReceivedWeights"),
-            OutputTokens = NcclEpTensorInfo.Of(_views.GradTokens.Rows(ncclEpTokens), "gradTokens"),
-            OutputTopkWeights = NcclEpTensorInfo.Of(_views.GradTopkWeights.Rows(ncclEpTokens), "gradTopkWeights"),
-        });
     }
 
     /// <summary>A training step's token and weight gradients: views of the layer's DispatchBackward buffers.</summary>

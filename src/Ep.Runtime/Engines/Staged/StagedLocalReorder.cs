@@ -151,13 +151,6 @@ internal sealed class StagedLocalReorder
     public DeviceTensor<BFloat16> Unpermute(DeviceTensor<BFloat16> expertOutput)
     {
         bool poisoned = Poison(_b.Unpermuted);
-        if (!_expertMajor)
-        {
-            EnsureFlatPermutation();
-            _kernels.GatherSumRows(Address(expertOutput), Address(_b.PermutedRow), FlatUnpermuteWeights, ReceivedRows, Address(_b.Unpermuted));
-            return _unpermuted.Rows(ReceivedRows);
-        }
-
         if (_padding is not null)
         {
             // LowLatency's fixed groups: only the real rows are copied (most rows are padding, already zero; its Combine
@@ -168,8 +161,9 @@ internal sealed class StagedLocalReorder
             return _unpermuted.Rows(LayoutRows);
         }
 
-        _kernels.ScaleRows(Address(expertOutput), Address(_b.RowSource), RowUnpermuteWeights, LayoutRows, Address(_b.Unpermuted));
-        return _unpermuted.Rows(LayoutRows);
+        EnsureFlatPermutation();
+        LaunchUnpermute(Address(expertOutput), EagerRows);
+        return _unpermuted.Rows(StepRows);
     }
 
     /// <summary>
@@ -199,17 +193,8 @@ internal sealed class StagedLocalReorder
     /// <paramref name="receivedRows"/> says arrived. Expert-major marks no padding rows: NCCL EP zero-fills them, and no
     /// token's Combine reads them.
     /// </summary>
-    public void UnpermuteOnDevice(DeviceTensor<BFloat16> expertOutput, int capacityRows, ulong receivedRows)
-    {
-        if (_expertMajor)
-        {
-            _kernels.ScaleRows(Address(expertOutput), 0, RowUnpermuteWeights, capacityRows, Address(_b.Unpermuted), receivedRows);
-        }
-        else
-        {
-            _kernels.GatherSumRows(Address(expertOutput), Address(_b.PermutedRow), FlatUnpermuteWeights, capacityRows, Address(_b.Unpermuted), receivedRows);
-        }
-    }
+    public void UnpermuteOnDevice(DeviceTensor<BFloat16> expertOutput, int capacityRows, ulong receivedRows) =>
+        LaunchUnpermute(Address(expertOutput), DeviceRows(capacityRows, receivedRows));
 
     /// <summary>
     /// A captured training step's UnpermuteBackward, as the eager one, for the rows the device count at
@@ -218,38 +203,72 @@ internal sealed class StagedLocalReorder
     /// <see cref="PermuteOnDevice"/> computed; expert-major marks no padding rows (no row map exists on the device; pad
     /// slots carry weight 0 and no token's gradient reads them).
     /// </summary>
-    public void UnpermuteBackwardOnDevice(DeviceTensor<BFloat16> expertOutput, ulong gradCombineInput, int capacityRows, ulong receivedRows)
+    public void UnpermuteBackwardOnDevice(DeviceTensor<BFloat16> expertOutput, ulong gradCombineInput, int capacityRows, ulong receivedRows) =>
+        LaunchUnpermuteBackward(Address(expertOutput), gradCombineInput, DeviceRows(capacityRows, receivedRows));
+
+    /// <summary>A captured training step's PermuteBackward into its buffer, as the eager one, for the rows that arrived.</summary>
+    public void PermuteBackwardOnDevice(DeviceTensor<BFloat16> gradPermuted, int capacityRows, ulong receivedRows) =>
+        LaunchPermuteBackward(Address(gradPermuted), DeviceRows(capacityRows, receivedRows));
+
+    /// <summary>
+    /// The rows a HighThroughput reordering launch covers, and how padding and the real count are known: an eager step
+    /// launches for its exact counts (Flat: received rows; expert-major: layout rows, padding marked in the row map);
+    /// a captured step for the receive capacity, reading the real count on the device and marking no padding.
+    /// </summary>
+    private readonly record struct ReorderRows(int Flat, int ExpertMajor, ulong RowSource, ulong RowCount);
+
+    private ReorderRows EagerRows => new(ReceivedRows, LayoutRows, Address(_b.RowSource), 0);
+
+    private static ReorderRows DeviceRows(int capacityRows, ulong receivedRows) => new(capacityRows, capacityRows, 0, receivedRows);
+
+    /// <summary>Rows of this eager step's results: Flat, the received rows; expert-major, the layout's.</summary>
+    private int StepRows => _expertMajor ? LayoutRows : ReceivedRows;
+
+    /// <summary>Unpermute's launch (HighThroughput): Flat, each row's (weighted) sum; expert-major, each row scaled or copied.</summary>
+    private void LaunchUnpermute(ulong expertOutput, ReorderRows rows)
+    {
+        if (_expertMajor)
+        {
+            _kernels.ScaleRows(expertOutput, rows.RowSource, RowUnpermuteWeights, rows.ExpertMajor, Address(_b.Unpermuted), rows.RowCount);
+        }
+        else
+        {
+            _kernels.GatherSumRows(expertOutput, Address(_b.PermutedRow), FlatUnpermuteWeights, rows.Flat, Address(_b.Unpermuted), rows.RowCount);
+        }
+    }
+
+    /// <summary>UnpermuteBackward's launches: dExpertOut = c · dz, and dWeights = ⟨dz, expertOut⟩ when the layer applies weights.</summary>
+    private void LaunchUnpermuteBackward(ulong expertOutput, ulong gradCombineInput, ReorderRows rows)
     {
         bool weighted = _spec.ApplyWeightsInCombine;
-        ulong output = Address(expertOutput);
         if (!_expertMajor)
         {
-            _kernels.PermuteRows(gradCombineInput, Address(_b.PermutedRow), FlatUnpermuteWeights, capacityRows, Address(_b.GradExpertOutput), receivedRows);
+            _kernels.PermuteRows(gradCombineInput, Address(_b.PermutedRow), FlatUnpermuteWeights, rows.Flat, Address(_b.GradExpertOutput), rows.RowCount);
             if (weighted)
             {
-                _kernels.WeightGradsFlat(gradCombineInput, output, Address(_b.PermutedRow), capacityRows, _spec.TopK, Address(_b.GradWeights), receivedRows);
+                _kernels.WeightGradsFlat(gradCombineInput, expertOutput, Address(_b.PermutedRow), rows.Flat, _spec.TopK, Address(_b.GradWeights), rows.RowCount);
             }
 
             return;
         }
 
-        _kernels.ScaleRows(gradCombineInput, 0, RowUnpermuteWeights, capacityRows, Address(_b.GradExpertOutput), receivedRows);
+        _kernels.ScaleRows(gradCombineInput, rows.RowSource, RowUnpermuteWeights, rows.ExpertMajor, Address(_b.GradExpertOutput), rows.RowCount);
         if (weighted)
         {
-            _kernels.WeightGradsRows(gradCombineInput, output, 0, capacityRows, Address(_b.GradWeights), receivedRows);
+            _kernels.WeightGradsRows(gradCombineInput, expertOutput, rows.RowSource, rows.ExpertMajor, Address(_b.GradWeights), rows.RowCount);
         }
     }
 
-    /// <summary>A captured training step's PermuteBackward into its buffer, as the eager one, for the rows that arrived.</summary>
-    public void PermuteBackwardOnDevice(DeviceTensor<BFloat16> gradPermuted, int capacityRows, ulong receivedRows)
+    /// <summary>PermuteBackward's launch: Flat, each received row's sum of its permuted gradients; expert-major, a copy.</summary>
+    private void LaunchPermuteBackward(ulong gradPermuted, ReorderRows rows)
     {
         if (_expertMajor)
         {
-            _kernels.ScaleRows(Address(gradPermuted), 0, 0, capacityRows, Address(_b.GradReceived), receivedRows);
+            _kernels.ScaleRows(gradPermuted, rows.RowSource, 0, rows.ExpertMajor, Address(_b.GradReceived), rows.RowCount);
         }
         else
         {
-            _kernels.GatherSumRows(Address(gradPermuted), Address(_b.PermutedRow), 0, capacityRows, Address(_b.GradReceived), receivedRows);
+            _kernels.GatherSumRows(gradPermuted, Address(_b.PermutedRow), 0, rows.Flat, Address(_b.GradReceived), rows.RowCount);
         }
     }
 
@@ -275,47 +294,24 @@ internal sealed class StagedLocalReorder
     public EpUnpermuteGradients UnpermuteBackward(DeviceTensor<BFloat16> expertOutput, DeviceTensor<BFloat16> gradCombineInput)
     {
         bool weighted = _spec.ApplyWeightsInCombine;
-        ulong dz = Address(gradCombineInput), output = Address(expertOutput);
         Poison(_b.GradExpertOutput);
         if (weighted)
         {
             Poison(_b.GradWeights);
         }
 
-        if (!_expertMajor)
-        {
-            EnsureFlatPermutation();
-            _kernels.PermuteRows(dz, Address(_b.PermutedRow), weighted ? Address(_b.ReceivedWeights) : 0, ReceivedRows, Address(_b.GradExpertOutput));
-            if (weighted)
-            {
-                _kernels.WeightGradsFlat(dz, output, Address(_b.PermutedRow), ReceivedRows, _spec.TopK, Address(_b.GradWeights));
-            }
-
-            return EpUnpermuteGradients.Of(_gradExpertOutput.Rows(LayoutRows), weighted ? _gradWeights.Rows(ReceivedRows) : null, ref _unpermuteGradients);
-        }
-
-        _kernels.ScaleRows(dz, Address(_b.RowSource), weighted ? Address(_b.RowWeights) : 0, LayoutRows, Address(_b.GradExpertOutput));
-        if (weighted)
-        {
-            _kernels.WeightGradsRows(dz, output, Address(_b.RowSource), LayoutRows, Address(_b.GradWeights));
-        }
-
-        return EpUnpermuteGradients.Of(_gradExpertOutput.Rows(LayoutRows), weighted ? _gradWeights.Rows(LayoutRows) : null, ref _unpermuteGradients);
+        EnsureFlatPermutation();
+        LaunchUnpermuteBackward(Address(expertOutput), Address(gradCombineInput), EagerRows);
+        return EpUnpermuteGradients.Of(_gradExpertOutput.Rows(LayoutRows), weighted ? _gradWeights.Rows(StepRows) : null, ref _unpermuteGradients);
     }
 
     /// <summary>Flat: sums each received row's permuted gradients. Expert-major: a copy with padding rows zeroed.</summary>
     public DeviceTensor<BFloat16> PermuteBackward(DeviceTensor<BFloat16> gradPermuted)
     {
         Poison(_b.GradReceived);
-        if (!_expertMajor)
-        {
-            EnsureFlatPermutation();
-            _kernels.GatherSumRows(Address(gradPermuted), Address(_b.PermutedRow), 0, ReceivedRows, Address(_b.GradReceived));
-            return _gradReceived.Rows(ReceivedRows);
-        }
-
-        _kernels.ScaleRows(Address(gradPermuted), Address(_b.RowSource), 0, LayoutRows, Address(_b.GradReceived));
-        return _gradReceived.Rows(LayoutRows);
+        EnsureFlatPermutation();
+        LaunchPermuteBackward(Address(gradPermuted), EagerRows);
+        return _gradReceived.Rows(StepRows);
     }
 
     /// <summary>

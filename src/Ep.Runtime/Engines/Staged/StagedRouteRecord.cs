@@ -38,9 +38,10 @@ internal static class StagedRouteRecord
     /// <summary>The summary a record holds; <paramref name="error"/> is the decoded error when the key names one.</summary>
     public static StagedRouteSummary Read(ReadOnlySpan<long> record, int ranks, int experts, StagedRoutingError? error)
     {
-        ReadOnlySpan<int> counts = MemoryMarshal.Cast<long, int>(record[1..])[..CountEntries(ranks, experts)];
-        return new StagedRouteSummary(error, counts[..ranks].ToArray(), counts.Slice(ranks, ranks).ToArray(), counts[(2 * ranks)..].ToArray(),
-            MatchesHeld(record, ranks, experts));
+        StagedRouteSummary summary = StagedRouteSummary.Empty(ranks, experts);
+        ReadInto(record, ranks, experts, summary);
+        summary.Error = error;
+        return summary;
     }
 
     /// <summary>
