@@ -333,12 +333,22 @@ extern "C" __global__ void ep_route_record(const ep_i64* topkIdx, int tokens, in
 // ⌈paddedTokens / 256⌉. Copies the caller's [T, K] ids and weights into the layer's own tables of paddedTokens ≥ T rows,
 // with every bad entry (ep_entry_bad) replaced by id −1 and weight 0, so NCCL EP — which aborts on a bad id — only ever
 // sees good ones; rows [T, paddedTokens) name no expert. Block b writes error[4b .. 4b + 3] = its lowest bad entry's key
-// (EP_NO_ERROR if none), that entry's id, and for a repeat the slot that named the expert first (−1 for an id out of
-// range): the host reads the lowest key over all blocks once the step has run. No atomics: each block owns its record.
+// (EP_NO_ERROR if none), that entry's id, for a repeat the slot that named the expert first (−1 for an id out of
+// range), and whether NCCL EP's handle must be rebuilt for its rows: 1 when heldRows is null, when *heldRows (the rows
+// the handle was last built from, out of this same table) is not paddedTokens, or when one of the block's ids differs
+// from the one the table held; else 0. The host reads the lowest key over all blocks once the step has run;
+// ep_decide_handle_update reads the last words. No atomics: each block owns its record.
 extern "C" __global__ void ep_sanitize_routing(const ep_i64* topkIdx, const float* topkWeights, int tokens, int paddedTokens,
-    ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error)
+    ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error, const ep_i64* heldRows)
 {
     __shared__ unsigned long long scratch[EP_THREADS];
+    __shared__ int rebuild;
+    if (threadIdx.x == 0)
+    {
+        rebuild = heldRows == 0 || *heldRows != paddedTokens ? 1 : 0;
+    }
+
+    __syncthreads();
     ep_i64 best = EP_NO_ERROR;
     int t = blockIdx.x * EP_THREADS + threadIdx.x;
     if (t < paddedTokens)
@@ -350,6 +360,7 @@ extern "C" __global__ void ep_sanitize_routing(const ep_i64* topkIdx, const floa
             ids[k] = t < tokens ? topkIdx[(ep_i64)t * EP_TOPK + k] : -1;
         }
 
+        bool changed = false;
 #pragma unroll
         for (int k = 0; k < EP_TOPK; k++)
         {
@@ -362,11 +373,19 @@ extern "C" __global__ void ep_sanitize_routing(const ep_i64* topkIdx, const floa
             }
 
             ep_i64 at = (ep_i64)t * EP_TOPK + k;
-            sanitizedIdx[at] = bad ? -1 : ids[k];
+            ep_i64 id = bad ? -1 : ids[k];
+            changed = changed || (heldRows != 0 && sanitizedIdx[at] != id);
+            sanitizedIdx[at] = id;
             sanitizedWeights[at] = bad || t >= tokens ? 0.0f : topkWeights[at];
+        }
+
+        if (changed)
+        {
+            rebuild = 1; // every writer writes the same value
         }
     }
 
+    // Its barriers also order the writes of rebuild before thread 0 reads it.
     ep_i64 lowest = ep_block_min_key(best, scratch);
     if (threadIdx.x == 0)
     {
@@ -389,6 +408,6 @@ extern "C" __global__ void ep_sanitize_routing(const ep_i64* topkIdx, const floa
         record[0] = lowest;
         record[1] = value;
         record[2] = firstSlot;
-        record[3] = 0;
+        record[3] = rebuild;
     }
 }

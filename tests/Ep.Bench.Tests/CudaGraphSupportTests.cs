@@ -60,12 +60,14 @@ public sealed class CudaGraphSupportTests
         Assert.Equal((84.0, 2.0), (replay.EpBenchDevice!.Value, replay.EpBenchRatio!.Value));
         Assert.Null(replay.Parts); // no events inside the graph in these samples
 
-        samples.GraphParts.Add([3, 2, 30, 5, 40, 20]);
-        samples.GraphParts.Add([5, 2, 34, 5, 46, 18]);
+        samples.GraphParts.Add([3, 2, 30, 5, 40, 20, 35]);
+        samples.GraphParts.Add([5, 2, 34, 5, 46, 18, 41]);
+        samples.GraphHandleRebuilds = new HandleRebuilds(60, 60);
         GraphSplit parts = GraphReplay.With(decision, [samples], EpAlgorithm.LowLatency, epBench)!.Replay!.Parts!;
         Assert.Equal((4.0, 32.0, 43.0, 19.0), (parts.RoutingCheck, parts.NativeDispatch, parts.DispatchPart, parts.CombinePart));
         Assert.Equal(44.0 / 43.0, parts.DispatchRatio!.Value, precision: 9);
         Assert.Equal(40.0 / 19.0, parts.CombineRatio!.Value, precision: 9);
+        Assert.Null(parts.HandleRebuilds); // LowLatency's update is a host-side copy: nothing to count
         Assert.Null(GraphReplay.With(decision, [new RankSamples()], EpAlgorithm.LowLatency)!.Replay); // nothing replayed: no timing
         Assert.Null(GraphReplay.With(null, [samples], EpAlgorithm.LowLatency));
     }
@@ -89,6 +91,28 @@ public sealed class CudaGraphSupportTests
         Assert.Equal((600.0, 90.0, 2.0), (replay.EagerDevice!.Value, replay.EagerHost!.Value, replay.DeviceSpeedup!.Value));
         Assert.Contains("Unpermute", replay.Work, StringComparison.Ordinal);
         Assert.Contains("forward", replay.EagerWork, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A HighThroughput replay's Dispatch part ends with ncclEpDispatch (Permute, the fourth part, is not Dispatch's work,
+    /// as in eager steps), and says in how many replays the handle was rebuilt.
+    /// </summary>
+    [Fact]
+    public void A_high_throughput_dispatch_part_ends_with_nccl_ep_dispatch()
+    {
+        var samples = new RankSamples();
+        samples.GraphDevice.Add(800);
+        samples.GraphHost.Add(3);
+        samples.GraphAllocated.Add(0);
+        samples.GraphParts.Add([12, 1, 250, 240, 503, 300, 263]);
+        samples.GraphHandleRebuilds = new HandleRebuilds(1, 60);
+        CudaGraphDecision decision = CudaGraphSupport.Decide(BenchEngine.NcclEp, Spec(EpAlgorithm.HighThroughput), ranks: 1);
+        var epBench = new Ep.Bench.Baselines.EpBenchFigures(new(263, null), new(300, null), null, null);
+
+        GraphSplit parts = GraphReplay.With(decision, [samples], EpAlgorithm.HighThroughput, epBench)!.Replay!.Parts!;
+
+        Assert.Equal((263.0, 240.0, 1.0), (parts.DispatchPart, parts.Layout, parts.DispatchRatio!.Value));
+        Assert.Equal(new HandleRebuilds(1, 60), parts.HandleRebuilds);
     }
 
     /// <summary>A captured HighThroughput training step is set beside the eager forward + backward span; a forward-only run has no training row.</summary>

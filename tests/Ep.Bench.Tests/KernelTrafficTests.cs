@@ -50,8 +50,8 @@ public sealed class KernelTrafficTests
         // N·K = 2 slots: ids int64 in, ranks int32 out; then ids + ranks + 4 offsets in, m(n, j) out.
         Assert.Equal(new KernelBytes(2 * 8, 2 * 4), KernelTraffic.RankInExpert(Small));
         Assert.Equal(new KernelBytes(2 * 12 + 4 * 4, 2 * 4), KernelTraffic.FinishRows(Small, localExperts: 4));
-        // T·K = 4 entries of id + weight, read and written, and a four-word record.
-        Assert.Equal(new KernelBytes(4 * 12, 4 * 12 + 32), KernelTraffic.Sanitize(Small));
+        // T·K = 4 entries of id + weight, read and written, the ids the handle holds read, and a four-word record.
+        Assert.Equal(new KernelBytes(4 * 12 + 4 * 8, 4 * 12 + 32), KernelTraffic.Sanitize(Small));
     }
 
     [Fact]

@@ -64,6 +64,27 @@ public sealed class ReportTests
         Assert.True(graph.GetProperty("trainingReplay").GetProperty("training").GetBoolean());
     }
 
+    /// <summary>A HighThroughput replay's parts: the Dispatch part up to ncclEpDispatch, Permute apart, and how often the handle was rebuilt.</summary>
+    [Fact]
+    public void A_high_throughput_replay_reports_its_parts_and_handle_rebuilds()
+    {
+        var parts = new GraphSplit(12.0, 1.5, 250.0, 240.0, 263.5, 350.0, 269.0, 300.0, new HandleRebuilds(1, 60));
+        var replay = new CudaGraphTiming(SampleSummary.Of([860.0]), SampleSummary.Of([5.0]), SampleSummary.Of([0.0]), 950.0, 220.0, Parts: parts,
+            LowLatency: false);
+        BenchReport report = Sample() with
+        {
+            Engines = [new EngineResult("nccl-ep", "ok", "NCCL EP", 1, [], new CudaGraphDecision(true, "one graph", replay))],
+        };
+
+        string text = TableWriter.Write(report);
+        using JsonDocument json = JsonDocument.Parse(JsonReportWriter.Serialize(report));
+
+        Assert.Contains("ncclEpUpdateHandle 1.5 us (the handle rebuilt in 1 of 60 replays), ncclEpDispatch 250.0 us = Dispatch part 263.5 us (ep_bench's dispatch ÷ it: 1.02); Permute 240.0 us", text,
+            StringComparison.Ordinal);
+        JsonElement rebuilds = json.RootElement.GetProperty("engines")[0].GetProperty("cudaGraph").GetProperty("replay").GetProperty("parts").GetProperty("handleRebuilds");
+        Assert.Equal((1, 60), (rebuilds.GetProperty("rebuilt").GetInt64(), rebuilds.GetProperty("replays").GetInt32()));
+    }
+
     [Fact]
     public void The_json_has_every_number_as_a_number()
     {

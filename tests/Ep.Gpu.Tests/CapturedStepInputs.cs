@@ -1,5 +1,7 @@
 using System;
 using System.Linq;
+using Ep.Engines.Staged;
+using Ep.Interop.Cuda;
 
 namespace Ep.Gpu.Tests;
 
@@ -11,6 +13,14 @@ internal sealed class CapturedStepInputs(EpDevice device, EpLayerSpec spec, int 
     public DeviceTensor<long> Idx { get; } = DeviceTensor<long>.Allocate(device, tokens, spec.TopK);
 
     public DeviceTensor<float> Weights { get; } = DeviceTensor<float>.Allocate(device, tokens, spec.TopK);
+
+    /// <summary>Identity experts that write into <see cref="EpStepRows.Output"/>: a device copy of the rows, recorded on the step's stream.</summary>
+    public static DeviceTensor<BFloat16> CopyToOutput(EpStepRows rows)
+    {
+        CudaException.ThrowIfFailed(CudaDriver.MemcpyDtoDAsync(StagedMemory.Address(rows.Output), StagedMemory.Address(rows.Tokens),
+            (nuint)(rows.Tokens.Length * 2), rows.Stream));
+        return rows.Output;
+    }
 
     /// <summary>The raw bf16 bits of <paramref name="tensor"/>, for exact comparisons.</summary>
     public static ushort[] Bits(DeviceTensor<BFloat16> tensor) => tensor.ToArray().Select(v => v.RawBits).ToArray();

@@ -11,5 +11,8 @@
 #define __forceinline__ __inline__ __attribute__((always_inline))
 #define __launch_bounds__(...) __attribute__((launch_bounds(__VA_ARGS__)))
 
+// NVRTC's mark of a CUDA runtime builtin (cudaGraphSetConditional); clang only needs the declaration.
+#define __cudart_builtin__
+
 // threadIdx, blockIdx, blockDim, gridDim.
 #include <__clang_cuda_builtin_vars.h>

@@ -25,7 +25,7 @@ internal static class GraphReplay
         {
             Replay = new CudaGraphTiming(SampleSummary.Of(rank.GraphDevice), SampleSummary.Of(rank.GraphHost), SampleSummary.Of(rank.GraphAllocated),
                 EagerMedian(rank.Device, algorithm), EagerMedian(rank.Host, algorithm), epBench?.Dispatch.Microseconds + epBench?.Combine.Microseconds,
-                GraphSplit.Of(rank.GraphParts, epBench), algorithm == EpAlgorithm.LowLatency),
+                GraphSplit.Of(rank.GraphParts, epBench, algorithm == EpAlgorithm.LowLatency, rank.GraphHandleRebuilds), algorithm == EpAlgorithm.LowLatency),
             TrainingReplay = rank.TrainingGraphDevice.Count == 0
                 ? null
                 : new CudaGraphTiming(SampleSummary.Of(rank.TrainingGraphDevice), SampleSummary.Of(rank.TrainingGraphHost),

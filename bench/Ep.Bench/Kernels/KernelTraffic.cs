@@ -70,14 +70,15 @@ internal static class KernelTraffic
     }
 
     /// <summary>
-    /// ep_sanitize_routing (a captured LowLatency step's routing check): reads ids and weights [T, K]; writes both again
-    /// (bad entries −1 and 0) and a four-word error record per block of 256 tokens.
+    /// ep_sanitize_routing (a captured step's routing check): reads ids and weights [T, K] and, as a HighThroughput step
+    /// compares them with the ids its handle holds, the layer's previous ids [T, K]; writes ids and weights again (bad
+    /// entries −1 and 0) and a four-word record per block of 256 tokens.
     /// </summary>
     public static KernelBytes Sanitize(KernelCounts c)
     {
         ArgumentNullException.ThrowIfNull(c);
-        long table = (long)c.Tokens * c.TopK * (Id + Weight);
-        return new KernelBytes(table, table + StagedKernels.SanitizeBlocks(c.Tokens) * 4L * Id);
+        long ids = (long)c.Tokens * c.TopK * Id, table = ids + (long)c.Tokens * c.TopK * Weight;
+        return new KernelBytes(table + ids, table + StagedKernels.SanitizeBlocks(c.Tokens) * 4L * Id);
     }
 
     /// <summary>

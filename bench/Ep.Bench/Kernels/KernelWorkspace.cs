@@ -66,6 +66,7 @@ internal sealed class KernelWorkspace : IDisposable
         SanitizedIdx = Own<long>(tokens, k);
         SanitizedWeights = Own<float>(tokens, k);
         StepError = Own<long>(4 * StagedKernels.SanitizeBlocks(tokens), 1);
+        HandleState = Own<long>(2, 1);
         Pairs = Own<BFloat16>(m, h);
 
         StagedMemory.Upload<BFloat16>(inputs.Tokens.AsSpan(0, tokens * h), A(Tokens), stream);
@@ -198,6 +199,9 @@ internal sealed class KernelWorkspace : IDisposable
 
     /// <summary>ep_sanitize_routing's four-word error records, one per block.</summary>
     public DeviceTensor<long> StepError { get; }
+
+    /// <summary>The handle's state words a captured HighThroughput step's sanitize reads (rows held, rebuilds).</summary>
+    public DeviceTensor<long> HandleState { get; }
 
     /// <summary>[M, H] ep_rows_to_pairs' output.</summary>
     public DeviceTensor<BFloat16> Pairs { get; }

@@ -79,7 +79,9 @@ internal static class TableWriter
 
                     if (r.Parts is { } p)
                     {
-                        text.AppendLine(Invariant($"    replay parts (p50, events inside the graph): routing check {p.RoutingCheck:F1} us, ncclEpUpdateHandle {p.UpdateHandle:F1} us, ncclEpDispatch {p.NativeDispatch:F1} us, {(r.LowLatency ? "layout" : "Permute")} {p.Layout:F1} us = Dispatch part {p.DispatchPart:F1} us (ep_bench's dispatch ÷ it: {Number(p.DispatchRatio, "F2")}); {(r.LowLatency ? "Combine part" : "Unpermute + Combine part")} {p.CombinePart:F1} us (ep_bench's combine ÷ it: {Number(p.CombineRatio, "F2")})"));
+                        text.AppendLine(r.LowLatency
+                            ? Invariant($"    replay parts (p50, events inside the graph): routing check {p.RoutingCheck:F1} us, ncclEpUpdateHandle {p.UpdateHandle:F1} us, ncclEpDispatch {p.NativeDispatch:F1} us, layout {p.Layout:F1} us = Dispatch part {p.DispatchPart:F1} us (ep_bench's dispatch ÷ it: {Number(p.DispatchRatio, "F2")}); Combine part {p.CombinePart:F1} us (ep_bench's combine ÷ it: {Number(p.CombineRatio, "F2")})")
+                            : Invariant($"    replay parts (p50, events inside the graph): routing check {p.RoutingCheck:F1} us, ncclEpUpdateHandle {p.UpdateHandle:F1} us{Rebuilds(p)}, ncclEpDispatch {p.NativeDispatch:F1} us = Dispatch part {p.DispatchPart:F1} us (ep_bench's dispatch ÷ it: {Number(p.DispatchRatio, "F2")}); Permute {p.Layout:F1} us; Unpermute + Combine part {p.CombinePart:F1} us (ep_bench's combine ÷ it: {Number(p.CombineRatio, "F2")})"));
                     }
                 }
 
@@ -198,6 +200,10 @@ internal static class TableWriter
 
     private static string Number(double? value, string format = "F1") =>
         value is { } v && double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
+
+    /// <summary>" (rebuilt in r of n replays)" for a HighThroughput graph's handle update; empty when not counted.</summary>
+    private static string Rebuilds(Graphs.GraphSplit parts) =>
+        parts.HandleRebuilds is { } h ? Invariant($" (the handle rebuilt in {h.Rebuilt} of {h.Replays} replays)") : string.Empty;
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -90,16 +90,21 @@ internal static class GraphTimer
 
         using (marked)
         {
+            long rebuiltBefore = ncclEp.CapturedHandleRebuilds;
             for (int i = 0; i < warmup + iterations; i++)
             {
                 ReplayTimed(marked, events);
                 if (i >= warmup)
                 {
-                    // Routing check + gather, ncclEpUpdateHandle, ncclEpDispatch, layout upkeep; the Dispatch part; the Combine part.
+                    // Routing check + gather, ncclEpUpdateHandle, ncclEpDispatch, layout upkeep; entry to the experts; the
+                    // Combine part; entry to the end of ncclEpDispatch.
                     samples.GraphParts.Add([marks.Microseconds(0, 1), marks.Microseconds(1, 2), marks.Microseconds(2, 3), marks.Microseconds(3, 4),
-                        marks.Microseconds(0, NcclEpMarks.BeforeExperts), marks.Microseconds(NcclEpMarks.BeforeExperts, marks.Count - 1)]);
+                        marks.Microseconds(0, NcclEpMarks.BeforeExperts), marks.Microseconds(NcclEpMarks.BeforeExperts, marks.Count - 1),
+                        marks.Microseconds(0, 3)]);
                 }
             }
+
+            samples.GraphHandleRebuilds = new Graphs.HandleRebuilds(ncclEp.CapturedHandleRebuilds - rebuiltBefore, warmup + iterations);
         }
     }
 

@@ -28,9 +28,12 @@ internal sealed class RankSamples
 
     /// <summary>
     /// --cuda-graph on NcclEp: each replay's parts from events the graph records, µs: routing check, ncclEpUpdateHandle,
-    /// ncclEpDispatch, layout upkeep, the whole Dispatch part (entry to the experts), the Combine part.
+    /// ncclEpDispatch, layout upkeep, entry to the experts, the Combine part, entry to the end of ncclEpDispatch.
     /// </summary>
     public List<double[]> GraphParts { get; } = [];
+
+    /// <summary>--cuda-graph on NcclEp HighThroughput: in how many of the marked graph's replays the handle was rebuilt.</summary>
+    public Graphs.HandleRebuilds? GraphHandleRebuilds { get; set; }
 
     /// <summary>--cuda-graph: each <c>Replay()</c> call's host time, µs.</summary>
     public List<double> GraphHost { get; } = [];

@@ -33,6 +33,15 @@ public sealed partial class KernelPtxTests
         CompileAndCheck(source, fileName);
     }
 
+    /// <summary>The runtime's own kernels (native/runtime), which no layer's source holds: compiled alone, as the runtime compiles them.</summary>
+    public static TheoryData<string> RuntimeKernels() => new(
+        Directory.GetFiles(TestCompilation.InRepository("native", "runtime"), "*.cu").Select(Path.GetFileName).Order(StringComparer.Ordinal)!);
+
+    [Theory]
+    [MemberData(nameof(RuntimeKernels))]
+    public void Runtime_kernel_compiles_to_ptx(string fileName) =>
+        CompileAndCheck(File.ReadAllText(TestCompilation.InRepository("native", "runtime", fileName)), fileName);
+
     /// <summary>Layers whose constants drive different code paths: K = 1 and 32, wide and narrow rows, every layout.</summary>
     public static TheoryData<string> Layers() => new(LayerSpecs.Keys.Order(StringComparer.Ordinal));
 

@@ -1,8 +1,6 @@
 using System;
 using System.Linq;
 using Ep.Engines.NcclEp;
-using Ep.Engines.Staged;
-using Ep.Interop.Cuda;
 using Xunit;
 using static Ep.Gpu.Tests.CapturedStepInputs;
 using static Ep.Gpu.Tests.NcclEp.NcclEpEngineTests;
@@ -83,9 +81,7 @@ public sealed class NcclEpCapturedHighThroughputTests
         using EpCapturedStep step = layer.CaptureTrainingStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows =>
         {
             forwardCalls++;
-            CudaException.ThrowIfFailed(CudaDriver.MemcpyDtoDAsync(StagedMemory.Address(rows.Output), StagedMemory.Address(rows.Tokens),
-                (nuint)(rows.Tokens.Length * 2), rows.Stream));
-            return rows.Output;
+            return CopyToOutput(rows);
         }, combined => gradOutput, rows =>
         {
             backwardCalls++;
@@ -169,9 +165,7 @@ public sealed class NcclEpCapturedHighThroughputTests
         using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows =>
         {
             seen = rows;
-            CudaException.ThrowIfFailed(CudaDriver.MemcpyDtoDAsync(StagedMemory.Address(rows.Output), StagedMemory.Address(rows.Tokens),
-                (nuint)(rows.Tokens.Length * 2), rows.Stream));
-            return rows.Output;
+            return CopyToOutput(rows);
         });
 
         inputs.Write(problem);
@@ -229,7 +223,7 @@ public sealed class NcclEpCapturedHighThroughputTests
     /// experts' rows per group, the device counts (ExpertMajor: padded to the alignment, as NCCL EP counts them) and
     /// offsets, and the combined rows.
     /// </summary>
-    private static void AssertMatchesReference(EpLayerSpec spec, string source, DeviceTensor<BFloat16> combined, EpStepRows rows, long[] idx,
+    internal static void AssertMatchesReference(EpLayerSpec spec, string source, DeviceTensor<BFloat16> combined, EpStepRows rows, long[] idx,
         StepProblem problem, string where)
     {
         int t = problem.TokenCounts[0], k = spec.TopK, h = spec.HiddenSize;

@@ -1,7 +1,5 @@
 using System;
 using System.Linq;
-using Ep.Engines.Staged;
-using Ep.Interop.Cuda;
 using Xunit;
 using static Ep.Gpu.Tests.CapturedStepInputs;
 using static Ep.Gpu.Tests.NcclEp.NcclEpEngineTests;
@@ -102,9 +100,7 @@ public sealed class NcclEpCapturedStepTests
         using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows =>
         {
             seen = rows;
-            CudaException.ThrowIfFailed(CudaDriver.MemcpyDtoDAsync(StagedMemory.Address(rows.Output), StagedMemory.Address(rows.Tokens),
-                (nuint)(rows.Tokens.Length * 2), rows.Stream));
-            return rows.Output;
+            return CopyToOutput(rows);
         });
         inputs.Write(problem.Tokens[0], good, problem.Weights[0]);
         step.Replay();

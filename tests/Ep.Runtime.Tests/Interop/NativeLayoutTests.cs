@@ -1,4 +1,6 @@
+using System.Linq;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Ep.Interop.Cuda;
 using Ep.Interop.Nccl;
 using Xunit;
@@ -11,6 +13,22 @@ namespace Ep.Runtime.Tests.Interop;
 /// </summary>
 public sealed class NativeLayoutTests
 {
+    // CUgraphNodeParams: type, three reserved ints, then the union (CUDA_CONDITIONAL_NODE_PARAMS: handle, type, size,
+    // phGraph_out, ctx), 29 reserved long longs wide, then one more: cuGraphAddNode reads all 256 bytes.
+    [Fact]
+    public void Cuda_graph_node_params_are_256_bytes_with_the_conditional_fields_where_cuda_h_puts_them()
+    {
+        Assert.Equal(256, Unsafe.SizeOf<CudaGraphNodeParams>());
+        Assert.Equal(
+            [0, 16, 24, 28, 32, 40],
+            new[]
+            {
+                nameof(CudaGraphNodeParams.Type), nameof(CudaGraphNodeParams.ConditionalHandle), nameof(CudaGraphNodeParams.ConditionalType),
+                nameof(CudaGraphNodeParams.BodyCount), nameof(CudaGraphNodeParams.Bodies), nameof(CudaGraphNodeParams.Context),
+            }.Select(field => (int)Marshal.OffsetOf<CudaGraphNodeParams>(field)).ToArray());
+        Assert.Equal((13, 0), (CudaGraphNodeParams.ConditionalNode, CudaGraphNodeParams.If));
+    }
+
     [Fact]
     public void Nccl_unique_id_is_128_bytes() => Assert.Equal(128, Unsafe.SizeOf<NcclUniqueId>());
 

@@ -80,9 +80,13 @@ internal sealed unsafe partial class NcclEpLayer
         ulong weights = Address(b.ZeroWeights);
         if (gradReceivedWeights is not null)
         {
-            weights = Address(b.GradReceivedWeights);
-            if (Address(gradReceivedWeights) != weights)
+            // UnpermuteBackward's result (the usual argument) is a view of the layer's [slots, …] weight-gradient buffer:
+            // NCCL EP reads that buffer as it is, as a captured training step passes it. Any other tensor is copied into a
+            // buffer of that shape first.
+            weights = Address(gradReceivedWeights);
+            if (weights != Address(b.GradWeights) && weights != Address(b.GradReceivedWeights))
             {
+                weights = Address(b.GradReceivedWeights);
                 StagedMemory.Copy(weights, Address(gradReceivedWeights), gradReceivedWeights.Length * sizeof(float), _stream);
             }
         }

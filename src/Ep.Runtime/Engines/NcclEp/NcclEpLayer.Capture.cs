@@ -28,10 +28,11 @@ internal sealed unsafe partial class NcclEpLayer
 
     /// <summary>
     /// Records a step into one CUDA graph: the device routing check (<c>ep_sanitize_routing</c>: bad entries become −1
-    /// before NCCL EP sees them), an AllGather of every rank's error records, ncclEpUpdateHandle, ncclEpDispatch, the
-    /// layout from counts that exist only on the device, the experts' work, ncclEpCombine. Nothing in it waits for the host:
-    /// once each row names an expert at most once, no rank receives more than the buffers hold, so no count has to come
-    /// back before rows move.
+    /// before NCCL EP sees them), an AllGather of every rank's error records, ncclEpUpdateHandle (HighThroughput: only
+    /// when some rank's routing differs from the handle's, where the driver allows it; see NcclEpLayer.CapturedHandle),
+    /// ncclEpDispatch, the layout from counts that exist only on the device, the experts' work, ncclEpCombine. Nothing in
+    /// it waits for the host: once each row names an expert at most once, no rank receives more than the buffers hold,
+    /// so no count has to come back before rows move.
     /// </summary>
     public IStepReplay CaptureStep(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
         Func<EpStepRows, DeviceTensor<BFloat16>> experts, EpStepBackward? backward)
@@ -73,7 +74,7 @@ internal sealed unsafe partial class NcclEpLayer
         // The tables' page-locked staging array may still feed the last eager Dispatch's upload: let it finish first.
         _stream.Synchronize();
         b.Layout.Upload(offsets, new int[offsets.Length], _stream);
-        return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, marks =>
+        return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, heldRows: 0, (marks, _) =>
         {
             UpdateHandle(ncclEpTokens);
             marks?.RecordInCapture(2, _stream);
@@ -89,12 +90,13 @@ internal sealed unsafe partial class NcclEpLayer
 
     /// <summary>
     /// What every captured step shares: a graph that starts with the device routing check (the sanitized ids and weights
-    /// into the layer's own tables, this rank's error records) and the gather of every rank's records, then runs
-    /// <paramref name="rest"/>, which records boundaries 2 to <see cref="NcclEpMarks.BeforeExperts"/> of the marks it is
-    /// given; the last boundary follows it.
+    /// into the layer's own tables, this rank's error records, compared with the handle's ids when
+    /// <paramref name="heldRows"/> names the layer's handle state) and the gather of every rank's records, then runs
+    /// <paramref name="rest"/> (given the records), which records boundaries 2 to <see cref="NcclEpMarks.BeforeExperts"/>
+    /// of the marks it is given; the last boundary follows it.
     /// </summary>
-    private NcclEpGraphStep CaptureChecked(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount, int ncclEpTokens,
-        Action<NcclEpMarks?> rest, EpDispatchGradients? gradients = null, IDisposable? owned = null)
+    private NcclEpGraphStep CaptureChecked(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount, int ncclEpTokens, ulong heldRows,
+        Action<NcclEpMarks?, NcclEpStepErrors> rest, EpDispatchGradients? gradients = null, IDisposable? owned = null)
     {
         NcclEpLayerBuffers b = _buffers;
         var errors = new NcclEpStepErrors(_epDevice, Ranks, StagedKernels.SanitizeBlocks(ncclEpTokens), _spec.Experts, TopK, _stream);
@@ -105,10 +107,10 @@ internal sealed unsafe partial class NcclEpLayer
             {
                 marks?.RecordInCapture(0, _stream);
                 _kernels.SanitizeRouting(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, Address(b.SourceIdx),
-                    Address(b.SourceWeights), errors.Records);
+                    Address(b.SourceWeights), errors.Records, heldRows);
                 errors.EnqueueGather(_communicator);
                 marks?.RecordInCapture(1, _stream);
-                rest(marks);
+                rest(marks, errors);
                 marks?.RecordInCapture(NcclEpMarks.StepBoundaries - 1, _stream);
             });
             return new NcclEpGraphStep(graph, _stream, errors, _views.CombineOutput.Rows(tokenCount), ForgetHeldRouting, gradients, owned);

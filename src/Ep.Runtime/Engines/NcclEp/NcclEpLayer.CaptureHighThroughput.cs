@@ -15,7 +15,8 @@ internal sealed unsafe partial class NcclEpLayer
     /// experts write into the layer's expert-output-gradient buffer (a forward step does not use it), which Unpermute
     /// reads. A training step (<paramref name="backward"/>) goes on from the combined rows in the same graph —
     /// CombineBackward, UnpermuteBackward, the experts' backward, PermuteBackward, DispatchBackward — and its experts'
-    /// output gets a buffer of the step's own, since UnpermuteBackward writes the expert-output gradient.
+    /// output gets a buffer of the step's own, since UnpermuteBackward writes the expert-output gradient. The handle update
+    /// runs only when some rank's routing changed, where the driver allows it (NcclEpLayer.CapturedHandle).
     /// </summary>
     private NcclEpGraphStep CaptureHighThroughputStep(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
         Func<EpStepRows, DeviceTensor<BFloat16>> experts, EpStepBackward? backward)
@@ -38,6 +39,7 @@ internal sealed unsafe partial class NcclEpLayer
         }
 
         RunOnceOutsideCapture(backward is not null);
+        bool keepHandle = CanKeepHandleInCapture(ncclEpTokens);
         NcclEpLayerBuffers b = _buffers;
         DeviceTensor<BFloat16> expertRows = _shape.ExpertMajor ? b.RecvRows : b.Permuted;
         DeviceTensor<BFloat16>? stepOutput = backward is null ? null : DeviceTensor<BFloat16>.Allocate(_epDevice, expertRows.Rows, Hidden);
@@ -45,9 +47,17 @@ internal sealed unsafe partial class NcclEpLayer
         DeviceTensor<BFloat16> combined = _views.CombineOutput.Rows(tokenCount);
         try
         {
-            return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, marks =>
+            return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, keepHandle ? Address(b.HandleState) : 0, (marks, errors) =>
             {
-                UpdateHandleWithCounts(ncclEpTokens);
+                if (keepHandle)
+                {
+                    UpdateHandleIfRoutingChanged(ncclEpTokens, errors);
+                }
+                else
+                {
+                    UpdateHandleWithCounts(ncclEpTokens, Stream);
+                }
+
                 marks?.RecordInCapture(2, _stream);
                 DispatchRows(tokens, ncclEpTokens);
                 marks?.RecordInCapture(3, _stream);
@@ -97,7 +107,7 @@ internal sealed unsafe partial class NcclEpLayer
     /// where each group starts. Flat counts its experts itself (<see cref="StagedLocalReorder.PermuteOnDevice"/>):
     /// measured on an H100, NCCL EP v0.1 left Flat <c>expert_counters</c> at zero while its received total was right.
     /// </summary>
-    private void UpdateHandleWithCounts(int ncclEpTokens)
+    private void UpdateHandleWithCounts(int ncclEpTokens, IntPtr stream)
     {
         NcclEpLayerBuffers b = _buffers;
         NcclEpLayoutInfo layout = NcclEpLayoutInfo.Create();
@@ -109,7 +119,7 @@ internal sealed unsafe partial class NcclEpLayer
 
         layout.ReceiveTotalCounter = _descriptors.ReceiveTotal.Describe(Address(b.ReceivedTotal), [1]);
         NcclException.ThrowIfFailed(NcclEpNative.UpdateHandle(_handle.DangerousGetHandle(),
-            _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [ncclEpTokens, TopK]), &layout, Stream));
+            _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [ncclEpTokens, TopK]), &layout, stream));
     }
 
     /// <summary>
@@ -135,6 +145,7 @@ internal sealed unsafe partial class NcclEpLayer
         StagedMemory.Upload<long>(ids, Address(b.SourceIdx), _stream);
         StagedMemory.Fill(Address(b.SourceWeights), 0u, TopK, _stream);
         _heldRoutingTokens = null;
+        ForgetCapturedHandle();
         UpdateHandle(1);
         DispatchRows(_views.CombineOutput.Rows(1), 1);
         CombineRows(b.Unpermuted, 1);

@@ -43,6 +43,7 @@ internal sealed unsafe partial class NcclEpLayer
         if (!keepHandle)
         {
             _heldRoutingTokens = null;
+            ForgetCapturedHandle();
             StagedMemory.Copy(Address(b.SourceIdx), Address(topkIdx), (long)tokenCount * TopK * sizeof(long), _stream);
         }
 

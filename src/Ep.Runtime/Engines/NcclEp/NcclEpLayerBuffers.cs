@@ -38,6 +38,9 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         ExpertCounters = Own(DeviceTensor<int>.Allocate(device, shape.LocalExperts));
         // HighThroughput: the received rows' total NCCL EP's handle update writes in a captured step (layout_info).
         ReceivedTotal = Own(DeviceTensor<int>.Allocate(device, shape.LowLatency ? 0 : 1));
+        // HighThroughput: [rows of SourceIdx the handle was last built from inside a captured step (0: not known), rebuilds
+        // counted there] (see NcclEpLayer.UpdateHandleIfRoutingChanged).
+        HandleState = Own(DeviceTensor<long>.Allocate(device, shape.LowLatency ? 0 : 2));
 
         // The expert-major order: Flat m(n, j) from the received ids; HighThroughput expert-major rows marked real or
         // padding (LowLatency's kernels tell them apart by the counts).
@@ -73,6 +76,7 @@ internal sealed class NcclEpLayerBuffers : IDisposable
     public DeviceTensor<float> ZeroWeights { get; }
     public DeviceTensor<int> ExpertCounters { get; }
     public DeviceTensor<int> ReceivedTotal { get; }
+    public DeviceTensor<long> HandleState { get; }
     public DeviceTensor<int> RankInExpert { get; }
     public DeviceTensor<int> PermutedRow { get; }
     public DeviceTensor<int> RowSource { get; }

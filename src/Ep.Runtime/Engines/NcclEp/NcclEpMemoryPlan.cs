@@ -43,6 +43,7 @@ internal static class NcclEpMemoryPlan
             .Add<float>("ZeroWeights", slots, weightsPerSlot)
             .Add<int>("ExpertCounters", shape.LocalExperts)
             .Add<int>("ReceivedTotal", shape.LowLatency ? 0 : 1)
+            .Add<long>("HandleState", shape.LowLatency ? 0 : 2)
             .Add<int>("RankInExpert", expertMajor ? 0 : slots * k)
             .Add<int>("PermutedRow", expertMajor ? 0 : slots * k)
             .Receive<int>("RowSource", expertMajor && !shape.LowLatency ? slots : 0)

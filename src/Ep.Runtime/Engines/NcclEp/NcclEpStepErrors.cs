@@ -7,8 +7,8 @@ namespace Ep.Engines.NcclEp;
 
 /// <summary>
 /// A captured step's routing errors: this rank's records from <c>ep_sanitize_routing</c> (one per block: key, id, first
-/// slot, 0), gathered from every rank inside the step, and read back once the replay has run, so every rank throws the
-/// same error.
+/// slot, and whether NCCL EP's handle must be rebuilt), gathered from every rank inside the step, and read back once
+/// the replay has run, so every rank throws the same error.
 /// </summary>
 internal sealed class NcclEpStepErrors : IDisposable
 {
@@ -59,6 +59,12 @@ internal sealed class NcclEpStepErrors : IDisposable
 
     /// <summary>Device address of this rank's records, written by the sanitizing kernel.</summary>
     public ulong Records => StagedMemory.Address(_records);
+
+    /// <summary>Device address of every rank's records once <see cref="EnqueueGather"/> ran (this rank's at one rank).</summary>
+    public ulong Gathered => StagedMemory.Address(_gathered);
+
+    /// <summary>Records at <see cref="Gathered"/>: every rank's.</summary>
+    public int GatheredRecords => _ranks * _words / WordsPerRecord;
 
     /// <summary>Enqueues the AllGather of every rank's records (capturable: no host wait); nothing at one rank.</summary>
     public void EnqueueGather(IntPtr communicator)

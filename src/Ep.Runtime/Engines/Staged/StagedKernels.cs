@@ -52,10 +52,13 @@ internal sealed class StagedKernels
     /// <summary>
     /// <c>ep_sanitize_routing</c>: a captured step's device-only routing check (see the kernel), one block per 256 of
     /// <paramref name="paddedTokens"/>, each writing a four-word record at <paramref name="error"/> (<see cref="SanitizeBlocks"/> of them).
+    /// <paramref name="heldRows"/>: the device word saying how many rows of <paramref name="sanitizedIdx"/> NCCL EP's
+    /// handle was built from (the records' last word then says whether to rebuild it); 0 when the step always rebuilds.
     /// </summary>
-    public void SanitizeRouting(ulong topkIdx, ulong topkWeights, int tokens, int paddedTokens, ulong sanitizedIdx, ulong sanitizedWeights, ulong error) =>
+    public void SanitizeRouting(ulong topkIdx, ulong topkWeights, int tokens, int paddedTokens, ulong sanitizedIdx, ulong sanitizedWeights, ulong error,
+        ulong heldRows) =>
         Launch("ep_sanitize_routing", SanitizeBlocks(paddedTokens), (long)topkIdx, (long)topkWeights, tokens, paddedTokens, (long)sanitizedIdx,
-            (long)sanitizedWeights, (long)error);
+            (long)sanitizedWeights, (long)error, (long)heldRows);
 
     /// <summary>Blocks (and error records) of <see cref="SanitizeRouting"/> for <paramref name="paddedTokens"/> tokens.</summary>
     public static int SanitizeBlocks(int paddedTokens) => Blocks(paddedTokens);

@@ -78,6 +78,30 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(Library, EntryPoint = "cuGraphDestroy")]
     internal static partial CudaResult GraphDestroy(IntPtr graph);
 
+    [LibraryImport(Library, EntryPoint = "cuGraphCreate")]
+    internal static partial CudaResult GraphCreate(out IntPtr graph, uint flags);
+
+    // Conditional nodes (CUDA 12.3+): a body graph that runs when a device kernel set its handle's value non-zero. The
+    // exported names are the ones cuda.h (CUDA 13) maps cuGraphAddNode, cuStreamGetCaptureInfo and
+    // cuStreamUpdateCaptureDependencies to: the signatures with edge data.
+    [LibraryImport(Library, EntryPoint = "cuGraphConditionalHandleCreate")]
+    internal static partial CudaResult GraphConditionalHandleCreate(out ulong handle, IntPtr graph, IntPtr context, uint defaultLaunchValue, uint flags);
+
+    [LibraryImport(Library, EntryPoint = "cuGraphAddNode_v2")]
+    internal static partial CudaResult GraphAddNode(out IntPtr node, IntPtr graph, IntPtr* dependencies, void* edgeData, nuint dependencyCount,
+        CudaGraphNodeParams* parameters);
+
+    [LibraryImport(Library, EntryPoint = "cuStreamGetCaptureInfo_v3")]
+    internal static partial CudaResult StreamGetCaptureInfo(IntPtr stream, out CudaStreamCaptureStatus status, out ulong id, out IntPtr graph,
+        out IntPtr* dependencies, out void* edgeData, out nuint dependencyCount);
+
+    [LibraryImport(Library, EntryPoint = "cuStreamUpdateCaptureDependencies_v2")]
+    internal static partial CudaResult StreamUpdateCaptureDependencies(IntPtr stream, IntPtr* dependencies, void* edgeData, nuint dependencyCount, uint flags);
+
+    [LibraryImport(Library, EntryPoint = "cuStreamBeginCaptureToGraph")]
+    internal static partial CudaResult StreamBeginCaptureToGraph(IntPtr stream, IntPtr graph, IntPtr* dependencies, void* edgeData, nuint dependencyCount,
+        CudaStreamCaptureMode mode);
+
     [LibraryImport(Library, EntryPoint = "cuEventCreate")]
     internal static partial CudaResult EventCreate(out IntPtr cudaEvent, uint flags);
 

@@ -1,3 +1,6 @@
+using System;
+using System.Runtime.InteropServices;
+
 namespace Ep.Interop.Cuda;
 
 /// <summary><c>CUresult</c>; only the values Ep tests for are named, the rest come back through cuGetErrorName.</summary>
@@ -58,4 +61,37 @@ internal enum CudaStreamCaptureStatus
 
     /// <summary>A capture that an illegal call (a synchronisation, say) broke; it must be ended and discarded.</summary>
     Invalidated = 2,
+}
+
+/// <summary>
+/// <c>CUgraphNodeParams</c> (256 bytes) as a conditional node's parameters: <c>type</c> at 0, then the union at 16,
+/// whose <c>CUDA_CONDITIONAL_NODE_PARAMS</c> is handle, type, size, <c>phGraph_out</c> (the body graphs, CUDA's array,
+/// filled by cuGraphAddNode) and the context.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 256)]
+internal unsafe struct CudaGraphNodeParams
+{
+    /// <summary><c>CU_GRAPH_NODE_TYPE_CONDITIONAL</c>.</summary>
+    public const int ConditionalNode = 13;
+
+    /// <summary><c>CU_GRAPH_COND_TYPE_IF</c>.</summary>
+    public const int If = 0;
+
+    [FieldOffset(0)]
+    public int Type;
+
+    [FieldOffset(16)]
+    public ulong ConditionalHandle;
+
+    [FieldOffset(24)]
+    public int ConditionalType;
+
+    [FieldOffset(28)]
+    public uint BodyCount;
+
+    [FieldOffset(32)]
+    public IntPtr* Bodies;
+
+    [FieldOffset(40)]
+    public IntPtr Context;
 }
