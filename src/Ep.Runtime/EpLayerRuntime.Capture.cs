@@ -86,7 +86,7 @@ public sealed partial class EpLayerRuntime
             // overwrites the buffers an earlier eager result views, as a replay does.
             EndEagerStep();
             replay = capturable.CaptureStep(tokens, topkIdx, topkWeights, checkedExperts, backward);
-            how = "one CUDA graph per replay";
+            how = "one CUDA graph per replay" + (capturable.CapturedStepNote is { } note ? "; " + note : string.Empty);
         }
         else
         {

@@ -30,4 +30,7 @@ internal interface IEpCapturableLayer
     /// </summary>
     IStepReplay CaptureStep(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights,
         Func<EpStepRows, DeviceTensor<BFloat16>> experts, EpStepBackward? backward);
+
+    /// <summary>What a replay of the latest captured step does that the caller may want to know (for <see cref="EpCapturedStep.How"/>); null when nothing.</summary>
+    string? CapturedStepNote { get; }
 }

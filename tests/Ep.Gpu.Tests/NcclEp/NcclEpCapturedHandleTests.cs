@@ -35,6 +35,7 @@ public sealed class NcclEpCapturedHandleTests
         using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows => (seen = rows).Tokens);
         Assert.True(step.IsGraph, step.How);
         Assert.Null(engine.WhyCapturedStepsRebuildHandle);
+        Assert.Contains("rebuilt only in replays whose routing changed", step.How, StringComparison.Ordinal);
 
         void ReplayAndCheck(StepProblem rowsAndWeights, long[] idx, long rebuilds, string what)
         {

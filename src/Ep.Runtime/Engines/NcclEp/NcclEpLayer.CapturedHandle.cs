@@ -26,6 +26,13 @@ internal sealed unsafe partial class NcclEpLayer
     /// <summary>Why this layer's captured steps rebuild NCCL EP's handle every replay; null when they keep it while the routing repeats, or before the first capture.</summary>
     internal string? WhyCapturedStepsRebuildHandle { get; private set; }
 
+    /// <summary>HighThroughput: whether a replay rebuilds NCCL EP's handle every time or only when the routing changed (and why).</summary>
+    public string? CapturedStepNote => _shape.LowLatency || _keepsHandleInCapture is null
+        ? null
+        : WhyCapturedStepsRebuildHandle is { } why
+            ? "NCCL EP's handle is rebuilt every replay: " + why
+            : "NCCL EP's handle is rebuilt only in replays whose routing changed on some rank (decided on the device)";
+
     /// <summary>
     /// Test and benchmark hook: how many replays of this layer's captured HighThroughput steps rebuilt the handle
     /// (waits for the stream).
@@ -68,8 +75,8 @@ internal sealed unsafe partial class NcclEpLayer
         bool everyRank = Array.TrueForAll(_routing.GatherHost([refusal is null ? 1L : 0L]), vote => vote == 1);
         WhyCapturedStepsRebuildHandle = everyRank
             ? null
-            : "NCCL EP's handle update cannot be the body of a CUDA conditional node on "
-              + (refusal is null ? "another rank" : "this rank: " + refusal);
+            : "the handle update cannot sit in a CUDA conditional node on "
+              + (refusal is null ? "another rank (every rank must agree)" : "this rank: " + refusal);
         _keepsHandleInCapture = everyRank;
         return everyRank;
     }
