@@ -85,6 +85,23 @@ public sealed class ReportTests
         Assert.Equal((1, 60), (rebuilds.GetProperty("rebuilt").GetInt64(), rebuilds.GetProperty("replays").GetInt32()));
     }
 
+    /// <summary>A LowLatency replay's Dispatch part includes its layout upkeep, and no handle rebuilds are counted.</summary>
+    [Fact]
+    public void A_low_latency_replay_reports_its_layout_inside_the_dispatch_part()
+    {
+        var parts = new GraphSplit(6.7, 1.2, 35.6, 4.5, 48.0, 26.1, 40.0, 30.0);
+        var replay = new CudaGraphTiming(SampleSummary.Of([67.9]), SampleSummary.Of([2.5]), SampleSummary.Of([0.0]), 107.6, 39.9, Parts: parts);
+        BenchReport report = Sample() with
+        {
+            Engines = [new EngineResult("nccl-ep", "ok", "NCCL EP", 1, [], new CudaGraphDecision(true, "one graph", replay))],
+        };
+
+        string text = TableWriter.Write(report);
+
+        Assert.Contains("ncclEpUpdateHandle 1.2 us, ncclEpDispatch 35.6 us, layout 4.5 us = Dispatch part 48.0 us (ep_bench's dispatch ÷ it: 0.83); Combine part 26.1 us (ep_bench's combine ÷ it: 1.15)",
+            text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_json_has_every_number_as_a_number()
     {

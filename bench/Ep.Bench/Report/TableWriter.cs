@@ -79,9 +79,10 @@ internal static class TableWriter
 
                     if (r.Parts is { } p)
                     {
-                        text.AppendLine(r.LowLatency
-                            ? Invariant($"    replay parts (p50, events inside the graph): routing check {p.RoutingCheck:F1} us, ncclEpUpdateHandle {p.UpdateHandle:F1} us, ncclEpDispatch {p.NativeDispatch:F1} us, layout {p.Layout:F1} us = Dispatch part {p.DispatchPart:F1} us (ep_bench's dispatch ÷ it: {Number(p.DispatchRatio, "F2")}); Combine part {p.CombinePart:F1} us (ep_bench's combine ÷ it: {Number(p.CombineRatio, "F2")})")
-                            : Invariant($"    replay parts (p50, events inside the graph): routing check {p.RoutingCheck:F1} us, ncclEpUpdateHandle {p.UpdateHandle:F1} us{Rebuilds(p)}, ncclEpDispatch {p.NativeDispatch:F1} us = Dispatch part {p.DispatchPart:F1} us (ep_bench's dispatch ÷ it: {Number(p.DispatchRatio, "F2")}); Permute {p.Layout:F1} us; Unpermute + Combine part {p.CombinePart:F1} us (ep_bench's combine ÷ it: {Number(p.CombineRatio, "F2")})"));
+                        // LowLatency's layout upkeep is Dispatch's work; HighThroughput's fourth part is Permute's.
+                        string dispatchEnd = r.LowLatency ? Invariant($", layout {p.Layout:F1} us") : string.Empty;
+                        string afterDispatch = r.LowLatency ? "Combine part" : Invariant($"Permute {p.Layout:F1} us; Unpermute + Combine part");
+                        text.AppendLine(Invariant($"    replay parts (p50, events inside the graph): routing check {p.RoutingCheck:F1} us, ncclEpUpdateHandle {p.UpdateHandle:F1} us{Rebuilds(p)}, ncclEpDispatch {p.NativeDispatch:F1} us{dispatchEnd} = Dispatch part {p.DispatchPart:F1} us (ep_bench's dispatch ÷ it: {Number(p.DispatchRatio, "F2")}); {afterDispatch} {p.CombinePart:F1} us (ep_bench's combine ÷ it: {Number(p.CombineRatio, "F2")})"));
                     }
                 }
 

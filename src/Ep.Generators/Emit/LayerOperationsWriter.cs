@@ -66,14 +66,10 @@ internal static class LayerOperationsWriter
     private static void WriteCaptureStep(SourceWriter writer, Dimensions dims)
     {
         writer.Summary("Captures a whole forward step (Dispatch, Permute, the experts' work, Unpermute, Combine) for replays on the same tensors: one CUDA graph per replay on the NcclEp engine, the eager calls elsewhere (the result's <c>How</c> says which). Collective.");
-        writer.Param("tokens", "[T, " + dims.H + "] token rows, T at most " + dims.MaxTokens + " and fixed for the step; write each replay's rows into this tensor.");
-        writer.Param("topkIdx", "[T, " + dims.K + "] expert ids in [-1, " + dims.E + "), read by every replay; a bad entry is dropped from that replay and reported by <c>Wait</c>.");
-        writer.Param("topkWeights", "[T, " + dims.K + "] routing weights, read by every replay.");
+        WriteCapturedInputParams(writer, dims);
         writer.Param("experts", "Enqueues the experts' work on the rows' stream and returns their output, shaped as the rows' <c>Tokens</c> [rows, " + dims.H + "]; called once when captured as a graph, on every replay otherwise.");
         writer.Returns("The captured step: <c>Replay</c> runs it, <c>Wait</c> returns the combined [T, " + dims.H + "] rows.");
-        writer.Exception(ShapeException, ShapeDoc);
-        writer.Exception(StateException, "The previous step of this instance has not reached Combine.");
-        writer.GeneratedCode();
+        WriteCaptureExceptions(writer);
         writer.Open("public global::Ep.EpCapturedStep CaptureStep(" + Tokens + " tokens, global::Ep.DeviceTensor<long> topkIdx, global::Ep.DeviceTensor<float> topkWeights, global::System.Func<global::Ep.EpStepRows, " + Tokens + "> experts)");
         WriteStepInputChecks(writer);
         writer.Line(ShapeChecks.NotNull("experts"));
@@ -86,18 +82,14 @@ internal static class LayerOperationsWriter
     private static void WriteCaptureTrainingStep(SourceWriter writer, LayerModel layer, Dimensions dims)
     {
         writer.Summary("Captures a whole training step for replays on the same tensors: the forward step of <c>CaptureStep</c>, then the gradient of the combined rows from <paramref name=\"outputGradient\"/>, CombineBackward, UnpermuteBackward, the experts' backward, PermuteBackward and DispatchBackward; one CUDA graph per replay on the NcclEp engine, the eager calls elsewhere. Collective.");
-        writer.Param("tokens", "[T, " + dims.H + "] token rows, T at most " + dims.MaxTokens + " and fixed for the step; write each replay's rows into this tensor.");
-        writer.Param("topkIdx", "[T, " + dims.K + "] expert ids in [-1, " + dims.E + "), read by every replay; a bad entry is dropped from that replay and reported by <c>Wait</c>.");
-        writer.Param("topkWeights", "[T, " + dims.K + "] routing weights, read by every replay.");
+        WriteCapturedInputParams(writer, dims);
         writer.Param("experts", "The experts' forward work, as for <c>CaptureStep</c>.");
         writer.Param("outputGradient", "Given the combined [T, " + dims.H + "] rows, enqueues what follows the layer and returns the gradient of the loss with respect to them, [T, " + dims.H + "].");
         writer.Param("expertsBackward", "Given the gradient of the experts' output (the rows' <c>Tokens</c>, grouped as in the forward pass), enqueues the experts' backward and returns the gradient of their input rows, shaped the same; the rows' <c>Output</c> is free to write.");
         writer.Returns(layer.Spec.ApplyWeightsInCombine
             ? "The captured step: <c>Replay</c> runs it, <c>Wait</c> returns the combined rows, <c>WaitGradients</c> the [T, " + dims.H + "] token and [T, " + dims.K + "] routing-weight gradients."
             : "The captured step: <c>Replay</c> runs it, <c>Wait</c> returns the combined rows, <c>WaitGradients</c> the [T, " + dims.H + "] token gradients (this layer applies no weights, so no weight gradients).");
-        writer.Exception(ShapeException, ShapeDoc);
-        writer.Exception(StateException, "The previous step of this instance has not reached Combine.");
-        writer.GeneratedCode();
+        WriteCaptureExceptions(writer);
         writer.Open("public global::Ep.EpCapturedStep CaptureTrainingStep(" + Tokens + " tokens, global::Ep.DeviceTensor<long> topkIdx, global::Ep.DeviceTensor<float> topkWeights, global::System.Func<global::Ep.EpStepRows, " + Tokens + "> experts, global::System.Func<" + Tokens + ", " + Tokens + "> outputGradient, global::System.Func<global::Ep.EpStepRows, " + Tokens + "> expertsBackward)");
         WriteStepInputChecks(writer);
         writer.Line(ShapeChecks.NotNull("experts"));
@@ -108,7 +100,23 @@ internal static class LayerOperationsWriter
         writer.Line();
     }
 
-    /// <summary>The checks of a step's inputs, shared by Dispatch and CaptureStep: [T, H] tokens, T ≤ MaxTokensPerRank, [T, K] ids and weights.</summary>
+    /// <summary>The documentation of a captured step's three input tensors, shared by CaptureStep and CaptureTrainingStep.</summary>
+    private static void WriteCapturedInputParams(SourceWriter writer, Dimensions dims)
+    {
+        writer.Param("tokens", "[T, " + dims.H + "] token rows, T at most " + dims.MaxTokens + " and fixed for the step; write each replay's rows into this tensor.");
+        writer.Param("topkIdx", "[T, " + dims.K + "] expert ids in [-1, " + dims.E + "), read by every replay; a bad entry is dropped from that replay and reported by <c>Wait</c>.");
+        writer.Param("topkWeights", "[T, " + dims.K + "] routing weights, read by every replay.");
+    }
+
+    /// <summary>What CaptureStep and CaptureTrainingStep may throw, and their generated-code mark.</summary>
+    private static void WriteCaptureExceptions(SourceWriter writer)
+    {
+        writer.Exception(ShapeException, ShapeDoc);
+        writer.Exception(StateException, "The previous step of this instance has not reached Combine.");
+        writer.GeneratedCode();
+    }
+
+    /// <summary>The checks of a step's inputs, shared by Dispatch, CaptureStep and CaptureTrainingStep: [T, H] tokens, T ≤ MaxTokensPerRank, [T, K] ids and weights.</summary>
     private static void WriteStepInputChecks(SourceWriter writer)
     {
         writer.Line(ShapeChecks.Dimensions("tokens", 2));

@@ -1,41 +1,30 @@
 using System;
-using System.Collections.Concurrent;
 using System.IO;
+using Ep.Engines.Staged;
 using Ep.Interop.Cuda;
 using Ep.Kernels;
 
 namespace Ep.Engines.NcclEp;
 
 /// <summary>
-/// <c>ep_decide_handle_update</c> (native/runtime/ep_handle_update.cu): compiled on its own, once per device and
-/// process (and kept in the disk cache like a layer's kernels), so that a toolkit unable to compile the conditional
-/// node's setter costs only the captured steps' kept handle, never a layer's kernels.
+/// <c>ep_decide_handle_update</c> (native/runtime/ep_handle_update.cu): a module of its own, apart from every layer's
+/// source, so that a toolkit unable to compile the conditional node's setter costs only the captured steps' kept
+/// handle, never a layer's kernels.
 /// </summary>
 internal sealed class NcclEpHandleKernel
 {
     private const string ResourceName = "Ep.RuntimeKernels.ep_handle_update.cu";
 
-    private static readonly ConcurrentDictionary<int, Lazy<KernelModule>> Modules = new();
-
     private readonly IntPtr _function;
 
     private NcclEpHandleKernel(IntPtr function) => _function = function;
 
-    /// <summary>The kernel for <paramref name="device"/>: compiled (or read from the disk cache) by the first caller; throws what NVRTC or the driver reported.</summary>
-    public static NcclEpHandleKernel Load(CudaDevice device)
-    {
-        var created = new Lazy<KernelModule>(() => KernelLoader.Load(Source(), "ep_handle_update.cu", device, KernelCache.FromEnvironment()));
-        Lazy<KernelModule> module = Modules.GetOrAdd(device.Ordinal, created);
-        try
-        {
-            return new NcclEpHandleKernel(module.Value.Function("ep_decide_handle_update"));
-        }
-        catch
-        {
-            Modules.TryRemove(new System.Collections.Generic.KeyValuePair<int, Lazy<KernelModule>>(device.Ordinal, module));
-            throw;
-        }
-    }
+    /// <summary>
+    /// The kernel for <paramref name="device"/>: compiled (or read from the disk cache) once per process, as a layer's
+    /// kernels are (<see cref="StagedKernels.Load"/>); throws what NVRTC or the driver reported.
+    /// </summary>
+    public static NcclEpHandleKernel Load(CudaDevice device) =>
+        new(StagedKernels.Load(Source(), "ep_handle_update", device).Function("ep_decide_handle_update"));
 
     /// <summary>
     /// Sets <paramref name="conditional"/> (an IF node's handle in the graph being captured on <paramref name="stream"/>)

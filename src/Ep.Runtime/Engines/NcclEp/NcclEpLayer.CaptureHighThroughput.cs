@@ -144,8 +144,7 @@ internal sealed unsafe partial class NcclEpLayer
         ids[0] = (long)_rank * _shape.LocalExperts;
         StagedMemory.Upload<long>(ids, Address(b.SourceIdx), _stream);
         StagedMemory.Fill(Address(b.SourceWeights), 0u, TopK, _stream);
-        _heldRoutingTokens = null;
-        ForgetCapturedHandle();
+        ForgetHeldRoutingEverywhere();
         UpdateHandle(1);
         DispatchRows(_views.CombineOutput.Rows(1), 1);
         CombineRows(b.Unpermuted, 1);

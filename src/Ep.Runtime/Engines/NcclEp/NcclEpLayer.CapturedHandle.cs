@@ -94,12 +94,16 @@ internal sealed unsafe partial class NcclEpLayer
     }
 
     /// <summary>
-    /// The handle or the layer's copy of the ids is about to change outside a graph: the next replay must rebuild the
-    /// handle (stream-ordered, so a replay already enqueued still sees the state it left).
+    /// The layer's copy of the ids is about to be rewritten, and the handle rebuilt, outside a graph: neither the next
+    /// eager Dispatch (<see cref="ForgetHeldRouting"/>, all a replay needs) nor the next replay may keep the handle on
+    /// the strength of the old copy (the device state is reset stream-ordered, so a replay already enqueued still sees
+    /// the state it left).
     /// </summary>
-    private void ForgetCapturedHandle()
+    private void ForgetHeldRoutingEverywhere()
     {
-        // Only a layer whose graphs keep the handle reads the state (no launch for the others).
+        ForgetHeldRouting();
+
+        // Only a layer whose graphs keep the handle reads the device state (no launch for the others).
         if (_keepsHandleInCapture == true)
         {
             // HandleState[0], an int64: two 32-bit words.

@@ -42,8 +42,7 @@ internal sealed unsafe partial class NcclEpLayer
         NcclEpLayerBuffers b = _buffers;
         if (!keepHandle)
         {
-            _heldRoutingTokens = null;
-            ForgetCapturedHandle();
+            ForgetHeldRoutingEverywhere();
             StagedMemory.Copy(Address(b.SourceIdx), Address(topkIdx), (long)tokenCount * TopK * sizeof(long), _stream);
         }
 
