@@ -337,9 +337,13 @@ extern "C" __global__ void ep_route_record(const ep_i64* topkIdx, int tokens, in
 // range), and whether NCCL EP's handle must be rebuilt for its rows: 1 when heldRows is null, when *heldRows (the rows
 // the handle was last built from, out of this same table) is not paddedTokens, or when one of the block's ids differs
 // from the one the table held; else 0. The host reads the lowest key over all blocks once the step has run;
-// ep_decide_handle_update reads the last words. No atomics: each block owns its record.
+// ep_decide_handle_update reads the last words. Each block owns its record (no atomics there).
+// With counts (a captured LowLatency step; null otherwise: EP_EXPERTS ints, zero on entry) every block adds the
+// entries it kept for expert e to counts[e] — what NCCL EP's dispatch will deliver to e from this rank — so that the
+// step knows its groups' counts before NCCL EP has dispatched; ep_clear_rows_past_counts reads them and zeroes them
+// again for the next replay.
 extern "C" __global__ void ep_sanitize_routing(const ep_i64* topkIdx, const float* topkWeights, int tokens, int paddedTokens,
-    ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error, const ep_i64* heldRows)
+    ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error, const ep_i64* heldRows, int* counts)
 {
     __shared__ unsigned long long scratch[EP_THREADS];
     __shared__ int rebuild;
@@ -377,6 +381,10 @@ extern "C" __global__ void ep_sanitize_routing(const ep_i64* topkIdx, const floa
             changed = changed || (heldRows != 0 && sanitizedIdx[at] != id);
             sanitizedIdx[at] = id;
             sanitizedWeights[at] = bad || t >= tokens ? 0.0f : topkWeights[at];
+            if (counts != 0 && id >= 0)
+            {
+                atomicAdd(&counts[id], 1);
+            }
         }
 
         if (changed)

@@ -139,6 +139,23 @@ extern "C" __global__ void ep_mark_rows(const int* expertOffset, const int* expe
     }
 }
 
+// Group e of LowLatency's fixed groups: zeroes its rows [offset + count, offset + filled[e]) and records
+// filled[e] = count. Every thread has read filled[e] before thread 0 replaces it.
+__device__ __forceinline__ void ep_clear_group_past(int e, int offset, int count, int* filled, ep_bf16* rows)
+{
+    int end = offset + filled[e];
+    __syncthreads();
+    for (int r = offset + count; r < end; r++)
+    {
+        ep_zero_row(ep_row_out(rows, r));
+    }
+
+    if (threadIdx.x == 0)
+    {
+        filled[e] = count;
+    }
+}
+
 // One block per local expert e (grid = L), for LowLatency's fixed groups. Zeroes the rows of e's group that an earlier
 // step filled and this one does not, [offset + count, offset + filled[e]), then records filled[e] = count. NCCL EP LL
 // writes each group's first rows and leaves the rest as they were; rows once cleared stay zero, so clearing only the
@@ -148,17 +165,37 @@ extern "C" __global__ void ep_mark_rows(const int* expertOffset, const int* expe
 extern "C" __global__ void ep_clear_vacated_rows(const int* expertOffset, const int* expertCount, int* filled, ep_bf16* rows)
 {
     int e = blockIdx.x;
-    int begin = expertOffset[e] + expertCount[e];
-    int end = expertOffset[e] + filled[e];
-    // Every thread has read filled[e] before thread 0 replaces it.
-    __syncthreads();
-    for (int r = begin; r < end; r++)
-    {
-        ep_zero_row(ep_row_out(rows, r));
-    }
+    ep_clear_group_past(e, expertOffset[e], expertCount[e], filled, rows);
+}
 
+// As ep_clear_vacated_rows, with this step's counts known before NCCL EP's dispatch: every rank's ep_sanitize_routing
+// counts, gathered (rank r's EP_EXPERTS ints at gathered + r · rankStride + countsAt, in 8-byte words), and
+// count = Σ_r of their word firstExpert + e. It writes only rows past the count, which NCCL EP's dispatch does not
+// touch, so a captured step runs it beside ncclEpDispatch instead of after it. Once read, this rank's own counts
+// (localCounts, EP_EXPERTS = ranks · L ints; at one rank the words it read) are zeroed for the next replay's sanitizing
+// kernel: block e zeroes [e · ranks, e · ranks + ranks).
+extern "C" __global__ void ep_clear_rows_past_counts(const int* expertOffset, const ep_i64* gathered, int ranks, ep_i64 rankStride, ep_i64 countsAt,
+    int firstExpert, int* localCounts, int* filled, ep_bf16* rows)
+{
+    __shared__ int count;
+    int e = blockIdx.x;
     if (threadIdx.x == 0)
     {
-        filled[e] = expertCount[e];
+        // One word per rank (at most 64 ranks: NCCL EP's 8 × 8), loads independent of each other.
+        int sum = 0;
+        for (int r = 0; r < ranks; r++)
+        {
+            sum += ((const int*)(gathered + r * rankStride + countsAt))[firstExpert + e];
+        }
+
+        count = sum;
     }
+
+    __syncthreads();
+    for (int w = threadIdx.x; w < ranks; w += EP_THREADS)
+    {
+        localCounts[(ep_i64)e * ranks + w] = 0;
+    }
+
+    ep_clear_group_past(e, expertOffset[e], count, filled, rows);
 }

@@ -2,6 +2,7 @@ using System;
 using Ep.Bench.Engines;
 using Ep.Bench.Graphs;
 using Ep.Bench.Timing;
+using Ep.Engines.NcclEp;
 using Xunit;
 
 namespace Ep.Bench.Tests;
@@ -104,15 +105,17 @@ public sealed class CudaGraphSupportTests
         samples.GraphDevice.Add(800);
         samples.GraphHost.Add(3);
         samples.GraphAllocated.Add(0);
-        samples.GraphParts.Add([12, 1, 250, 240, 503, 300, 263]);
+        samples.GraphParts.Add([12, 1, 250, 240, 263, 300, 266]);
         samples.GraphHandleRebuilds = new HandleRebuilds(1, 60);
         CudaGraphDecision decision = CudaGraphSupport.Decide(BenchEngine.NcclEp, Spec(EpAlgorithm.HighThroughput), ranks: 1);
         var epBench = new Ep.Bench.Baselines.EpBenchFigures(new(263, null), new(300, null), null, null);
 
         GraphSplit parts = GraphReplay.With(decision, [samples], EpAlgorithm.HighThroughput, epBench)!.Replay!.Parts!;
 
-        Assert.Equal((263.0, 240.0, 1.0), (parts.DispatchPart, parts.Layout, parts.DispatchRatio!.Value));
+        Assert.Equal((263.0, 240.0, 1.0, 266.0), (parts.DispatchPart, parts.Layout, parts.DispatchRatio!.Value, parts.SplitDispatchPart));
         Assert.Equal(new HandleRebuilds(1, 60), parts.HandleRebuilds);
+        Assert.Equal(3, GraphTimer.DispatchPartEnd(lowLatency: false)); // after ncclEpDispatch
+        Assert.Equal(NcclEpMarks.BeforeExperts, GraphTimer.DispatchPartEnd(lowLatency: true)); // after the padding upkeep
     }
 
     /// <summary>A captured HighThroughput training step is set beside the eager forward + backward span; a forward-only run has no training row.</summary>

@@ -14,5 +14,11 @@
 // NVRTC's mark of a CUDA runtime builtin (cudaGraphSetConditional); clang only needs the declaration.
 #define __cudart_builtin__
 
+// NVRTC's atomicAdd on an int (global or shared memory), from clang's NVPTX builtin.
+static __device__ __forceinline__ int atomicAdd(int* address, int value)
+{
+    return __nvvm_atom_add_gen_i(address, value);
+}
+
 // threadIdx, blockIdx, blockDim, gridDim.
 #include <__clang_cuda_builtin_vars.h>

@@ -10,17 +10,19 @@ namespace Ep.Bench.Graphs;
 /// <param name="RoutingCheck">ep_sanitize_routing and the gather of every rank's error records (HighThroughput: and the choice whether to rebuild the handle).</param>
 /// <param name="UpdateHandle">ncclEpUpdateHandle (HighThroughput: its conditional node, empty when the routing repeats).</param>
 /// <param name="NativeDispatch">ncclEpDispatch.</param>
-/// <param name="Layout">LowLatency: the padding upkeep (ep_clear_vacated_rows from NCCL EP's counters, one fill); HighThroughput: Permute (Flat; nothing for ExpertMajor).</param>
+/// <param name="Layout">LowLatency: the padding upkeep's join (ep_clear_rows_past_counts runs beside ncclEpDispatch); HighThroughput: Permute (Flat; nothing for ExpertMajor).</param>
 /// <param name="DispatchPart">
 /// What Ep's Dispatch does in the graph, ep_bench's dispatch's counterpart: the three above and, LowLatency, the layout
-/// upkeep its result needs (HighThroughput's Layout is Permute's work, which eager Dispatch does not do either).
+/// upkeep its result needs (HighThroughput's Layout is Permute's work, which eager Dispatch does not do either); timed
+/// in a graph that records no event inside it.
 /// </param>
-/// <param name="CombinePart">After the experts to the end: ncclEpCombine (HighThroughput: Unpermute, then ncclEpCombine).</param>
+/// <param name="CombinePart">After the experts to the end: ncclEpCombine (HighThroughput: Unpermute, then ncclEpCombine); timed as the Dispatch part.</param>
+/// <param name="SplitDispatchPart">The Dispatch part in the graph that records the split: what the split's own event nodes add to it.</param>
 /// <param name="EpBenchDispatch">ep_bench's dispatch, µs, same run.</param>
 /// <param name="EpBenchCombine">ep_bench's combine, µs, same run.</param>
 /// <param name="HandleRebuilds">HighThroughput: in how many of the replays the handle was rebuilt (the routing changed), of how many.</param>
 internal sealed record GraphSplit(double RoutingCheck, double UpdateHandle, double NativeDispatch, double Layout, double DispatchPart, double CombinePart,
-    double? EpBenchDispatch, double? EpBenchCombine, HandleRebuilds? HandleRebuilds = null)
+    double SplitDispatchPart, double? EpBenchDispatch, double? EpBenchCombine, HandleRebuilds? HandleRebuilds = null)
 {
     /// <summary>ep_bench's dispatch time ÷ the Dispatch part's: the Dispatch part's GB/s ÷ ep_bench's (same bytes).</summary>
     public double? DispatchRatio => EpBenchDispatch / DispatchPart;
@@ -41,7 +43,7 @@ internal sealed record GraphSplit(double RoutingCheck, double UpdateHandle, doub
         }
 
         double[] m = SampleSummary.ColumnMedians(parts);
-        return new GraphSplit(m[0], m[1], m[2], m[3], lowLatency ? m[4] : m[6], m[5], epBench?.Dispatch.Microseconds, epBench?.Combine.Microseconds,
+        return new GraphSplit(m[0], m[1], m[2], m[3], m[4], m[5], m[6], epBench?.Dispatch.Microseconds, epBench?.Combine.Microseconds,
             lowLatency ? null : handleRebuilds);
     }
 }

@@ -80,9 +80,11 @@ internal static class TableWriter
                     if (r.Parts is { } p)
                     {
                         // LowLatency's layout upkeep is Dispatch's work; HighThroughput's fourth part is Permute's.
-                        string dispatchEnd = r.LowLatency ? Invariant($", layout {p.Layout:F1} us") : string.Empty;
-                        string afterDispatch = r.LowLatency ? "Combine part" : Invariant($"Permute {p.Layout:F1} us; Unpermute + Combine part");
-                        text.AppendLine(Invariant($"    replay parts (p50, events inside the graph): routing check {p.RoutingCheck:F1} us, ncclEpUpdateHandle {p.UpdateHandle:F1} us{Rebuilds(p)}, ncclEpDispatch {p.NativeDispatch:F1} us{dispatchEnd} = Dispatch part {p.DispatchPart:F1} us (ep_bench's dispatch ÷ it: {Number(p.DispatchRatio, "F2")}); {afterDispatch} {p.CombinePart:F1} us (ep_bench's combine ÷ it: {Number(p.CombineRatio, "F2")})"));
+                        string layout = r.LowLatency ? Invariant($", layout {p.Layout:F1} us") : string.Empty;
+                        string permute = r.LowLatency ? string.Empty : Invariant($"; Permute {p.Layout:F1} us");
+                        string combinePart = r.LowLatency ? "Combine part" : "Unpermute + Combine part";
+                        text.AppendLine(Invariant($"    replay split (p50, a graph with an event between every two parts): routing check {p.RoutingCheck:F1} us, ncclEpUpdateHandle {p.UpdateHandle:F1} us{Rebuilds(p)}, ncclEpDispatch {p.NativeDispatch:F1} us{layout} = {p.SplitDispatchPart:F1} us{permute}"));
+                        text.AppendLine(Invariant($"    replay parts (p50, a graph with events only at their ends): Dispatch part {p.DispatchPart:F1} us (ep_bench's dispatch ÷ it: {Number(p.DispatchRatio, "F2")}); {combinePart} {p.CombinePart:F1} us (ep_bench's combine ÷ it: {Number(p.CombineRatio, "F2")})"));
                     }
                 }
 

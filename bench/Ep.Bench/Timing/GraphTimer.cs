@@ -9,8 +9,8 @@ namespace Ep.Bench.Timing;
 /// Times replays of a captured step, as <see cref="RankTimer"/> times eager calls: a device pass (events on the layer's
 /// stream right before and after each launch, one wait per replay) and a host pass (the stream drained outside the clock,
 /// then the wall time and managed allocation of <c>Replay()</c> alone). Every replay's <c>Wait()</c> runs outside the
-/// clock and would throw a routing error, so a replay that dropped entries cannot pass unnoticed. On NcclEp a second
-/// graph of the same step, with event-record nodes at its parts' boundaries, splits the replay into parts (kept apart
+/// clock and would throw a routing error, so a replay that dropped entries cannot pass unnoticed. On NcclEp two more
+/// graphs of the same step, with event-record nodes at its parts' boundaries, split the replay into parts (kept apart
 /// so that the extra nodes do not weigh on the first graph's times).
 /// </summary>
 internal static class GraphTimer
@@ -32,7 +32,7 @@ internal static class GraphTimer
 
         if (layer.EngineLayer is NcclEpLayer ncclEp)
         {
-            Parts(ncclEp, step, events, warmup, iterations, samples);
+            Parts(ncclEp, step, events, warmup, iterations, samples, layer.Spec.Algorithm == EpAlgorithm.LowLatency);
         }
 
         if (layer.Spec.Algorithm == EpAlgorithm.HighThroughput)
@@ -73,10 +73,40 @@ internal static class GraphTimer
         }
     }
 
-    /// <summary>The parts of each replay of a second graph whose event nodes mark them (<see cref="NcclEpMarks"/>).</summary>
-    private static void Parts(NcclEpLayer ncclEp, BenchStep step, StreamEvents events, int warmup, int iterations, RankSamples samples)
+    /// <summary>
+    /// The parts of each replay, from two more graphs of the same step whose event nodes mark them
+    /// (<see cref="NcclEpMarks"/>): one at every boundary (the split), one only at the boundaries of the Dispatch and
+    /// Combine parts (their spans, without the split's nodes inside them).
+    /// </summary>
+    private static void Parts(NcclEpLayer ncclEp, BenchStep step, StreamEvents events, int warmup, int iterations, RankSamples samples, bool lowLatency)
     {
-        using var marks = new NcclEpMarks(NcclEpMarks.StepBoundaries);
+        int last = NcclEpMarks.StepBoundaries - 1, dispatchEnd = DispatchPartEnd(lowLatency);
+        long rebuiltBefore = ncclEp.CapturedHandleRebuilds;
+        using var split = new NcclEpMarks(NcclEpMarks.StepBoundaries);
+        List<double[]> splitRows = ReplayMarked(ncclEp, step, split, events, warmup, iterations,
+            m => [m.Microseconds(0, 1), m.Microseconds(1, 2), m.Microseconds(2, 3), m.Microseconds(3, 4), m.Microseconds(0, dispatchEnd)]);
+        using NcclEpMarks spans = NcclEpMarks.Only(NcclEpMarks.StepBoundaries, 0, dispatchEnd, NcclEpMarks.BeforeExperts, last);
+        List<double[]> spanRows = ReplayMarked(ncclEp, step, spans, events, warmup, iterations,
+            m => [m.Microseconds(0, dispatchEnd), m.Microseconds(NcclEpMarks.BeforeExperts, last)]);
+        for (int i = 0; i < iterations; i++)
+        {
+            double[] s = splitRows[i];
+            samples.GraphParts.Add([s[0], s[1], s[2], s[3], spanRows[i][0], spanRows[i][1], s[4]]);
+        }
+
+        samples.GraphHandleRebuilds = new Graphs.HandleRebuilds(ncclEp.CapturedHandleRebuilds - rebuiltBefore, 2 * (warmup + iterations));
+    }
+
+    /// <summary>
+    /// The boundary where a captured step's Dispatch part ends: LowLatency, before the experts (its padding upkeep is
+    /// Dispatch's work); HighThroughput, after ncclEpDispatch (Permute is Permute's work, as in eager steps).
+    /// </summary>
+    internal static int DispatchPartEnd(bool lowLatency) => lowLatency ? NcclEpMarks.BeforeExperts : 3;
+
+    /// <summary>Captures <paramref name="step"/> recording <paramref name="marks"/>, replays it, and reads each timed replay's row.</summary>
+    private static List<double[]> ReplayMarked(NcclEpLayer ncclEp, BenchStep step, NcclEpMarks marks, StreamEvents events, int warmup, int iterations,
+        Func<NcclEpMarks, double[]> read)
+    {
         ncclEp.CaptureMarks = marks;
         EpCapturedStep marked;
         try
@@ -90,21 +120,17 @@ internal static class GraphTimer
 
         using (marked)
         {
-            long rebuiltBefore = ncclEp.CapturedHandleRebuilds;
+            var rows = new List<double[]>(iterations);
             for (int i = 0; i < warmup + iterations; i++)
             {
                 ReplayTimed(marked, events);
                 if (i >= warmup)
                 {
-                    // Routing check + gather, ncclEpUpdateHandle, ncclEpDispatch, layout upkeep; entry to the experts; the
-                    // Combine part; entry to the end of ncclEpDispatch.
-                    samples.GraphParts.Add([marks.Microseconds(0, 1), marks.Microseconds(1, 2), marks.Microseconds(2, 3), marks.Microseconds(3, 4),
-                        marks.Microseconds(0, NcclEpMarks.BeforeExperts), marks.Microseconds(NcclEpMarks.BeforeExperts, marks.Count - 1),
-                        marks.Microseconds(0, 3)]);
+                    rows.Add(read(marks));
                 }
             }
 
-            samples.GraphHandleRebuilds = new Graphs.HandleRebuilds(ncclEp.CapturedHandleRebuilds - rebuiltBefore, warmup + iterations);
+            return rows;
         }
     }
 

@@ -27,8 +27,9 @@ internal sealed class RankSamples
     public List<double> GraphDevice { get; } = [];
 
     /// <summary>
-    /// --cuda-graph on NcclEp: each replay's parts from events the graph records, µs: routing check, ncclEpUpdateHandle,
-    /// ncclEpDispatch, layout upkeep, entry to the experts, the Combine part, entry to the end of ncclEpDispatch.
+    /// --cuda-graph on NcclEp: each replay's parts from events the graph records, µs. From a graph with an event at every
+    /// boundary: routing check, ncclEpUpdateHandle, ncclEpDispatch, layout upkeep; from one with events only at the
+    /// parts' ends: the Dispatch part, the Combine part; and the first graph's Dispatch part (its nodes included).
     /// </summary>
     public List<double[]> GraphParts { get; } = [];
 

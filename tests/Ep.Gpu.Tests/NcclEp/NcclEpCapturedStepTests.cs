@@ -1,5 +1,7 @@
 using System;
 using System.Linq;
+using Ep.Engines.Staged;
+using Ep.Interop.Cuda;
 using Xunit;
 using static Ep.Gpu.Tests.CapturedStepInputs;
 using static Ep.Gpu.Tests.NcclEp.NcclEpEngineTests;
@@ -234,21 +236,73 @@ public sealed class NcclEpCapturedStepTests
         return crowded;
     }
 
+    /// <summary>
+    /// Outputs not poisoned, so only the padding tracking keeps unused rows zero. Replays that vacate rows (a crowded
+    /// routing, then a random one) leave them zero — cleared beside NCCL EP's dispatch from the counts the routing check
+    /// gathered —, and experts that wrote every row of the Combine buffer (ones, padding included) do not leak into the
+    /// next eager step's Unpermute: each replay forgets that buffer's padding on the host, and the eager step clears it.
+    /// </summary>
+    [NcclEpFact]
+    public void Unpoisoned_replays_keep_unused_rows_zero_in_their_rows_and_in_the_next_eager_step()
+    {
+        StepProblem crowded = Crowded(seed: 57);
+        var problem = new StepProblem(Spec, ranks: 1, seed: 58, noTokens: false, tokens: T);
+        StepRecord reference = StagedStep.RunSimulatedWorld(EpDevice.Cpu, Spec, Layer.Source, problem, steps: 1)[0][0];
+
+        StepRecord eager = Unpoisoned(() =>
+        {
+            using EpGroup group = OneRankGroup();
+            using var layer = new EpLayerRuntime(group, Spec, Layer.Source, "TestMoe");
+            using CapturedStepInputs inputs = new(group.Device, Spec, T);
+            StagedStep.Run(group, layer, problem, steps: 1); // from here eager Unpermute's padding is known to be zero
+            EpStepRows? seen = null;
+            using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows =>
+            {
+                seen = rows;
+                const uint TwoBFloat16Ones = 0x3F803F80;
+                CudaException.ThrowIfFailed(CudaDriver.MemsetD32Async(StagedMemory.Address(rows.Output), TwoBFloat16Ones, (nuint)(rows.Output.Length / 2),
+                    rows.Stream));
+                return rows.Output;
+            });
+            foreach (StepProblem replayed in new[] { crowded, problem })
+            {
+                inputs.Write(replayed);
+                step.Replay();
+                step.Wait();
+                AssertDispatchMatchesReference(seen!, Reference(replayed.Idx[0], replayed));
+            }
+
+            return StagedStep.Run(group, layer, problem, steps: 1)[0];
+        });
+
+        StepAssert.MatchesUpToRowOrderWithinExperts(reference, eager, Spec.HiddenSize, "an eager step after replays");
+    }
+
     /// <summary>The replay's received rows, device counts and combined rows against the Reference engine's eager step with <paramref name="idx"/>.</summary>
     private static void AssertMatchesReference(DeviceTensor<BFloat16> combined, EpStepRows rows, long[] idx, StepProblem problem)
     {
-        (ushort[] received, int[] counts, int[] offsets, ushort[] expected) = EpWorld.RunSimulated(1, EpDevice.Cpu, g =>
-        {
-            using var reference = new EpLayerRuntime(g, Spec, Layer.Source, "TestMoe");
-            using CapturedStepInputs cpu = new(g.Device, Spec, T);
-            cpu.Write(problem.Tokens[0], idx, problem.Weights[0]);
-            EpDispatchResult d = reference.Dispatch(cpu.Tokens, cpu.Idx, cpu.Weights);
-            return (Bits(d.Tokens), d.ExpertCounts.ToArray(), d.ExpertOffsets.ToArray(), Bits(reference.Combine(d.Tokens)));
-        })[0];
-
-        Assert.Equal(counts, rows.ExpertCounts.ToArray());
-        Assert.Equal(offsets, Enumerable.Range(0, counts.Length).Select(e => e * rows.GroupRows));
-        AssertSameRowsPerGroup(received, Bits(rows.Tokens), Spec.HiddenSize, offsets, counts, "captured dispatch");
-        StepAssert.MatchesWithin(expected, Bits(combined), allowedUlps: 1, "captured combine");
+        ReferenceStep reference = Reference(idx, problem);
+        AssertDispatchMatchesReference(rows, reference);
+        StepAssert.MatchesWithin(reference.Combined, Bits(combined), allowedUlps: 1, "captured combine");
     }
+
+    /// <summary>The replay's received rows (each group's as a multiset, its unused rows zero) and device counts against the Reference engine's.</summary>
+    private static void AssertDispatchMatchesReference(EpStepRows rows, ReferenceStep reference)
+    {
+        Assert.Equal(reference.Counts, rows.ExpertCounts.ToArray());
+        Assert.Equal(reference.Offsets, Enumerable.Range(0, reference.Counts.Length).Select(e => e * rows.GroupRows));
+        AssertSameRowsPerGroup(reference.Received, Bits(rows.Tokens), Spec.HiddenSize, reference.Offsets, reference.Counts, "captured dispatch");
+    }
+
+    /// <summary>The Reference engine's eager Dispatch and Combine of <paramref name="problem"/>'s rank 0 with <paramref name="idx"/>.</summary>
+    private static ReferenceStep Reference(long[] idx, StepProblem problem) => EpWorld.RunSimulated(1, EpDevice.Cpu, g =>
+    {
+        using var reference = new EpLayerRuntime(g, Spec, Layer.Source, "TestMoe");
+        using CapturedStepInputs cpu = new(g.Device, Spec, T);
+        cpu.Write(problem.Tokens[0], idx, problem.Weights[0]);
+        EpDispatchResult d = reference.Dispatch(cpu.Tokens, cpu.Idx, cpu.Weights);
+        return new ReferenceStep(Bits(d.Tokens), d.ExpertCounts.ToArray(), d.ExpertOffsets.ToArray(), Bits(reference.Combine(d.Tokens)));
+    })[0];
+
+    private sealed record ReferenceStep(ushort[] Received, int[] Counts, int[] Offsets, ushort[] Combined);
 }

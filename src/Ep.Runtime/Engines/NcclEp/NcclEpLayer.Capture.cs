@@ -74,32 +74,50 @@ internal sealed unsafe partial class NcclEpLayer
         // The tables' page-locked staging array may still feed the last eager Dispatch's upload: let it finish first.
         _stream.Synchronize();
         b.Layout.Upload(offsets, new int[offsets.Length], _stream);
-        return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, heldRows: 0, (marks, _) =>
+        using var beside = new CudaCaptureBranch(_stream);
+        return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, heldRows: 0, (marks, errors) =>
         {
             UpdateHandle(ncclEpTokens);
             marks?.RecordInCapture(2, _stream);
+
+            // The routing check counted what every rank keeps per expert, so the group padding past this step's counts
+            // is cleared beside ncclEpDispatch, which writes only the rows before them, rather than after it.
+            beside.Fork();
+            GatheredExpertCounts counts = errors.CountsFor(firstExpert: _rank * _shape.LocalExperts);
+            _padding!.ClearPastCounts(LowLatencyGroupBuffer.Received, Address(b.RecvRows), counts, beside.Stream);
             DispatchRows(tokens, ncclEpTokens);
             marks?.RecordInCapture(3, _stream);
-            _padding!.ClearVacated(LowLatencyGroupBuffer.Received, Address(b.RecvRows), Address(b.ExpertCounters));
-            // The experts may write any row of the Combine buffer (EpStepRows.Output), which eager Unpermute also writes.
-            _padding.Overwritten(LowLatencyGroupBuffer.Unpermuted, written: true);
+            beside.Join();
             marks?.RecordInCapture(NcclEpMarks.BeforeExperts, _stream);
             CombineRows(ExpertsOrBalance(experts, rows, ncclEpTokens), ncclEpTokens);
-        });
+        }, BeforeLowLatencyReplay);
+    }
+
+    /// <summary>
+    /// Each LowLatency replay's host side: as every replay's (<see cref="ForgetHeldRouting"/>), and the experts may write
+    /// any row of the Combine buffer (EpStepRows.Output), which eager Unpermute also writes: its padding is forgotten
+    /// before that buffer's next eager clear, not by a node in the graph.
+    /// </summary>
+    private void BeforeLowLatencyReplay()
+    {
+        ForgetHeldRouting();
+        _padding!.ForgetBeforeNextClear(LowLatencyGroupBuffer.Unpermuted);
     }
 
     /// <summary>
     /// What every captured step shares: a graph that starts with the device routing check (the sanitized ids and weights
     /// into the layer's own tables, this rank's error records, compared with the handle's ids when
-    /// <paramref name="heldRows"/> names the layer's handle state) and the gather of every rank's records, then runs
-    /// <paramref name="rest"/> (given the records), which records boundaries 2 to <see cref="NcclEpMarks.BeforeExperts"/>
-    /// of the marks it is given; the last boundary follows it.
+    /// <paramref name="heldRows"/> names the layer's handle state; LowLatency: with the counts kept per expert) and the
+    /// gather of every rank's records, then runs <paramref name="rest"/> (given the records), which records boundaries 2
+    /// to <see cref="NcclEpMarks.BeforeExperts"/> of the marks it is given; the last boundary follows it.
+    /// <paramref name="beforeReplay"/>: the host's part of each replay (<see cref="ForgetHeldRouting"/> when null).
     /// </summary>
     private NcclEpGraphStep CaptureChecked(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount, int ncclEpTokens, ulong heldRows,
-        Action<NcclEpMarks?, NcclEpStepErrors> rest, EpDispatchGradients? gradients = null, IDisposable? owned = null)
+        Action<NcclEpMarks?, NcclEpStepErrors> rest, Action? beforeReplay = null, EpDispatchGradients? gradients = null, IDisposable? owned = null)
     {
         NcclEpLayerBuffers b = _buffers;
-        var errors = new NcclEpStepErrors(_epDevice, Ranks, StagedKernels.SanitizeBlocks(ncclEpTokens), _spec.Experts, TopK, _stream);
+        var errors = new NcclEpStepErrors(_epDevice, Ranks, StagedKernels.SanitizeBlocks(ncclEpTokens), _spec.Experts, TopK, _stream,
+            countExperts: _shape.LowLatency);
         try
         {
             NcclEpMarks? marks = CaptureMarks;
@@ -107,13 +125,13 @@ internal sealed unsafe partial class NcclEpLayer
             {
                 marks?.RecordInCapture(0, _stream);
                 _kernels.SanitizeRouting(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, Address(b.SourceIdx),
-                    Address(b.SourceWeights), errors.Records, heldRows);
+                    Address(b.SourceWeights), errors.Records, heldRows, errors.Counts);
                 errors.EnqueueGather(_communicator);
                 marks?.RecordInCapture(1, _stream);
                 rest(marks, errors);
                 marks?.RecordInCapture(NcclEpMarks.StepBoundaries - 1, _stream);
             });
-            return new NcclEpGraphStep(graph, _stream, errors, _views.CombineOutput.Rows(tokenCount), ForgetHeldRouting, gradients, owned);
+            return new NcclEpGraphStep(graph, _stream, errors, _views.CombineOutput.Rows(tokenCount), beforeReplay ?? ForgetHeldRouting, gradients, owned);
         }
         catch
         {

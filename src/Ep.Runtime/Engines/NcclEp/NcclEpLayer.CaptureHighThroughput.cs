@@ -72,7 +72,7 @@ internal sealed unsafe partial class NcclEpLayer
                     RecordBackward(backward, combined, expertOutput, new EpStepRows(b.GradExpertOutput, b.ExpertCounts, b.ExpertOffsets, stepOutput!, 0, Stream),
                         ncclEpTokens, received);
                 }
-            }, backward is null ? null : GradientViews(tokenCount), stepOutput);
+            }, gradients: backward is null ? null : GradientViews(tokenCount), owned: stepOutput);
         }
         catch
         {

@@ -29,6 +29,9 @@ internal sealed class LowLatencyGroupPadding
     private readonly StagedKernels _kernels;
     private readonly CudaStreamHandle _stream;
 
+    /// <summary>Per buffer: <see cref="ForgetBeforeNextClear"/> was called since that buffer's last clear.</summary>
+    private readonly bool[] _forgetPending = new bool[TableRows];
+
     /// <param name="filledRows">[<see cref="TableRows"/>, L] ints on the rank's device, owned by the caller's buffers.</param>
     /// <param name="expertOffsets">The step's [L] group offsets on the device (Dispatch uploads them).</param>
     /// <param name="expertCounts">The step's [L] rows per group on the device.</param>
@@ -54,9 +57,17 @@ internal sealed class LowLatencyGroupPadding
     {
         if (written)
         {
-            StagedMemory.Fill(Row(buffer), _groupRows, _localExperts, _stream);
+            Forget(buffer, _stream);
         }
     }
+
+    /// <summary>
+    /// As <see cref="Overwritten"/> with <c>written</c> true, deferred to <paramref name="buffer"/>'s next clear: for a
+    /// captured step each of whose replays may write any row of the buffer. The replay sets a host flag as it launches,
+    /// so the graph holds no node for it, and the table is filled only if an eager clear of that buffer ever follows
+    /// (stream-ordered after the replay, as the replay's own fill would have been).
+    /// </summary>
+    public void ForgetBeforeNextClear(LowLatencyGroupBuffer buffer) => _forgetPending[(int)buffer] = true;
 
     /// <summary>
     /// After this step's rows of <paramref name="buffer"/> are in place at <paramref name="rows"/>: zeroes each group's
@@ -68,8 +79,34 @@ internal sealed class LowLatencyGroupPadding
     /// As <see cref="ClearVacated(LowLatencyGroupBuffer, ulong)"/>, with this step's [L] counts read from device address
     /// <paramref name="expertCounts"/> (a captured step's counts exist only on the device: NCCL EP's expert counters).
     /// </summary>
-    public void ClearVacated(LowLatencyGroupBuffer buffer, ulong rows, ulong expertCounts) =>
+    public void ClearVacated(LowLatencyGroupBuffer buffer, ulong rows, ulong expertCounts)
+    {
+        ForgetIfPending(buffer, _stream);
         _kernels.ClearVacatedRows(StagedMemory.Address(_expertOffsets), expertCounts, _localExperts, Row(buffer), rows);
+    }
+
+    /// <summary>
+    /// As <see cref="ClearVacated(LowLatencyGroupBuffer, ulong)"/>, before the exchange has filled <paramref name="buffer"/>,
+    /// from the counts a captured step's routing check gathered (<c>ep_clear_rows_past_counts</c>), on
+    /// <paramref name="stream"/>: a branch beside the exchange, which writes only rows before each count.
+    /// </summary>
+    public void ClearPastCounts(LowLatencyGroupBuffer buffer, ulong rows, GatheredExpertCounts counts, CudaStreamHandle stream)
+    {
+        ForgetIfPending(buffer, stream);
+        _kernels.ClearRowsPastCounts(stream, StagedMemory.Address(_expertOffsets), counts.Gathered, counts.Ranks, counts.RankWords, counts.CountsAt,
+            counts.FirstExpert, counts.Local, _localExperts, Row(buffer), rows);
+    }
+
+    private void ForgetIfPending(LowLatencyGroupBuffer buffer, CudaStreamHandle stream)
+    {
+        if (_forgetPending[(int)buffer])
+        {
+            _forgetPending[(int)buffer] = false;
+            Forget(buffer, stream);
+        }
+    }
+
+    private void Forget(LowLatencyGroupBuffer buffer, CudaStreamHandle stream) => StagedMemory.Fill(Row(buffer), _groupRows, _localExperts, stream);
 
     /// <summary>
     /// Copies this step's real rows of every group from <paramref name="source"/> to <paramref name="destination"/> (both

@@ -54,11 +54,12 @@ internal sealed class StagedKernels
     /// <paramref name="paddedTokens"/>, each writing a four-word record at <paramref name="error"/> (<see cref="SanitizeBlocks"/> of them).
     /// <paramref name="heldRows"/>: the device word saying how many rows of <paramref name="sanitizedIdx"/> NCCL EP's
     /// handle was built from (the records' last word then says whether to rebuild it); 0 when the step always rebuilds.
+    /// <paramref name="counts"/>: E ints, zero, to which it adds the entries it keeps per expert (0: none).
     /// </summary>
     public void SanitizeRouting(ulong topkIdx, ulong topkWeights, int tokens, int paddedTokens, ulong sanitizedIdx, ulong sanitizedWeights, ulong error,
-        ulong heldRows) =>
+        ulong heldRows, ulong counts = 0) =>
         Launch("ep_sanitize_routing", SanitizeBlocks(paddedTokens), (long)topkIdx, (long)topkWeights, tokens, paddedTokens, (long)sanitizedIdx,
-            (long)sanitizedWeights, (long)error, (long)heldRows);
+            (long)sanitizedWeights, (long)error, (long)heldRows, (long)counts);
 
     /// <summary>Blocks (and error records) of <see cref="SanitizeRouting"/> for <paramref name="paddedTokens"/> tokens.</summary>
     public static int SanitizeBlocks(int paddedTokens) => Blocks(paddedTokens);
@@ -116,6 +117,16 @@ internal sealed class StagedKernels
     /// <summary>LowLatency groups: zeroes the rows the previous step filled and this one does not (see ep_clear_vacated_rows).</summary>
     public void ClearVacatedRows(ulong expertOffset, ulong expertCount, int localExperts, ulong filledRows, ulong rows) =>
         Launch("ep_clear_vacated_rows", localExperts, (long)expertOffset, (long)expertCount, (long)filledRows, (long)rows);
+
+    /// <summary>
+    /// LowLatency groups, before NCCL EP's dispatch: zeroes the rows past each group's count taken from every rank's
+    /// gathered counts (see ep_clear_rows_past_counts), then zeroes this rank's counts at <paramref name="localCounts"/>.
+    /// On <paramref name="stream"/>, not the layer's: a captured step's branch beside NCCL EP's dispatch.
+    /// </summary>
+    public void ClearRowsPastCounts(CudaStreamHandle stream, ulong expertOffset, ulong gathered, int ranks, long rankWords, long countsAt, int firstExpert,
+        ulong localCounts, int localExperts, ulong filledRows, ulong rows) =>
+        LaunchOn(stream, "ep_clear_rows_past_counts", localExperts, (long)expertOffset, (long)gathered, ranks, rankWords, countsAt, firstExpert,
+            (long)localCounts, (long)filledRows, (long)rows);
 
     /// <summary>
     /// Copies (or weights) each received row to its permuted rows. <paramref name="rows"/> sizes the grid; a captured
@@ -213,6 +224,8 @@ internal sealed class StagedKernels
 
     private static int Blocks(long threads) => checked((int)((threads + Threads - 1) / Threads));
 
-    private void Launch(string kernel, int blocks, params ReadOnlySpan<long> arguments) =>
-        KernelLaunch.Run(_module.Function(kernel), ((uint)blocks, 1), Threads, 0, _stream, arguments);
+    private void Launch(string kernel, int blocks, params ReadOnlySpan<long> arguments) => LaunchOn(_stream, kernel, blocks, arguments);
+
+    private void LaunchOn(CudaStreamHandle stream, string kernel, int blocks, params ReadOnlySpan<long> arguments) =>
+        KernelLaunch.Run(_module.Function(kernel), ((uint)blocks, 1), Threads, 0, stream, arguments);
 }
