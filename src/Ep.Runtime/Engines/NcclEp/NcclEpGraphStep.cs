@@ -9,7 +9,7 @@ namespace Ep.Engines.NcclEp;
 /// A training step also has its <paramref name="gradients"/> (views the graph writes) and may own a buffer of its own
 /// (<paramref name="owned"/>, freed with the graph).
 /// </summary>
-internal sealed class NcclEpGraphStep(CudaGraph graph, CudaStreamHandle stream, NcclEpStepErrors errors, DeviceTensor<BFloat16> combined,
+internal sealed class NcclEpGraphStep(CudaGraph graph, CudaStreamHandle stream, NcclEpStepRecords records, DeviceTensor<BFloat16> combined,
     Action beforeReplay, EpDispatchGradients? gradients, IDisposable? owned) : IStepReplay
 {
     public bool IsGraph => true;
@@ -24,7 +24,7 @@ internal sealed class NcclEpGraphStep(CudaGraph graph, CudaStreamHandle stream, 
 
     public DeviceTensor<BFloat16> Wait()
     {
-        errors.ThrowIfAny();
+        records.ThrowIfAny();
         return combined;
     }
 
@@ -32,7 +32,7 @@ internal sealed class NcclEpGraphStep(CudaGraph graph, CudaStreamHandle stream, 
     {
         stream.Synchronize();
         graph.Dispose();
-        errors.Dispose();
+        records.Dispose();
         owned?.Dispose();
     }
 }

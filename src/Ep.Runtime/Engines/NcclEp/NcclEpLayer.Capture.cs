@@ -75,7 +75,7 @@ internal sealed unsafe partial class NcclEpLayer
         _stream.Synchronize();
         b.Layout.Upload(offsets, new int[offsets.Length], _stream);
         using var beside = new CudaCaptureBranch(_stream);
-        return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, heldRows: 0, (marks, errors) =>
+        return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, heldRows: 0, (marks, records) =>
         {
             UpdateHandle(ncclEpTokens);
             marks?.RecordInCapture(2, _stream);
@@ -83,7 +83,7 @@ internal sealed unsafe partial class NcclEpLayer
             // The routing check counted what every rank keeps per expert, so the group padding past this step's counts
             // is cleared beside ncclEpDispatch, which writes only the rows before them, rather than after it.
             beside.Fork();
-            GatheredExpertCounts counts = errors.CountsFor(firstExpert: _rank * _shape.LocalExperts);
+            GatheredExpertCounts counts = records.CountsFor(firstExpert: _rank * _shape.LocalExperts);
             _padding!.ClearPastCounts(LowLatencyGroupBuffer.Received, Address(b.RecvRows), counts, beside.Stream);
             DispatchRows(tokens, ncclEpTokens);
             marks?.RecordInCapture(3, _stream);
@@ -113,10 +113,10 @@ internal sealed unsafe partial class NcclEpLayer
     /// <paramref name="beforeReplay"/>: the host's part of each replay (<see cref="ForgetHeldRouting"/> when null).
     /// </summary>
     private NcclEpGraphStep CaptureChecked(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount, int ncclEpTokens, ulong heldRows,
-        Action<NcclEpMarks?, NcclEpStepErrors> rest, Action? beforeReplay = null, EpDispatchGradients? gradients = null, IDisposable? owned = null)
+        Action<NcclEpMarks?, NcclEpStepRecords> rest, Action? beforeReplay = null, EpDispatchGradients? gradients = null, IDisposable? owned = null)
     {
         NcclEpLayerBuffers b = _buffers;
-        var errors = new NcclEpStepErrors(_epDevice, Ranks, StagedKernels.SanitizeBlocks(ncclEpTokens), _spec.Experts, TopK, _stream,
+        var records = new NcclEpStepRecords(_epDevice, Ranks, StagedKernels.SanitizeBlocks(ncclEpTokens), _spec.Experts, TopK, _stream,
             countExperts: _shape.LowLatency);
         try
         {
@@ -125,17 +125,17 @@ internal sealed unsafe partial class NcclEpLayer
             {
                 marks?.RecordInCapture(0, _stream);
                 _kernels.SanitizeRouting(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, Address(b.SourceIdx),
-                    Address(b.SourceWeights), errors.Records, heldRows, errors.Counts);
-                errors.EnqueueGather(_communicator);
+                    Address(b.SourceWeights), records.Records, heldRows, records.Counts);
+                records.EnqueueGather(_communicator);
                 marks?.RecordInCapture(1, _stream);
-                rest(marks, errors);
+                rest(marks, records);
                 marks?.RecordInCapture(NcclEpMarks.StepBoundaries - 1, _stream);
             });
-            return new NcclEpGraphStep(graph, _stream, errors, _views.CombineOutput.Rows(tokenCount), beforeReplay ?? ForgetHeldRouting, gradients, owned);
+            return new NcclEpGraphStep(graph, _stream, records, _views.CombineOutput.Rows(tokenCount), beforeReplay ?? ForgetHeldRouting, gradients, owned);
         }
         catch
         {
-            errors.Dispose();
+            records.Dispose();
             throw;
         }
     }

@@ -47,11 +47,11 @@ internal sealed unsafe partial class NcclEpLayer
         DeviceTensor<BFloat16> combined = _views.CombineOutput.Rows(tokenCount);
         try
         {
-            return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, keepHandle ? Address(b.HandleState) : 0, (marks, errors) =>
+            return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, keepHandle ? Address(b.HandleState) : 0, (marks, records) =>
             {
                 if (keepHandle)
                 {
-                    UpdateHandleIfRoutingChanged(ncclEpTokens, errors);
+                    UpdateHandleIfRoutingChanged(ncclEpTokens, records);
                 }
                 else
                 {

@@ -85,7 +85,7 @@ internal sealed unsafe partial class NcclEpLayer
     /// Records the choice and the IF node: <c>ep_decide_handle_update</c> reads every rank's sanitize records, then
     /// <c>ncclEpUpdateHandle</c> (with the layout it writes) runs only when one of them asks for it.
     /// </summary>
-    private void UpdateHandleIfRoutingChanged(int ncclEpTokens, NcclEpStepErrors records)
+    private void UpdateHandleIfRoutingChanged(int ncclEpTokens, NcclEpStepRecords records)
     {
         IntPtr context = _device.Context;
         ulong conditional = CudaConditionalCapture.CreateHandle(_stream, context);

@@ -73,16 +73,10 @@ internal sealed class LowLatencyGroupPadding
     /// After this step's rows of <paramref name="buffer"/> are in place at <paramref name="rows"/>: zeroes each group's
     /// rows past this step's count that the buffer's previous step filled.
     /// </summary>
-    public void ClearVacated(LowLatencyGroupBuffer buffer, ulong rows) => ClearVacated(buffer, rows, StagedMemory.Address(_expertCounts));
-
-    /// <summary>
-    /// As <see cref="ClearVacated(LowLatencyGroupBuffer, ulong)"/>, with this step's [L] counts read from device address
-    /// <paramref name="expertCounts"/> (a captured step's counts exist only on the device: NCCL EP's expert counters).
-    /// </summary>
-    public void ClearVacated(LowLatencyGroupBuffer buffer, ulong rows, ulong expertCounts)
+    public void ClearVacated(LowLatencyGroupBuffer buffer, ulong rows)
     {
         ForgetIfPending(buffer, _stream);
-        _kernels.ClearVacatedRows(StagedMemory.Address(_expertOffsets), expertCounts, _localExperts, Row(buffer), rows);
+        _kernels.ClearVacatedRows(StagedMemory.Address(_expertOffsets), StagedMemory.Address(_expertCounts), _localExperts, Row(buffer), rows);
     }
 
     /// <summary>

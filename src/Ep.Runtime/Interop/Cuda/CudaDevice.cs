@@ -97,10 +97,10 @@ internal sealed class CudaDevice : IDisposable
         return device;
     }
 
-    /// <summary>Makes this device's context current on the calling thread (each simulated rank is its own thread).</summary>
     /// <summary>The primary context (<c>CUcontext</c>): conditional graph nodes name the context their body runs in.</summary>
     public IntPtr Context => _context;
 
+    /// <summary>Makes this device's context current on the calling thread (each simulated rank is its own thread).</summary>
     public void MakeCurrent() => CudaException.ThrowIfFailed(CudaDriver.CtxSetCurrent(_context));
 
     public int Attribute(CudaDeviceAttribute attribute)

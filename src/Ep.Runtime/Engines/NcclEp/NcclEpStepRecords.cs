@@ -6,12 +6,13 @@ using Ep.Interop.Nccl;
 namespace Ep.Engines.NcclEp;
 
 /// <summary>
-/// A captured step's routing errors: this rank's records from <c>ep_sanitize_routing</c> (one per block: key, id, first
-/// slot, and whether NCCL EP's handle must be rebuilt), gathered from every rank inside the step, and read back once
-/// the replay has run, so every rank throws the same error. A LowLatency step's records also carry the kernel's counts
-/// per expert (<see cref="Counts"/>), which the same gather hands to every rank before NCCL EP's dispatch.
+/// A captured step's routing records: this rank's from <c>ep_sanitize_routing</c> (one per block: the lowest bad
+/// entry's key, its id, its first slot, and whether NCCL EP's handle must be rebuilt), gathered from every rank inside
+/// the step and read back once the replay has run, so every rank throws the same routing error
+/// (<see cref="ThrowIfAny"/>). A LowLatency step's records also carry the kernel's counts per expert
+/// (<see cref="Counts"/>), which the same gather hands to every rank before NCCL EP's dispatch.
 /// </summary>
-internal sealed class NcclEpStepErrors : IDisposable
+internal sealed class NcclEpStepRecords : IDisposable
 {
     private const int WordsPerRecord = 4;
     private const string AfterTheStep =
@@ -34,7 +35,7 @@ internal sealed class NcclEpStepErrors : IDisposable
     /// <param name="topK">K, to decode a key into (token, slot).</param>
     /// <param name="stream">The layer's stream (the step's).</param>
     /// <param name="countExperts">True to carry E counts after the records (see <see cref="Counts"/>).</param>
-    public NcclEpStepErrors(EpDevice device, int ranks, int records, int experts, int topK, CudaStreamHandle stream, bool countExperts = false)
+    public NcclEpStepRecords(EpDevice device, int ranks, int records, int experts, int topK, CudaStreamHandle stream, bool countExperts = false)
     {
         _ranks = ranks;
         _recordWords = records * WordsPerRecord;
