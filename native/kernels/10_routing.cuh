@@ -329,72 +329,74 @@ extern "C" __global__ void ep_route_record(const ep_i64* topkIdx, int tokens, in
     }
 }
 
-// A captured step's routing check (CUDA graphs cannot stop for the host), one token per thread, grid =
-// ⌈paddedTokens / 256⌉. Copies the caller's [T, K] ids and weights into the layer's own tables of paddedTokens ≥ T rows,
-// with every bad entry (ep_entry_bad) replaced by id −1 and weight 0, so NCCL EP — which aborts on a bad id — only ever
-// sees good ones; rows [T, paddedTokens) name no expert. Block b writes error[4b .. 4b + 3] = its lowest bad entry's key
-// (EP_NO_ERROR if none), that entry's id, for a repeat the slot that named the expert first (−1 for an id out of
-// range), and whether NCCL EP's handle must be rebuilt for its rows: 1 when heldRows is null, when *heldRows (the rows
-// the handle was last built from, out of this same table) is not paddedTokens, or when one of the block's ids differs
-// from the one the table held; else 0. The host reads the lowest key over all blocks once the step has run;
-// ep_decide_handle_update reads the last words. Each block owns its record (no atomics there).
-// With counts (a captured LowLatency step; null otherwise: EP_EXPERTS ints, zero on entry) every block adds the
-// entries it kept for expert e to counts[e] — what NCCL EP's dispatch will deliver to e from this rank — so that the
-// step knows its groups' counts before NCCL EP has dispatched; ep_clear_rows_past_counts reads them and zeroes them
-// again for the next replay.
-extern "C" __global__ void ep_sanitize_routing(const ep_i64* topkIdx, const float* topkWeights, int tokens, int paddedTokens,
+// Tokens per block of ep_sanitize_routing: one thread per (token, slot), so a row's K ids are K coalesced loads of K
+// threads rather than K loads in turn of one (EpRules caps top-k at 32, so a block holds at least 8 tokens).
+#define EP_SANITIZE_TOKENS (EP_THREADS / EP_TOPK)
+
+// The work of block `block` (see ep_sanitize_routing); every thread of the block calls it.
+__device__ __forceinline__ void ep_sanitize_block(int block, const ep_i64* topkIdx, const float* topkWeights, int tokens, int paddedTokens,
     ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error, const ep_i64* heldRows, int* counts)
 {
     __shared__ unsigned long long scratch[EP_THREADS];
+    __shared__ ep_i64 blockIds[EP_SANITIZE_TOKENS * EP_TOPK];
     __shared__ int rebuild;
+    int local = threadIdx.x / EP_TOPK, k = threadIdx.x % EP_TOPK;
+    int t = block * EP_SANITIZE_TOKENS + local;
+    bool mine = local < EP_SANITIZE_TOKENS && t < paddedTokens;
+    ep_i64 at = (ep_i64)t * EP_TOPK + k;
+
+    // Every load first, none depending on another: the id, its weight and the id the table held.
+    ep_i64 id = -1, held = 0;
+    float weight = 0.0f;
+    if (mine && t < tokens)
+    {
+        id = topkIdx[at];
+        weight = topkWeights[at];
+    }
+
+    if (mine && heldRows != 0)
+    {
+        held = sanitizedIdx[at];
+    }
+
     if (threadIdx.x == 0)
     {
         rebuild = heldRows == 0 || *heldRows != paddedTokens ? 1 : 0;
     }
 
+    if (mine)
+    {
+        blockIds[threadIdx.x] = id;
+    }
+
     __syncthreads();
     ep_i64 best = EP_NO_ERROR;
-    int t = blockIdx.x * EP_THREADS + threadIdx.x;
-    if (t < paddedTokens)
+    if (mine)
     {
-        ep_i64 ids[EP_TOPK];
-#pragma unroll
-        for (int k = 0; k < EP_TOPK; k++)
+        int kind;
+        bool bad = ep_entry_bad(blockIds + local * EP_TOPK, k, &kind);
+        ep_i64 kept = bad ? -1 : id;
+        if (bad)
         {
-            ids[k] = t < tokens ? topkIdx[(ep_i64)t * EP_TOPK + k] : -1;
+            best = at * 2 + kind;
         }
 
-        bool changed = false;
-#pragma unroll
-        for (int k = 0; k < EP_TOPK; k++)
-        {
-            int kind;
-            ep_i64 key = ((ep_i64)t * EP_TOPK + k) * 2;
-            bool bad = ep_entry_bad(ids, k, &kind);
-            if (bad && key + kind < best)
-            {
-                best = key + kind;
-            }
-
-            ep_i64 at = (ep_i64)t * EP_TOPK + k;
-            ep_i64 id = bad ? -1 : ids[k];
-            changed = changed || (heldRows != 0 && sanitizedIdx[at] != id);
-            sanitizedIdx[at] = id;
-            sanitizedWeights[at] = bad || t >= tokens ? 0.0f : topkWeights[at];
-            if (counts != 0 && id >= 0)
-            {
-                atomicAdd(&counts[id], 1);
-            }
-        }
-
-        if (changed)
+        if (heldRows != 0 && held != kept)
         {
             rebuild = 1; // every writer writes the same value
         }
+
+        sanitizedIdx[at] = kept;
+        sanitizedWeights[at] = bad ? 0.0f : weight;
+        if (counts != 0 && kept >= 0)
+        {
+            atomicAdd(&counts[kept], 1);
+        }
     }
 
-    // Its barriers also order the writes of rebuild before thread 0 reads it.
-    ep_i64 lowest = ep_block_min_key(best, scratch);
+    // One barrier decides whether any thread found a bad entry (the common case: none), so the block-wide min, eight
+    // barriers more, runs only when one did. Either way a barrier orders the writes of rebuild before thread 0 reads it.
+    ep_i64 lowest = __syncthreads_or(best != EP_NO_ERROR) ? ep_block_min_key(best, scratch) : EP_NO_ERROR;
     if (threadIdx.x == 0)
     {
         ep_i64 value = 0, firstSlot = -1;
@@ -412,10 +414,29 @@ extern "C" __global__ void ep_sanitize_routing(const ep_i64* topkIdx, const floa
             }
         }
 
-        ep_i64* record = error + 4 * (ep_i64)blockIdx.x;
+        ep_i64* record = error + 4 * (ep_i64)block;
         record[0] = lowest;
         record[1] = value;
         record[2] = firstSlot;
         record[3] = rebuild;
     }
+}
+
+// A captured step's routing check (CUDA graphs cannot stop for the host), one thread per (token, slot), grid =
+// ⌈paddedTokens / EP_SANITIZE_TOKENS⌉. Copies the caller's [T, K] ids and weights into the layer's own tables of
+// paddedTokens ≥ T rows, with every bad entry (ep_entry_bad) replaced by id −1 and weight 0, so NCCL EP — which aborts
+// on a bad id — only ever sees good ones; rows [T, paddedTokens) name no expert. Block b writes error[4b .. 4b + 3] = its lowest bad entry's key
+// (EP_NO_ERROR if none), that entry's id, for a repeat the slot that named the expert first (−1 for an id out of
+// range), and whether NCCL EP's handle must be rebuilt for its rows: 1 when heldRows is null, when *heldRows (the rows
+// the handle was last built from, out of this same table) is not paddedTokens, or when one of the block's ids differs
+// from the one the table held; else 0. The host reads the lowest key over all blocks once the step has run;
+// ep_decide_handle_update reads the last words. Each block owns its record (no atomics there).
+// With counts (a captured LowLatency step across ranks; null otherwise: EP_EXPERTS ints, zero on entry) every block
+// adds the entries it kept for expert e to counts[e] — what NCCL EP's dispatch will deliver to e from this rank — so
+// that the step knows its groups' counts before NCCL EP has dispatched; ep_clear_rows_past_counts reads them and zeroes
+// them again for the next replay. (At one rank, ep_sanitize_routing_clearing_groups counts in the same launch.)
+extern "C" __global__ void ep_sanitize_routing(const ep_i64* topkIdx, const float* topkWeights, int tokens, int paddedTokens,
+    ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error, const ep_i64* heldRows, int* counts)
+{
+    ep_sanitize_block(blockIdx.x, topkIdx, topkWeights, tokens, paddedTokens, sanitizedIdx, sanitizedWeights, error, heldRows, counts);
 }

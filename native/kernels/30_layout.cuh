@@ -171,9 +171,9 @@ extern "C" __global__ void ep_clear_vacated_rows(const int* expertOffset, const 
 // As ep_clear_vacated_rows, with this step's counts known before NCCL EP's dispatch: every rank's ep_sanitize_routing
 // counts, gathered (rank r's EP_EXPERTS ints at gathered + r · rankStride + countsAt, in 8-byte words), and
 // count = Σ_r of their word firstExpert + e. It writes only rows past the count, which NCCL EP's dispatch does not
-// touch, so a captured step runs it beside ncclEpDispatch instead of after it. Once read, this rank's own counts
-// (localCounts, EP_EXPERTS = ranks · L ints; at one rank the words it read) are zeroed for the next replay's sanitizing
-// kernel: block e zeroes [e · ranks, e · ranks + ranks).
+// touch, so a captured step across ranks runs it beside ncclEpDispatch instead of after it. Once read, this rank's own
+// counts (localCounts, EP_EXPERTS = ranks · L ints) are zeroed for the next replay's sanitizing kernel: block e zeroes
+// [e · ranks, e · ranks + ranks).
 extern "C" __global__ void ep_clear_rows_past_counts(const int* expertOffset, const ep_i64* gathered, int ranks, ep_i64 rankStride, ep_i64 countsAt,
     int firstExpert, int* localCounts, int* filled, ep_bf16* rows)
 {
@@ -198,4 +198,59 @@ extern "C" __global__ void ep_clear_rows_past_counts(const int* expertOffset, co
     }
 
     ep_clear_group_past(e, expertOffset[e], count, filled, rows);
+}
+
+// Whether row t of the caller's ids names expert e (a row that names it twice sends it once; an id out of range never
+// equals e): at one rank, the rows NCCL EP's dispatch delivers to e are the rows that name it.
+__device__ __forceinline__ bool ep_row_names_expert(const ep_i64* topkIdx, int t, int e)
+{
+    bool names = false;
+#pragma unroll
+    for (int k = 0; k < EP_TOPK; k++)
+    {
+        names = names || topkIdx[(ep_i64)t * EP_TOPK + k] == e;
+    }
+
+    return names;
+}
+
+// A captured LowLatency step at one rank: ep_sanitize_routing and the groups' padding clear in one launch, before
+// NCCL EP's dispatch (grid = S + L, S = ⌈paddedTokens / EP_SANITIZE_TOKENS⌉). Blocks [0, S) are ep_sanitize_routing's
+// (no counts); block S + e counts group e's rows itself from the caller's ids (ep_row_names_expert: at one rank
+// every row comes from them) and zeroes the rows the buffer's previous step filled past that count, as
+// ep_clear_vacated_rows. The clear on a graph branch beside the dispatch (ep_clear_rows_past_counts, which several
+// ranks need) held NCCL EP LL's dispatch back by ≈ 3.4 µs: that is a cooperative launch, which starts only once every
+// one of its blocks fits on the GPU at the same time, and the clear's blocks took their place first.
+extern "C" __global__ void ep_sanitize_routing_clearing_groups(const ep_i64* topkIdx, const float* topkWeights, int tokens, int paddedTokens,
+    ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error, int groupRows, int* filled, ep_bf16* rows)
+{
+    int sanitizing = (paddedTokens + EP_SANITIZE_TOKENS - 1) / EP_SANITIZE_TOKENS;
+    if ((int)blockIdx.x < sanitizing)
+    {
+        ep_sanitize_block(blockIdx.x, topkIdx, topkWeights, tokens, paddedTokens, sanitizedIdx, sanitizedWeights, error, 0, 0);
+        return;
+    }
+
+    // Group e: the rows-filled word is loaded beside the ids, and each pass of EP_THREADS rows is counted by its own
+    // barrier, which also orders every thread's read of filled[e] before thread 0 replaces it.
+    int e = blockIdx.x - sanitizing;
+    int before = filled[e];
+    int count = 0, first = 0;
+    do // at least once: with no tokens, the barrier still orders the reads of filled[e]
+    {
+        int t = first + threadIdx.x;
+        count += __syncthreads_count(t < tokens && ep_row_names_expert(topkIdx, t, e));
+        first += EP_THREADS;
+    } while (first < tokens);
+
+    ep_i64 offset = (ep_i64)e * groupRows;
+    for (ep_i64 r = offset + count; r < offset + before; r++)
+    {
+        ep_zero_row(ep_row_out(rows, r));
+    }
+
+    if (threadIdx.x == 0)
+    {
+        filled[e] = count;
+    }
 }

@@ -20,5 +20,16 @@ static __device__ __forceinline__ int atomicAdd(int* address, int value)
     return __nvvm_atom_add_gen_i(address, value);
 }
 
+// NVRTC's block barriers that also count, or OR, a predicate over the block's threads.
+static __device__ __forceinline__ int __syncthreads_count(int predicate)
+{
+    return __nvvm_bar0_popc(predicate);
+}
+
+static __device__ __forceinline__ int __syncthreads_or(int predicate)
+{
+    return __nvvm_bar0_or(predicate);
+}
+
 // threadIdx, blockIdx, blockDim, gridDim.
 #include <__clang_cuda_builtin_vars.h>

@@ -10,7 +10,7 @@ namespace Ep.Bench.Graphs;
 /// <param name="RoutingCheck">ep_sanitize_routing and the gather of every rank's error records (HighThroughput: and the choice whether to rebuild the handle).</param>
 /// <param name="UpdateHandle">ncclEpUpdateHandle (HighThroughput: its conditional node, empty when the routing repeats).</param>
 /// <param name="NativeDispatch">ncclEpDispatch.</param>
-/// <param name="Layout">LowLatency: the padding upkeep's join (ep_clear_rows_past_counts runs beside ncclEpDispatch); HighThroughput: Permute (Flat; nothing for ExpertMajor).</param>
+/// <param name="Layout">LowLatency: the padding upkeep's join across ranks (ep_clear_rows_past_counts runs beside ncclEpDispatch; at one rank the routing check's launch clears the padding, and this is the event alone); HighThroughput: Permute (Flat; nothing for ExpertMajor).</param>
 /// <param name="DispatchPart">
 /// What Ep's Dispatch does in the graph, ep_bench's dispatch's counterpart: the three above and, LowLatency, the layout
 /// upkeep its result needs (HighThroughput's Layout is Permute's work, which eager Dispatch does not do either); timed

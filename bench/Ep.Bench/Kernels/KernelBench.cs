@@ -144,9 +144,9 @@ internal static class KernelBench
             KernelTraffic.RouteRecord(c, (long)(2 + spec.Experts) * sizeof(int) + 2L * tokens * sizeof(int)),
             () => kernels.RouteRecord(A(w.Idx), tokens, 1, local, spec.Experts, A(w.Positions), A(w.PairPositions), A(w.RouteRecord), heldIdx: A(w.Idx)),
             BandwidthBound: false);
-        yield return new("ep_sanitize_routing", "CaptureStep (routing check on the device, compared with the handle's ids)", StagedKernels.SanitizeBlocks(tokens),
+        yield return new("ep_sanitize_routing", "CaptureStep (routing check on the device, compared with the handle's ids)", StagedKernels.SanitizeBlocks(tokens, spec.TopK),
             KernelTraffic.Sanitize(c),
-            () => kernels.SanitizeRouting(A(w.Idx), A(w.Weights), tokens, tokens, A(w.SanitizedIdx), A(w.SanitizedWeights), A(w.StepError), A(w.HandleState)),
+            () => kernels.SanitizeRouting(A(w.Idx), A(w.Weights), tokens, tokens, spec.TopK, A(w.SanitizedIdx), A(w.SanitizedWeights), A(w.StepError), A(w.HandleState)),
             BandwidthBound: false);
         yield return new("ep_pack_rows", "Dispatch (pack with ids)", tokens, KernelTraffic.Pack(c),
             () => kernels.PackRows(A(w.Tokens), A(w.Idx), A(w.Weights), tokens, local, A(w.Positions), A(w.SendOffsets), A(w.RecvRows), A(w.RecvIdx), A(w.RecvWeights)));

@@ -78,7 +78,7 @@ internal static class KernelTraffic
     {
         ArgumentNullException.ThrowIfNull(c);
         long ids = (long)c.Tokens * c.TopK * Id, table = ids + (long)c.Tokens * c.TopK * Weight;
-        return new KernelBytes(table + ids, table + StagedKernels.SanitizeBlocks(c.Tokens) * 4L * Id);
+        return new KernelBytes(table + ids, table + StagedKernels.SanitizeBlocks(c.Tokens, c.TopK) * 4L * Id);
     }
 
     /// <summary>

@@ -65,7 +65,7 @@ internal sealed class KernelWorkspace : IDisposable
         PairStart = Own<int>(n, 1);
         SanitizedIdx = Own<long>(tokens, k);
         SanitizedWeights = Own<float>(tokens, k);
-        StepError = Own<long>(4 * StagedKernels.SanitizeBlocks(tokens), 1);
+        StepError = Own<long>(4 * StagedKernels.SanitizeBlocks(tokens, k), 1);
         HandleState = Own<long>(2, 1);
         Pairs = Own<BFloat16>(m, h);
 

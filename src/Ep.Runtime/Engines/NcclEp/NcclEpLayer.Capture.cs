@@ -74,20 +74,25 @@ internal sealed unsafe partial class NcclEpLayer
         // The tables' page-locked staging array may still feed the last eager Dispatch's upload: let it finish first.
         _stream.Synchronize();
         b.Layout.Upload(offsets, new int[offsets.Length], _stream);
-        using var beside = new CudaCaptureBranch(_stream);
+        using CudaCaptureBranch? beside = Ranks > 1 ? new CudaCaptureBranch(_stream) : null;
         return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, heldRows: 0, (marks, records) =>
         {
             UpdateHandle(ncclEpTokens);
             marks?.RecordInCapture(2, _stream);
 
-            // The routing check counted what every rank keeps per expert, so the group padding past this step's counts
-            // is cleared beside ncclEpDispatch, which writes only the rows before them, rather than after it.
-            beside.Fork();
-            GatheredExpertCounts counts = records.CountsFor(firstExpert: _rank * _shape.LocalExperts);
-            _padding!.ClearPastCounts(LowLatencyGroupBuffer.Received, Address(b.RecvRows), counts, beside.Stream);
+            // Across ranks the routing check counted what every rank keeps per expert, so the group padding past this
+            // step's counts is cleared beside ncclEpDispatch, which writes only the rows before them. (At one rank the
+            // check's own launch cleared it: see CheckRoutingInCapture.)
+            if (beside is not null)
+            {
+                beside.Fork();
+                GatheredExpertCounts counts = records.CountsFor(firstExpert: _rank * _shape.LocalExperts);
+                _padding!.ClearPastCounts(LowLatencyGroupBuffer.Received, Address(b.RecvRows), counts, beside.Stream);
+            }
+
             DispatchRows(tokens, ncclEpTokens);
             marks?.RecordInCapture(3, _stream);
-            beside.Join();
+            beside?.Join();
             marks?.RecordInCapture(NcclEpMarks.BeforeExperts, _stream);
             CombineRows(ExpertsOrBalance(experts, rows, ncclEpTokens), ncclEpTokens);
         }, BeforeLowLatencyReplay);
@@ -116,16 +121,15 @@ internal sealed unsafe partial class NcclEpLayer
         Action<NcclEpMarks?, NcclEpStepRecords> rest, Action? beforeReplay = null, EpDispatchGradients? gradients = null, IDisposable? owned = null)
     {
         NcclEpLayerBuffers b = _buffers;
-        var records = new NcclEpStepRecords(_epDevice, Ranks, StagedKernels.SanitizeBlocks(ncclEpTokens), _spec.Experts, TopK, _stream,
-            countExperts: _shape.LowLatency);
+        var records = new NcclEpStepRecords(_epDevice, Ranks, StagedKernels.SanitizeBlocks(ncclEpTokens, TopK), _spec.Experts, TopK, _stream,
+            countExperts: _shape.LowLatency && Ranks > 1);
         try
         {
             NcclEpMarks? marks = CaptureMarks;
             CudaGraph graph = CudaGraph.Capture(_stream, () =>
             {
                 marks?.RecordInCapture(0, _stream);
-                _kernels.SanitizeRouting(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, Address(b.SourceIdx),
-                    Address(b.SourceWeights), records.Records, heldRows, records.Counts);
+                CheckRoutingInCapture(topkIdx, topkWeights, tokenCount, ncclEpTokens, heldRows, records);
                 records.EnqueueGather(_communicator);
                 marks?.RecordInCapture(1, _stream);
                 rest(marks, records);
@@ -138,6 +142,27 @@ internal sealed unsafe partial class NcclEpLayer
             records.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The captured step's routing check into the layer's own tables (<c>ep_sanitize_routing</c>). A LowLatency step at
+    /// one rank clears its groups' padding in the same launch, since every row it receives comes from its own ids (see
+    /// <c>ep_sanitize_routing_clearing_groups</c>: a separate clear beside ncclEpDispatch held that back).
+    /// </summary>
+    private void CheckRoutingInCapture(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount, int ncclEpTokens, ulong heldRows,
+        NcclEpStepRecords records)
+    {
+        NcclEpLayerBuffers b = _buffers;
+        if (_shape.LowLatency && Ranks == 1)
+        {
+            _kernels.SanitizeRoutingClearingGroups(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, TopK, Address(b.SourceIdx),
+                Address(b.SourceWeights), records.Records, _shape.LocalExperts, _shape.LowLatencyGroupRows,
+                _padding!.FilledRowsForClear(LowLatencyGroupBuffer.Received), Address(b.RecvRows));
+            return;
+        }
+
+        _kernels.SanitizeRouting(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, TopK, Address(b.SourceIdx), Address(b.SourceWeights),
+            records.Records, heldRows, records.Counts);
     }
 
     /// <summary>Set by the benchmark before it captures a step: events the graph records at its parts' boundaries; null in normal use.</summary>

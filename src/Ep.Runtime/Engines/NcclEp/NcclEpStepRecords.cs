@@ -9,8 +9,9 @@ namespace Ep.Engines.NcclEp;
 /// A captured step's routing records: this rank's from <c>ep_sanitize_routing</c> (one per block: the lowest bad
 /// entry's key, its id, its first slot, and whether NCCL EP's handle must be rebuilt), gathered from every rank inside
 /// the step and read back once the replay has run, so every rank throws the same routing error
-/// (<see cref="ThrowIfAny"/>). A LowLatency step's records also carry the kernel's counts per expert
-/// (<see cref="Counts"/>), which the same gather hands to every rank before NCCL EP's dispatch.
+/// (<see cref="ThrowIfAny"/>). Across ranks a LowLatency step's records also carry the kernel's counts per expert
+/// (<see cref="Counts"/>), which the same gather hands to every rank before NCCL EP's dispatch (at one rank the check's
+/// own launch counts each group's rows).
 /// </summary>
 internal sealed class NcclEpStepRecords : IDisposable
 {

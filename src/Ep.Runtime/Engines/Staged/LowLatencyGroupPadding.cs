@@ -91,6 +91,17 @@ internal sealed class LowLatencyGroupPadding
             counts.FirstExpert, counts.Local, _localExperts, Row(buffer), rows);
     }
 
+    /// <summary>
+    /// As <see cref="ClearVacated(LowLatencyGroupBuffer, ulong)"/>, by a kernel of the caller's that counts each group's
+    /// rows itself (a captured step's check at one rank): applies any pending forget and returns the device address of
+    /// <paramref name="buffer"/>'s rows-filled row, which that kernel reads and updates.
+    /// </summary>
+    public ulong FilledRowsForClear(LowLatencyGroupBuffer buffer)
+    {
+        ForgetIfPending(buffer, _stream);
+        return Row(buffer);
+    }
+
     private void ForgetIfPending(LowLatencyGroupBuffer buffer, CudaStreamHandle stream)
     {
         if (_forgetPending[(int)buffer])

@@ -50,19 +50,37 @@ internal sealed class StagedKernels
         Launch("ep_validate_routing", 1, (long)topkIdx, tokens, (long)error);
 
     /// <summary>
-    /// <c>ep_sanitize_routing</c>: a captured step's device-only routing check (see the kernel), one block per 256 of
-    /// <paramref name="paddedTokens"/>, each writing a four-word record at <paramref name="error"/> (<see cref="SanitizeBlocks"/> of them).
+    /// <c>ep_sanitize_routing</c>: a captured step's device-only routing check (see the kernel), one thread per (token, slot) of
+    /// <paramref name="paddedTokens"/> rows of <paramref name="topK"/> slots, each block writing a four-word record at <paramref name="error"/> (<see cref="SanitizeBlocks"/> of them).
     /// <paramref name="heldRows"/>: the device word saying how many rows of <paramref name="sanitizedIdx"/> NCCL EP's
     /// handle was built from (the records' last word then says whether to rebuild it); 0 when the step always rebuilds.
     /// <paramref name="counts"/>: E ints, zero, to which it adds the entries it keeps per expert (0: none).
     /// </summary>
-    public void SanitizeRouting(ulong topkIdx, ulong topkWeights, int tokens, int paddedTokens, ulong sanitizedIdx, ulong sanitizedWeights, ulong error,
-        ulong heldRows, ulong counts = 0) =>
-        Launch("ep_sanitize_routing", SanitizeBlocks(paddedTokens), (long)topkIdx, (long)topkWeights, tokens, paddedTokens, (long)sanitizedIdx,
+    public void SanitizeRouting(ulong topkIdx, ulong topkWeights, int tokens, int paddedTokens, int topK, ulong sanitizedIdx, ulong sanitizedWeights,
+        ulong error, ulong heldRows, ulong counts = 0) =>
+        Launch("ep_sanitize_routing", SanitizeBlocks(paddedTokens, topK), (long)topkIdx, (long)topkWeights, tokens, paddedTokens, (long)sanitizedIdx,
             (long)sanitizedWeights, (long)error, (long)heldRows, (long)counts);
 
-    /// <summary>Blocks (and error records) of <see cref="SanitizeRouting"/> for <paramref name="paddedTokens"/> tokens.</summary>
-    public static int SanitizeBlocks(int paddedTokens) => Blocks(paddedTokens);
+    /// <summary>
+    /// A captured LowLatency step at one rank: <see cref="SanitizeRouting"/> (without counts) and, in the same launch, the
+    /// clear of each of the <paramref name="localExperts"/> groups of <paramref name="groupRows"/> rows at
+    /// <paramref name="rows"/> past the rows this step's ids fill (<c>ep_sanitize_routing_clearing_groups</c>), updating
+    /// the rows-filled row at <paramref name="filledRows"/>.
+    /// </summary>
+    public void SanitizeRoutingClearingGroups(ulong topkIdx, ulong topkWeights, int tokens, int paddedTokens, int topK, ulong sanitizedIdx,
+        ulong sanitizedWeights, ulong error, int localExperts, int groupRows, ulong filledRows, ulong rows) =>
+        Launch("ep_sanitize_routing_clearing_groups", SanitizeBlocks(paddedTokens, topK) + localExperts, (long)topkIdx, (long)topkWeights, tokens,
+            paddedTokens, (long)sanitizedIdx, (long)sanitizedWeights, (long)error, groupRows, (long)filledRows, (long)rows);
+
+    /// <summary>
+    /// Blocks (and error records) of <see cref="SanitizeRouting"/> for <paramref name="paddedTokens"/> rows of
+    /// <paramref name="topK"/> slots: the kernel's EP_SANITIZE_TOKENS rows per block.
+    /// </summary>
+    public static int SanitizeBlocks(int paddedTokens, int topK)
+    {
+        int rowsPerBlock = (int)Threads / topK;
+        return (paddedTokens + rowsPerBlock - 1) / rowsPerBlock;
+    }
 
     public void ScanDestinations(ulong topkIdx, int tokens, int ranks, int localExperts, ulong position, ulong pairPosition, ulong counts) =>
         Launch("ep_scan_destinations", ranks, (long)topkIdx, tokens, ranks, localExperts, (long)position, (long)pairPosition, (long)counts);
