@@ -334,8 +334,8 @@ extern "C" __global__ void ep_route_record(const ep_i64* topkIdx, int tokens, in
 #define EP_SANITIZE_TOKENS (EP_THREADS / EP_TOPK)
 
 // The work of block `block` (see ep_sanitize_routing); every thread of the block calls it.
-__device__ __forceinline__ void ep_sanitize_block(int block, const ep_i64* topkIdx, const float* topkWeights, int tokens, int paddedTokens,
-    ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error, const ep_i64* heldRows, int* counts)
+__device__ __forceinline__ void ep_sanitize_block(int block, const ep_i64* topkIdx, const float* topkWeights, int tokens,
+    int paddedTokens, ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error, const ep_i64* heldRows, int* counts)
 {
     __shared__ unsigned long long scratch[EP_THREADS];
     __shared__ ep_i64 blockIds[EP_SANITIZE_TOKENS * EP_TOPK];
@@ -425,16 +425,16 @@ __device__ __forceinline__ void ep_sanitize_block(int block, const ep_i64* topkI
 // A captured step's routing check (CUDA graphs cannot stop for the host), one thread per (token, slot), grid =
 // ⌈paddedTokens / EP_SANITIZE_TOKENS⌉. Copies the caller's [T, K] ids and weights into the layer's own tables of
 // paddedTokens ≥ T rows, with every bad entry (ep_entry_bad) replaced by id −1 and weight 0, so NCCL EP — which aborts
-// on a bad id — only ever sees good ones; rows [T, paddedTokens) name no expert. Block b writes error[4b .. 4b + 3] = its lowest bad entry's key
-// (EP_NO_ERROR if none), that entry's id, for a repeat the slot that named the expert first (−1 for an id out of
-// range), and whether NCCL EP's handle must be rebuilt for its rows: 1 when heldRows is null, when *heldRows (the rows
-// the handle was last built from, out of this same table) is not paddedTokens, or when one of the block's ids differs
-// from the one the table held; else 0. The host reads the lowest key over all blocks once the step has run;
-// ep_decide_handle_update reads the last words. Each block owns its record (no atomics there).
-// With counts (a captured LowLatency step across ranks; null otherwise: EP_EXPERTS ints, zero on entry) every block
-// adds the entries it kept for expert e to counts[e] — what NCCL EP's dispatch will deliver to e from this rank — so
-// that the step knows its groups' counts before NCCL EP has dispatched; ep_clear_rows_past_counts reads them and zeroes
-// them again for the next replay. (At one rank, ep_sanitize_routing_clearing_groups counts in the same launch.)
+// on a bad id — only ever sees good ones; rows [T, paddedTokens) name no expert. Block b writes error[4b .. 4b + 3] =
+// its lowest bad entry's key (EP_NO_ERROR if none), that entry's id, for a repeat the slot that named the expert first
+// (−1 for an id out of range), and whether NCCL EP's handle must be rebuilt for its rows: 1 when heldRows is null, when
+// *heldRows (the rows the handle was last built from, out of this same table) is not paddedTokens, or when one of the
+// block's ids differs from the one the table held; else 0. The host reads the lowest key over all blocks once the step
+// has run; ep_decide_handle_update reads the last words. Each block owns its record (no atomics there).
+// With counts (a captured LowLatency step across ranks; null otherwise: EP_EXPERTS ints, zero on entry) every block adds
+// the entries it kept for expert e to counts[e] — what NCCL EP's dispatch will deliver to e from this rank — so that
+// the step knows its groups' counts before NCCL EP has dispatched; ep_clear_rows_past_counts reads them and zeroes them
+// again for the next replay. (At one rank, ep_sanitize_routing_clearing_groups counts in the same launch.)
 extern "C" __global__ void ep_sanitize_routing(const ep_i64* topkIdx, const float* topkWeights, int tokens, int paddedTokens,
     ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error, const ep_i64* heldRows, int* counts)
 {

@@ -221,8 +221,8 @@ __device__ __forceinline__ bool ep_row_names_expert(const ep_i64* topkIdx, int t
 // ep_clear_vacated_rows. The clear on a graph branch beside the dispatch (ep_clear_rows_past_counts, which several
 // ranks need) held NCCL EP LL's dispatch back by ≈ 3.4 µs: that is a cooperative launch, which starts only once every
 // one of its blocks fits on the GPU at the same time, and the clear's blocks took their place first.
-extern "C" __global__ void ep_sanitize_routing_clearing_groups(const ep_i64* topkIdx, const float* topkWeights, int tokens, int paddedTokens,
-    ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error, int groupRows, int* filled, ep_bf16* rows)
+extern "C" __global__ void ep_sanitize_routing_clearing_groups(const ep_i64* topkIdx, const float* topkWeights, int tokens,
+    int paddedTokens, ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error, int groupRows, int* filled, ep_bf16* rows)
 {
     int sanitizing = (paddedTokens + EP_SANITIZE_TOKENS - 1) / EP_SANITIZE_TOKENS;
     if ((int)blockIdx.x < sanitizing)

@@ -239,8 +239,9 @@ public sealed class NcclEpCapturedStepTests
     /// <summary>
     /// Outputs not poisoned, so only the padding tracking keeps unused rows zero. Replays that vacate rows (a crowded
     /// routing, then a random one) leave them zero — at one rank the routing check's own launch clears them, counting
-    /// each group's rows from the ids —, and experts that wrote every row of the Combine buffer (ones, padding included) do not leak into the
-    /// next eager step's Unpermute: each replay forgets that buffer's padding on the host, and the eager step clears it.
+    /// each group's rows from the ids —, and experts that wrote every row of the Combine buffer (ones, padding
+    /// included) do not leak into the next eager step's Unpermute: each replay forgets that buffer's padding on the host,
+    /// and the eager step clears it.
     /// </summary>
     [NcclEpFact]
     public void Unpoisoned_replays_keep_unused_rows_zero_in_their_rows_and_in_the_next_eager_step()

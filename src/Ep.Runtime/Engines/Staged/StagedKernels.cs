@@ -50,8 +50,9 @@ internal sealed class StagedKernels
         Launch("ep_validate_routing", 1, (long)topkIdx, tokens, (long)error);
 
     /// <summary>
-    /// <c>ep_sanitize_routing</c>: a captured step's device-only routing check (see the kernel), one thread per (token, slot) of
-    /// <paramref name="paddedTokens"/> rows of <paramref name="topK"/> slots, each block writing a four-word record at <paramref name="error"/> (<see cref="SanitizeBlocks"/> of them).
+    /// <c>ep_sanitize_routing</c>: a captured step's device-only routing check (see the kernel), one thread per (token,
+    /// slot) of <paramref name="paddedTokens"/> rows of <paramref name="topK"/> slots, each block writing a four-word
+    /// record at <paramref name="error"/> (<see cref="SanitizeBlocks"/> of them).
     /// <paramref name="heldRows"/>: the device word saying how many rows of <paramref name="sanitizedIdx"/> NCCL EP's
     /// handle was built from (the records' last word then says whether to rebuild it); 0 when the step always rebuilds.
     /// <paramref name="counts"/>: E ints, zero, to which it adds the entries it keeps per expert (0: none).
