@@ -72,7 +72,7 @@ internal static class KernelTraffic
     /// <summary>
     /// ep_sanitize_routing (a captured step's routing check): reads ids and weights [T, K] and, as a HighThroughput step
     /// compares them with the ids its handle holds, the layer's previous ids [T, K]; writes ids and weights again (bad
-    /// entries −1 and 0) and a four-word record per block of 256 tokens.
+    /// entries −1 and 0) and a four-word record per block of ⌊256 / K⌋ tokens.
     /// </summary>
     public static KernelBytes Sanitize(KernelCounts c)
     {

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using Ep.Engines.NcclEp;
 using Ep.Engines.Staged;
 using Ep.Interop.Cuda;
 using Xunit;
@@ -239,12 +240,15 @@ public sealed class NcclEpCapturedStepTests
     /// <summary>
     /// Outputs not poisoned, so only the padding tracking keeps unused rows zero. Replays that vacate rows (a crowded
     /// routing, then a random one) leave them zero — at one rank the routing check's own launch clears them, counting
-    /// each group's rows from the ids —, and experts that wrote every row of the Combine buffer (ones, padding
-    /// included) do not leak into the next eager step's Unpermute: each replay forgets that buffer's padding on the host,
-    /// and the eager step clears it.
+    /// each group's rows from the ids; with <paramref name="fromGatheredCounts"/>, as several ranks do, a clear beside
+    /// NCCL EP's dispatch from the counts the check gathered —, and experts that wrote every row of the Combine buffer
+    /// (ones, padding included) do not leak into the next eager step's Unpermute: each replay forgets that buffer's
+    /// padding on the host, and the eager step clears it.
     /// </summary>
-    [NcclEpFact]
-    public void Unpoisoned_replays_keep_unused_rows_zero_in_their_rows_and_in_the_next_eager_step()
+    [NcclEpTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Unpoisoned_replays_keep_unused_rows_zero_in_their_rows_and_in_the_next_eager_step(bool fromGatheredCounts)
     {
         StepProblem crowded = Crowded(seed: 57);
         var problem = new StepProblem(Spec, ranks: 1, seed: 58, noTokens: false, tokens: T);
@@ -256,6 +260,7 @@ public sealed class NcclEpCapturedStepTests
             using var layer = new EpLayerRuntime(group, Spec, Layer.Source, "TestMoe");
             using CapturedStepInputs inputs = new(group.Device, Spec, T);
             StagedStep.Run(group, layer, problem, steps: 1); // from here eager Unpermute's padding is known to be zero
+            ((NcclEpLayer)layer.EngineLayer).ClearsPaddingFromGatheredCounts = fromGatheredCounts;
             EpStepRows? seen = null;
             using EpCapturedStep step = layer.CaptureStep(inputs.Tokens, inputs.Idx, inputs.Weights, rows =>
             {

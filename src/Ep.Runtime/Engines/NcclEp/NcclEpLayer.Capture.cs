@@ -74,7 +74,7 @@ internal sealed unsafe partial class NcclEpLayer
         // The tables' page-locked staging array may still feed the last eager Dispatch's upload: let it finish first.
         _stream.Synchronize();
         b.Layout.Upload(offsets, new int[offsets.Length], _stream);
-        using CudaCaptureBranch? beside = Ranks > 1 ? new CudaCaptureBranch(_stream) : null;
+        using CudaCaptureBranch? beside = CheckClearsPadding ? null : new CudaCaptureBranch(_stream);
         return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, heldRows: 0, (marks, records) =>
         {
             UpdateHandle(ncclEpTokens);
@@ -122,7 +122,7 @@ internal sealed unsafe partial class NcclEpLayer
     {
         NcclEpLayerBuffers b = _buffers;
         var records = new NcclEpStepRecords(_epDevice, Ranks, StagedKernels.SanitizeBlocks(ncclEpTokens, TopK), _spec.Experts, TopK, _stream,
-            countExperts: _shape.LowLatency && Ranks > 1);
+            countExperts: _shape.LowLatency && !CheckClearsPadding);
         try
         {
             NcclEpMarks? marks = CaptureMarks;
@@ -153,7 +153,7 @@ internal sealed unsafe partial class NcclEpLayer
         NcclEpStepRecords records)
     {
         NcclEpLayerBuffers b = _buffers;
-        if (_shape.LowLatency && Ranks == 1)
+        if (CheckClearsPadding)
         {
             _kernels.SanitizeRoutingClearingGroups(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, TopK, Address(b.SourceIdx),
                 Address(b.SourceWeights), records.Records, _shape.LocalExperts, _shape.LowLatencyGroupRows,
@@ -164,6 +164,19 @@ internal sealed unsafe partial class NcclEpLayer
         _kernels.SanitizeRouting(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, TopK, Address(b.SourceIdx), Address(b.SourceWeights),
             records.Records, heldRows, records.Counts);
     }
+
+    /// <summary>
+    /// Whether a captured LowLatency step's routing check also clears its groups' padding (at one rank: every row it
+    /// receives comes from its own ids); otherwise the check counts per expert and the clear reads every rank's gathered
+    /// counts on a branch beside ncclEpDispatch.
+    /// </summary>
+    private bool CheckClearsPadding => _shape.LowLatency && Ranks == 1 && !ClearsPaddingFromGatheredCounts;
+
+    /// <summary>
+    /// Test hook: a one-rank layer's captured LowLatency steps clear the padding as several ranks do (from the gathered
+    /// counts, beside ncclEpDispatch), so that path runs on one GPU too. Set before CaptureStep.
+    /// </summary>
+    internal bool ClearsPaddingFromGatheredCounts { get; set; }
 
     /// <summary>Set by the benchmark before it captures a step: events the graph records at its parts' boundaries; null in normal use.</summary>
     internal NcclEpMarks? CaptureMarks { get; set; }
