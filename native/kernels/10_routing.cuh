@@ -1,5 +1,10 @@
-// Routing: validation, per-destination positions, per-expert counts. Runs on the source rank before anything is
-// exchanged, so the host can check errors and capacities (on every rank) before a byte is written.
+// Routing: validation, per-destination counts and positions, per-expert counts. Runs on the source rank before anything
+// is exchanged, so the host can check errors and capacities (on every rank) before a byte is written.
+
+// Tokens per block of the kernels that run a thread per (token, slot) — the routing record's summary and the captured
+// step's check: a row's K ids are K coalesced loads of K threads rather than K loads in turn of one (EpRules caps top-k
+// at 32, so a block holds at least 8 tokens). StagedKernels.EntryBlocks must match.
+#define EP_ENTRY_TOKENS (EP_THREADS / EP_TOPK)
 
 // Whether entry k of a row's ids is bad: outside [-1, E) (kind 0), or naming an expert an earlier slot of the row
 // already names (kind 1). The key that ranks it among a table's bad entries is (token · K + k) · 2 + kind.
@@ -37,48 +42,10 @@ __device__ __forceinline__ ep_i64 ep_block_min_key(ep_i64 mine, unsigned long lo
     return (ep_i64)scratch[0];
 }
 
-// One block's work. error[0] = the lowest (token, slot) key of a bad entry (ep_entry_bad), slot = the second
-// occurrence for a repeat; EP_NO_ERROR if none. Each thread takes whole tokens and loads a row's K ids at once (K
-// independent loads in flight, not one at a time), then checks them in registers; within a row the lowest bad slot
-// wins, as the key order says.
-__device__ __forceinline__ void ep_validate_block(const ep_i64* topkIdx, int tokens, ep_i64* error, unsigned long long* scratch)
-{
-    ep_i64 best = EP_NO_ERROR;
-    // Four tokens per pass: 4 · K loads in flight per thread.
-#pragma unroll 4
-    for (int t = threadIdx.x; t < tokens; t += EP_THREADS)
-    {
-        ep_i64 ids[EP_TOPK];
-#pragma unroll
-        for (int k = 0; k < EP_TOPK; k++)
-        {
-            ids[k] = topkIdx[(ep_i64)t * EP_TOPK + k];
-        }
-
-#pragma unroll
-        for (int k = 0; k < EP_TOPK; k++)
-        {
-            int kind;
-            ep_i64 key = ((ep_i64)t * EP_TOPK + k) * 2;
-            if (ep_entry_bad(ids, k, &kind) && key + kind < best)
-            {
-                best = key + kind;
-            }
-        }
-    }
-
-    ep_i64 lowest = ep_block_min_key(best, scratch);
-    if (threadIdx.x == 0)
-    {
-        error[0] = lowest;
-    }
-}
-
 // The destination scan reads the [T, K] table through tiles of whole tokens that the block loads together: lane i of
 // a warp reads word i (coalesced), and the next tile's words are in flight while the current one is counted. A lane
 // per token instead (stride K words) made every warp load touch 32 cache lines, which serialised in L1: 42.7 → 19.6 µs
-// at 4096 tokens on an H100. Validation keeps a lane per token: checking repeats across a tile staged in shared
-// memory measured 62 µs against 16 µs for K ids per thread in registers (bench/RESULTS.md, run 4).
+// at 4096 tokens on an H100.
 #define EP_TILE_WORDS_PER_THREAD 16
 #define EP_TILE_TOKENS ((EP_THREADS * EP_TILE_WORDS_PER_THREAD) / EP_TOPK)
 #define EP_TILE_WORDS (EP_TILE_TOKENS * EP_TOPK)
@@ -102,9 +69,9 @@ __device__ __forceinline__ void ep_load_tile(const ep_i64* topkIdx, ep_i64 entri
 // Destination rank d's block. For every token t:
 //   position[d·T + t]     = row of t within the segment this rank sends to d (−1 when t has no expert on d);
 //   pairPosition[d·T + t] = first (token, expert) pair of t within the pairs this rank exchanges with d;
-// and counts[d] = rows sent to d, counts[ranks + d] = pairs sent to d. Ids outside [0, E) count as no expert (the
-// host reports them from ep_validate_routing before using anything written here). Per tile: each word is marked 1 if
-// its expert is on d (a range test: 64-bit division is a long software sequence), each thread sums the marks of its
+// and, when counts is non-null, counts[d] = rows sent to d, counts[ranks + d] = pairs sent to d. Ids outside [0, E)
+// count as no expert (the host reports them from the routing record before using anything written here). Per tile:
+// each word is marked 1 if its expert is on d (a range test: 64-bit division is a long software sequence), each thread sums the marks of its
 // tokens, and one block scan of the threads' sums (plus the running total of earlier tiles) places them.
 __device__ __forceinline__ void ep_scan_block(int d, const ep_i64* topkIdx, int tokens, int ranks, int localExperts,
     int* position, int* pairPosition, int* counts, unsigned long long* scratch)
@@ -170,83 +137,14 @@ __device__ __forceinline__ void ep_scan_block(int d, const ep_i64* topkIdx, int 
         running += total;
     }
 
-    if (threadIdx.x == 0)
+    if (threadIdx.x == 0 && counts != 0)
     {
         counts[d] = (int)(running & 0xFFFFFFFFull);
         counts[ranks + d] = (int)(running >> 32);
     }
 }
 
-// Experts counted by one block: the block reads the top-k table once for 8 experts (E / 8 blocks read it, not E).
-// StagedKernels.ExpertsPerCountBlock must match.
-#define EP_COUNT_GROUP 8
-
-// Experts [8g, 8g + 8)'s block: expertCounts[e] = tokens of this rank routed to e. Each thread keeps 8 counters in
-// registers; a two-level sum over shared memory (32 threads per expert, then one) gives the totals.
-__device__ __forceinline__ void ep_count_block(int group, const ep_i64* topkIdx, int tokens, int* expertCounts)
-{
-    __shared__ unsigned int partial[EP_COUNT_GROUP][EP_THREADS];
-    ep_i64 base = (ep_i64)group * EP_COUNT_GROUP;
-    ep_i64 entries = (ep_i64)tokens * EP_TOPK;
-    unsigned int mine[EP_COUNT_GROUP];
-#pragma unroll
-    for (int g = 0; g < EP_COUNT_GROUP; g++)
-    {
-        mine[g] = 0u;
-    }
-
-    // Unrolled so that several loads are in flight per thread (the loads are coalesced: lane i reads word i).
-#pragma unroll 16
-    for (ep_i64 i = threadIdx.x; i < entries; i += EP_THREADS)
-    {
-        ep_i64 relative = topkIdx[i] - base;
-#pragma unroll
-        for (int g = 0; g < EP_COUNT_GROUP; g++)
-        {
-            mine[g] += relative == g ? 1u : 0u;
-        }
-    }
-
-#pragma unroll
-    for (int g = 0; g < EP_COUNT_GROUP; g++)
-    {
-        partial[g][threadIdx.x] = mine[g];
-    }
-
-    __syncthreads();
-    // EP_THREADS = EP_COUNT_GROUP · 32: thread (g, lane) adds eight of expert g's partial counts.
-    const int lanes = EP_THREADS / EP_COUNT_GROUP;
-    const int width = EP_THREADS / lanes;
-    int g = threadIdx.x / lanes, lane = threadIdx.x % lanes;
-    unsigned int sum = 0u;
-#pragma unroll
-    for (int j = 0; j < width; j++)
-    {
-        sum += partial[g][lane * width + j];
-    }
-
-    __syncthreads();
-    partial[g][lane] = sum;
-    __syncthreads();
-    if (threadIdx.x < EP_COUNT_GROUP && base + threadIdx.x < EP_EXPERTS)
-    {
-        unsigned int total = 0u;
-        for (int j = 0; j < lanes; j++)
-        {
-            total += partial[threadIdx.x][j];
-        }
-
-        expertCounts[base + threadIdx.x] = (int)total;
-    }
-}
-
-// The three routing passes as separate kernels (grid 1, R and ⌈E / 8⌉), for the kernel benchmark.
-extern "C" __global__ void ep_validate_routing(const ep_i64* topkIdx, int tokens, ep_i64* error)
-{
-    __shared__ unsigned long long scratch[EP_THREADS];
-    ep_validate_block(topkIdx, tokens, error, scratch);
-}
-
+// The destination scan as a kernel of its own (grid R), for the kernel benchmark.
 extern "C" __global__ void ep_scan_destinations(const ep_i64* topkIdx, int tokens, int ranks, int localExperts,
     int* position, int* pairPosition, int* counts)
 {
@@ -254,95 +152,181 @@ extern "C" __global__ void ep_scan_destinations(const ep_i64* topkIdx, int token
     ep_scan_block(blockIdx.x, topkIdx, tokens, ranks, localExperts, position, pairPosition, counts, scratch);
 }
 
-extern "C" __global__ void ep_count_experts(const ep_i64* topkIdx, int tokens, int* expertCounts)
+// Destination ranks a routing record's block tallies in shared memory: EpRules.MaxRanks (NCCL EP's 8 nodes × 8 GPUs).
+#define EP_RANK_LIMIT 64
+
+// Experts a summary block tallies in shared memory at a time (8 KB); a layer with more experts tallies them in turns.
+#define EP_TALLY_EXPERTS (EP_EXPERTS < 2048 ? EP_EXPERTS : 2048)
+
+// Summary block `block` of ep_route_record, a thread per (token, slot) as in ep_sanitize_block. The block tallies its
+// rows in shared memory, then adds each non-zero tally to the record with one global atomic (fire-and-forget: nothing
+// waits for the sums inside the launch). Block 0 also zeroes nextRecord, the record the following launch adds into.
+__device__ __forceinline__ void ep_summary_block(int block, const ep_i64* topkIdx, int tokens, int ranks, int localExperts,
+    ep_i64* record, ep_i64* nextRecord, int recordWords, const ep_i64* heldIdx, unsigned long long* scratch)
 {
-    ep_count_block(blockIdx.x, topkIdx, tokens, expertCounts);
-}
-
-#define EP_COUNT_BLOCKS ((EP_EXPERTS + EP_COUNT_GROUP - 1) / EP_COUNT_GROUP)
-
-// Blocks that compare the ids with the ones a NCCL EP HighThroughput handle holds. StagedRouteRecord.HeldCheckBlocks
-// must match.
-#define EP_HELD_BLOCKS 8
-
-// Part `part` of EP_HELD_BLOCKS: differs[part] = 1 if an entry of its slice of the [T, K] table differs from heldIdx
-// (or heldIdx is null: nothing is held), else 0. Written whole by one thread, so the record needs no zeroing first.
-__device__ __forceinline__ void ep_held_block(int part, const ep_i64* topkIdx, const ep_i64* heldIdx, int tokens, ep_i64* differs)
-{
-    __shared__ int any;
-    if (threadIdx.x == 0)
+    __shared__ ep_i64 blockIds[EP_ENTRY_TOKENS * EP_TOPK];
+    __shared__ unsigned long long destinationTally[EP_RANK_LIMIT]; // rows in the low 32 bits, pairs in the high 32
+    __shared__ unsigned int expertTally[EP_TALLY_EXPERTS];
+    __shared__ int differs;
+    int* counts = (int*)(record + 1);
+    if (block == 0)
     {
-        any = heldIdx == 0 ? 1 : 0;
-    }
-
-    __syncthreads();
-    if (heldIdx != 0)
-    {
-        ep_i64 entries = (ep_i64)tokens * EP_TOPK;
-        ep_i64 slice = (entries + EP_HELD_BLOCKS - 1) / EP_HELD_BLOCKS;
-        ep_i64 end = (part + 1) * slice < entries ? (part + 1) * slice : entries;
-        bool mine = false;
-#pragma unroll 8
-        for (ep_i64 i = part * slice + threadIdx.x; i < end; i += EP_THREADS)
+        for (int w = threadIdx.x; w < recordWords; w += EP_THREADS)
         {
-            mine = mine || topkIdx[i] != heldIdx[i];
-        }
-
-        if (mine)
-        {
-            any = 1; // every writer writes the same value
+            nextRecord[w] = 0;
         }
     }
 
-    __syncthreads();
+    int local = threadIdx.x / EP_TOPK, k = threadIdx.x % EP_TOPK;
+    int t = block * EP_ENTRY_TOKENS + local;
+    bool mine = local < EP_ENTRY_TOKENS && t < tokens;
+    ep_i64 at = (ep_i64)t * EP_TOPK + k;
+    ep_i64 id = mine ? topkIdx[at] : -1;
+    bool changed = mine && heldIdx != 0 && heldIdx[at] != id;
+    if (mine)
+    {
+        blockIds[threadIdx.x] = id;
+    }
+
+    for (int d = threadIdx.x; d < ranks; d += EP_THREADS)
+    {
+        destinationTally[d] = 0ull;
+    }
+
     if (threadIdx.x == 0)
     {
-        differs[part] = any;
+        differs = heldIdx == 0 && block == 0 ? 1 : 0; // nothing held: block 0 says so
+    }
+
+    __syncthreads();
+    ep_i64 best = EP_NO_ERROR;
+    bool counted = false;
+    if (mine)
+    {
+        int kind;
+        if (ep_entry_bad(blockIds + local * EP_TOPK, k, &kind))
+        {
+            best = at * 2 + kind;
+        }
+
+        // Ids outside [0, E) count as no expert, as in ep_scan_block (the host reports them before using the counts).
+        counted = id >= 0 && id < EP_EXPERTS;
+        if (counted)
+        {
+            // The row goes to id's rank once, counted by its first slot on that rank; that slot also counts the row's
+            // pairs there (its slots on the rank, a repeat included, as the expert counts include it).
+            int rank = (int)id / localExperts; // ids below E fit an int, whose division is far shorter than an ep_i64's
+            ep_i64 low = (ep_i64)rank * localExperts, high = low + localExperts;
+            bool first = true;
+            unsigned long long pairs = 0ull;
+#pragma unroll
+            for (int j = 0; j < EP_TOPK; j++)
+            {
+                ep_i64 other = blockIds[local * EP_TOPK + j];
+                bool there = other >= low && other < high;
+                first = first && !(there && j < k);
+                pairs += there ? 1ull : 0ull;
+            }
+
+            if (first)
+            {
+                atomicAdd(&destinationTally[rank], (pairs << 32) | 1ull);
+            }
+        }
+
+        if (changed)
+        {
+            differs = 1; // every writer writes the same value
+        }
+    }
+
+    // One barrier decides whether any thread found a bad entry (the common case: none), so the block-wide min runs only
+    // when one did; either way it orders the tallies and `differs` before they are read.
+    ep_i64 lowest = __syncthreads_or(best != EP_NO_ERROR) ? ep_block_min_key(best, scratch) : EP_NO_ERROR;
+    if (threadIdx.x == 0)
+    {
+        if (lowest != EP_NO_ERROR)
+        {
+            atomicMax((unsigned long long*)record, ~(unsigned long long)lowest); // the lowest key has the highest complement
+        }
+
+        if (differs != 0)
+        {
+            record[recordWords - 1] = 1; // every writer writes the same value
+        }
+    }
+
+    for (int d = threadIdx.x; d < ranks; d += EP_THREADS)
+    {
+        unsigned long long tally = destinationTally[d];
+        if (tally != 0ull)
+        {
+            atomicAdd(&counts[d], (int)(tally & 0xFFFFFFFFull));
+            atomicAdd(&counts[ranks + d], (int)(tally >> 32));
+        }
+    }
+
+    for (int base = 0; base < EP_EXPERTS; base += EP_TALLY_EXPERTS)
+    {
+        for (int e = threadIdx.x; e < EP_TALLY_EXPERTS; e += EP_THREADS)
+        {
+            expertTally[e] = 0u;
+        }
+
+        __syncthreads();
+        if (counted && id >= base && id < base + EP_TALLY_EXPERTS)
+        {
+            atomicAdd(&expertTally[(int)(id - base)], 1u);
+        }
+
+        __syncthreads();
+        for (int e = threadIdx.x; e < EP_TALLY_EXPERTS && base + e < EP_EXPERTS; e += EP_THREADS)
+        {
+            if (expertTally[e] != 0u)
+            {
+                atomicAdd(&counts[2 * ranks + base + e], (int)expertTally[e]);
+            }
+        }
+
+        __syncthreads(); // the flush has read every tally before the next turn zeroes them
     }
 }
 
-// All routing passes in one launch (grid = R + ⌈E / 8⌉ + 1 + EP_HELD_BLOCKS): blocks [0, R) scan destinations, the next
-// ⌈E / 8⌉ count experts, the next validates, the last EP_HELD_BLOCKS compare with heldIdx (ep_held_block; the NcclEp
-// engine keeps a HighThroughput handle whose routing every rank still has). The passes read the same top-k table and
-// write disjoint outputs, so they run side by side on different SMs: the routing record costs the longest pass (the
-// destination scan), not the sum of their launches.
+// The routing record the host waits for before anything is exchanged (StagedRouteRecord, recordWords words):
+// record[0] = the complement of the lowest bad entry's key (ep_entry_bad), 0 if none; then int32 counts: [d] = rows this
+// rank sends to rank d, [ranks + d] = its (token, expert) pairs there, [2 · ranks + e] = its entries naming expert e; the
+// last word = 1 if heldIdx is null (nothing held) or an entry differs from it, else 0 (the NcclEp engine keeps a
+// HighThroughput handle whose ids every rank still has). A thread per (token, slot) over S = max(1, ⌈T /
+// EP_ENTRY_TOKENS⌉) summary blocks, which add into the record with atomics — so it must be zero on entry. A layer
+// keeps two records and uses them in turn: each launch zeroes nextRecord, the other one, whose read-back is earlier on
+// the stream, so the next launch finds it zero with no memset and no pass after the last block. With position non-null
+// (the Staged engine, whose pack needs them) blocks [0, ranks) first run ep_scan_block for every destination's send
+// positions, and the summary blocks follow (grid = ranks + S); the NcclEp engine passes null (grid = S).
 extern "C" __global__ void ep_route_record(const ep_i64* topkIdx, int tokens, int ranks, int localExperts, int* position,
-    int* pairPosition, ep_i64* error, int* counts, const ep_i64* heldIdx, ep_i64* heldDiffers)
+    int* pairPosition, ep_i64* record, ep_i64* nextRecord, int recordWords, const ep_i64* heldIdx)
 {
     __shared__ unsigned long long scratch[EP_THREADS];
-    int block = blockIdx.x;
-    if (block < ranks)
+    int scanning = position != 0 ? ranks : 0;
+    if ((int)blockIdx.x < scanning)
     {
-        ep_scan_block(block, topkIdx, tokens, ranks, localExperts, position, pairPosition, counts, scratch);
+        ep_scan_block(blockIdx.x, topkIdx, tokens, ranks, localExperts, position, pairPosition, 0, scratch);
+        return;
     }
-    else if (block < ranks + EP_COUNT_BLOCKS)
-    {
-        ep_count_block(block - ranks, topkIdx, tokens, counts + 2 * ranks);
-    }
-    else if (block == ranks + EP_COUNT_BLOCKS)
-    {
-        ep_validate_block(topkIdx, tokens, error, scratch);
-    }
-    else
-    {
-        ep_held_block(block - ranks - EP_COUNT_BLOCKS - 1, topkIdx, heldIdx, tokens, heldDiffers);
-    }
-}
 
-// Tokens per block of ep_sanitize_routing: one thread per (token, slot), so a row's K ids are K coalesced loads of K
-// threads rather than K loads in turn of one (EpRules caps top-k at 32, so a block holds at least 8 tokens).
-#define EP_SANITIZE_TOKENS (EP_THREADS / EP_TOPK)
+    ep_summary_block(blockIdx.x - scanning, topkIdx, tokens, ranks, localExperts, record, nextRecord, recordWords, heldIdx,
+        scratch);
+}
 
 // The work of block `block` (see ep_sanitize_routing); every thread of the block calls it.
 __device__ __forceinline__ void ep_sanitize_block(int block, const ep_i64* topkIdx, const float* topkWeights, int tokens,
     int paddedTokens, ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error, const ep_i64* heldRows, int* counts)
 {
     __shared__ unsigned long long scratch[EP_THREADS];
-    __shared__ ep_i64 blockIds[EP_SANITIZE_TOKENS * EP_TOPK];
+    __shared__ ep_i64 blockIds[EP_ENTRY_TOKENS * EP_TOPK];
     __shared__ int rebuild;
     int local = threadIdx.x / EP_TOPK, k = threadIdx.x % EP_TOPK;
-    int t = block * EP_SANITIZE_TOKENS + local;
-    bool mine = local < EP_SANITIZE_TOKENS && t < paddedTokens;
+    int t = block * EP_ENTRY_TOKENS + local;
+    bool mine = local < EP_ENTRY_TOKENS && t < paddedTokens;
     ep_i64 at = (ep_i64)t * EP_TOPK + k;
 
     // Every load first, none depending on another: the id, its weight and the id the table held.
@@ -423,7 +407,7 @@ __device__ __forceinline__ void ep_sanitize_block(int block, const ep_i64* topkI
 }
 
 // A captured step's routing check (CUDA graphs cannot stop for the host), one thread per (token, slot), grid =
-// ⌈paddedTokens / EP_SANITIZE_TOKENS⌉. Copies the caller's [T, K] ids and weights into the layer's own tables of
+// ⌈paddedTokens / EP_ENTRY_TOKENS⌉. Copies the caller's [T, K] ids and weights into the layer's own tables of
 // paddedTokens ≥ T rows, with every bad entry (ep_entry_bad) replaced by id −1 and weight 0, so NCCL EP — which aborts
 // on a bad id — only ever sees good ones; rows [T, paddedTokens) name no expert. Block b writes error[4b .. 4b + 3] =
 // its lowest bad entry's key (EP_NO_ERROR if none), that entry's id, for a repeat the slot that named the expert first

@@ -215,7 +215,7 @@ __device__ __forceinline__ bool ep_row_names_expert(const ep_i64* topkIdx, int t
 }
 
 // A captured LowLatency step at one rank: ep_sanitize_routing and the groups' padding clear in one launch, before
-// NCCL EP's dispatch (grid = S + L, S = ⌈paddedTokens / EP_SANITIZE_TOKENS⌉). Blocks [0, S) are ep_sanitize_routing's
+// NCCL EP's dispatch (grid = S + L, S = ⌈paddedTokens / EP_ENTRY_TOKENS⌉). Blocks [0, S) are ep_sanitize_routing's
 // (no counts); block S + e counts group e's rows itself from the caller's ids (ep_row_names_expert: at one rank
 // every row comes from them) and zeroes the rows the buffer's previous step filled past that count, as
 // ep_clear_vacated_rows. The clear on a graph branch beside the dispatch (ep_clear_rows_past_counts, which several
@@ -224,7 +224,7 @@ __device__ __forceinline__ bool ep_row_names_expert(const ep_i64* topkIdx, int t
 extern "C" __global__ void ep_sanitize_routing_clearing_groups(const ep_i64* topkIdx, const float* topkWeights, int tokens,
     int paddedTokens, ep_i64* sanitizedIdx, float* sanitizedWeights, ep_i64* error, int groupRows, int* filled, ep_bf16* rows)
 {
-    int sanitizing = (paddedTokens + EP_SANITIZE_TOKENS - 1) / EP_SANITIZE_TOKENS;
+    int sanitizing = (paddedTokens + EP_ENTRY_TOKENS - 1) / EP_ENTRY_TOKENS;
     if ((int)blockIdx.x < sanitizing)
     {
         ep_sanitize_block(blockIdx.x, topkIdx, topkWeights, tokens, paddedTokens, sanitizedIdx, sanitizedWeights, error, 0, 0);

@@ -53,7 +53,7 @@ public sealed class StagedEngineTests
     public static TheoryData<string, int, int> ManyTokenWorlds()
     {
         var data = new TheoryData<string, int, int>();
-        foreach ((string layer, int tokens) in TestLayers.ManyTokens)
+        foreach ((string layer, int tokens) in TestLayers.ManyTokens.Concat(TestLayers.ManyExperts))
         {
             data.Add(layer, tokens, 1);
             data.Add(layer, tokens, 4);
@@ -64,7 +64,8 @@ public sealed class StagedEngineTests
 
     /// <summary>
     /// Routing that spans several tiles of the routing kernels: validation, the destination scan's running positions
-    /// and the expert counts all carry from one tile to the next, and the last tile is partial.
+    /// and the expert counts all carry from one tile to the next, and the last tile is partial; and routing over more
+    /// experts than the routing record's blocks tally at once.
     /// </summary>
     [GpuTheory]
     [MemberData(nameof(ManyTokenWorlds))]

@@ -38,6 +38,11 @@ internal sealed partial class ManyTokensMoe;
 [ExpertParallelLayer(Experts = 32, TopK = 8, HiddenSize = 64, MaxTokensPerRank = 1200)]
 internal sealed partial class ManyTokensTopEightMoe;
 
+// More experts than a routing-record block tallies in shared memory at once (2048): its tallies take two turns, the
+// second partial. 3000 / 4 = 750 local experts at four ranks; one rank (3000) is above NCCL EP's 1024, so Staged only.
+[ExpertParallelLayer(Experts = 3000, TopK = 8, HiddenSize = 64, MaxTokensPerRank = 600)]
+internal sealed partial class ManyExpertsMoe;
+
 // A LowLatency layer with more tokens than one block of a captured step's routing check (256 per block).
 [ExpertParallelLayer(Experts = 16, TopK = 4, HiddenSize = 2048, MaxTokensPerRank = 600, Algorithm = EpAlgorithm.LowLatency, Layout = EpLayout.ExpertMajor)]
 internal sealed partial class ManyTokensLowLatencyMoe;
@@ -62,6 +67,9 @@ internal static class TestLayers
     public static IReadOnlyList<(string Layer, int Tokens)> ManyTokens { get; } =
         [(nameof(ManyTokensMoe), 2999), (nameof(ManyTokensTopEightMoe), 1100)];
 
+    /// <summary>Layers with more experts than the routing record tallies at once (the Staged engine only), with the token count each rank sends.</summary>
+    public static IReadOnlyList<(string Layer, int Tokens)> ManyExperts { get; } = [(nameof(ManyExpertsMoe), 550)];
+
     /// <summary>Layers whose rows are wide enough for every lane of a weight-gradient dot (the same kernel on every GPU engine).</summary>
     public static IReadOnlyList<string> WideRows { get; } = [nameof(WideFlatWeightedMoe), nameof(WideExpertMajorWeightedMoe)];
 
@@ -80,6 +88,7 @@ internal static class TestLayers
         [nameof(TightCapacityMoe)] = (TightCapacityMoe.Spec, TightCapacityMoe.KernelSource),
         [nameof(ManyTokensMoe)] = (ManyTokensMoe.Spec, ManyTokensMoe.KernelSource),
         [nameof(ManyTokensTopEightMoe)] = (ManyTokensTopEightMoe.Spec, ManyTokensTopEightMoe.KernelSource),
+        [nameof(ManyExpertsMoe)] = (ManyExpertsMoe.Spec, ManyExpertsMoe.KernelSource),
         [nameof(WideFlatWeightedMoe)] = (WideFlatWeightedMoe.Spec, WideFlatWeightedMoe.KernelSource),
         [nameof(WideExpertMajorWeightedMoe)] = (WideExpertMajorWeightedMoe.Spec, WideExpertMajorWeightedMoe.KernelSource),
     };

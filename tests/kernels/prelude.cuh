@@ -20,6 +20,22 @@ static __device__ __forceinline__ int atomicAdd(int* address, int value)
     return __nvvm_atom_add_gen_i(address, value);
 }
 
+// NVRTC's other integer atomics that the routing record uses (global or shared memory).
+static __device__ __forceinline__ unsigned int atomicAdd(unsigned int* address, unsigned int value)
+{
+    return (unsigned int)__nvvm_atom_add_gen_i((int*)address, (int)value);
+}
+
+static __device__ __forceinline__ unsigned long long atomicAdd(unsigned long long* address, unsigned long long value)
+{
+    return (unsigned long long)__nvvm_atom_add_gen_ll((long long*)address, (long long)value);
+}
+
+static __device__ __forceinline__ unsigned long long atomicMax(unsigned long long* address, unsigned long long value)
+{
+    return __nvvm_atom_max_gen_ull(address, value);
+}
+
 // NVRTC's block barriers that also count, or OR, a predicate over the block's threads.
 static __device__ __forceinline__ int __syncthreads_count(int predicate)
 {

@@ -134,17 +134,17 @@ internal static class KernelBench
         static ulong A<T>(DeviceTensor<T> t)
             where T : unmanaged => KernelWorkspace.A(t);
 
-        yield return new("ep_validate_routing", "Dispatch (routing check)", 1, KernelTraffic.Routing(c, sizeof(long)),
-            () => kernels.ValidateRouting(A(w.Idx), tokens, A(w.Error)), BandwidthBound: false);
-        yield return new("ep_scan_destinations", "Dispatch (send positions)", 1, KernelTraffic.Routing(c, 2L * tokens * sizeof(int)),
+        yield return new("ep_scan_destinations", "Dispatch, Staged (send positions)", 1, KernelTraffic.Routing(c, 2L * tokens * sizeof(int)),
             () => kernels.ScanDestinations(A(w.Idx), tokens, 1, local, A(w.Positions), A(w.PairPositions), A(w.RoutingCounts)), BandwidthBound: false);
-        yield return new("ep_count_experts", "Dispatch (expert counts)", StagedKernels.CountBlocks(spec.Experts), KernelTraffic.Routing(c, (long)spec.Experts * sizeof(int)),
-            () => kernels.CountExperts(A(w.Idx), tokens, spec.Experts, A(w.RoutingCounts) + 2 * sizeof(int)), BandwidthBound: false);
-        yield return new("ep_route_record", "Dispatch (the three above and the held-ids check in one launch)", StagedKernels.RouteRecordBlocks(1, spec.Experts),
-            KernelTraffic.RouteRecord(c, (long)(2 + spec.Experts) * sizeof(int) + 2L * tokens * sizeof(int)),
-            () => kernels.RouteRecord(A(w.Idx), tokens, 1, local, spec.Experts, A(w.Positions), A(w.PairPositions), A(w.RouteRecord), heldIdx: A(w.Idx)),
+        yield return new("ep_route_record", "Dispatch, NcclEp (routing record: validation, counts, held-ids check)",
+            StagedKernels.RouteRecordBlocks(tokens, k, 1, scansPositions: false), KernelTraffic.RouteRecord(c, RecordBytes(spec)),
+            () => kernels.RouteRecord(A(w.Idx), tokens, k, 1, local, position: 0, pairPosition: 0, w.RouteRecords, heldIdx: A(w.Idx)),
             BandwidthBound: false);
-        yield return new("ep_sanitize_routing", "CaptureStep (routing check on the device, compared with the handle's ids)", StagedKernels.SanitizeBlocks(tokens, spec.TopK),
+        yield return new("ep_route_record", "Dispatch, Staged (the record and the send positions in one launch)",
+            StagedKernels.RouteRecordBlocks(tokens, k, 1, scansPositions: true), KernelTraffic.RouteRecord(c, RecordBytes(spec) + 2L * tokens * sizeof(int)),
+            () => kernels.RouteRecord(A(w.Idx), tokens, k, 1, local, A(w.Positions), A(w.PairPositions), w.RouteRecords, heldIdx: A(w.Idx)),
+            BandwidthBound: false, Label: "ep_route_record + positions");
+        yield return new("ep_sanitize_routing", "CaptureStep (routing check on the device, compared with the handle's ids)", StagedKernels.EntryBlocks(tokens, spec.TopK),
             KernelTraffic.Sanitize(c),
             () => kernels.SanitizeRouting(A(w.Idx), A(w.Weights), tokens, tokens, spec.TopK, A(w.SanitizedIdx), A(w.SanitizedWeights), A(w.StepError), A(w.HandleState)),
             BandwidthBound: false);
@@ -165,7 +165,7 @@ internal static class KernelBench
         // At one rank the groups are the compact expert-major ones (offset[e] = Σ counts before e): every row is real.
         yield return new("ep_copy_group_rows", "Unpermute (LowLatency: each group's real rows)", spec.Experts * LowLatencyGroupPadding.MaxBlocksPerGroup,
             KernelTraffic.GroupCopy(c),
-            () => kernels.CopyGroupRows(A(w.ExpertOutput), A(w.ExpertOffsets), A(w.RouteRecord) + StagedRouteRecord.CountsByteOffset + 2 * sizeof(int), spec.Experts,
+            () => kernels.CopyGroupRows(A(w.ExpertOutput), A(w.ExpertOffsets), A(w.ExpertCounts), spec.Experts,
                 LowLatencyGroupPadding.MaxBlocksPerGroup, A(w.Scaled)));
         yield return new("ep_rows_to_pairs", "Combine (expert-major, Staged: rows into pair order)", m, KernelTraffic.RowsToPairs(c, weighted: false),
             () => kernels.RowsToPairs(A(w.ExpertOutput), 0, A(w.RowSource), A(w.RowSlot), A(w.PairStart), m, A(w.Pairs), 0));
@@ -186,6 +186,9 @@ internal static class KernelBench
         yield return new("ep_weight_grads_flat", "UnpermuteBackward (Flat)", StagedKernels.WeightGradBlocks((long)n * k), KernelTraffic.WeightGradsFlat(c),
             () => kernels.WeightGradsFlat(A(w.GradRows), A(w.ExpertOutput), A(w.PermutedRow), n, k, A(w.GradWeights)));
     }
+
+    /// <summary>Bytes of one rank's routing record (the error key, the counts, the held-ids word).</summary>
+    private static long RecordBytes(EpLayerSpec spec) => StagedRouteRecord.Words(1, spec.Experts) * (long)sizeof(long);
 
     /// <summary>One timed launch. Label: the report's name for a variant of Kernel (its launch settings); null: Kernel.</summary>
     private sealed record Case(string Kernel, string Operation, long Blocks, KernelBytes Bytes, Action Launch, bool BandwidthBound = true,

@@ -51,10 +51,9 @@ internal static class KernelTraffic
     private const int Id = sizeof(long), Weight = sizeof(float), Index = sizeof(int);
 
     /// <summary>
-    /// The routing kernels of Dispatch (ep_validate_routing, ep_scan_destinations at one rank, ep_count_experts): each
-    /// reads the ids [T, K] once; validation writes one key, the scan a position and a pair position per token and
-    /// destination, the count one integer per expert. Small and latency-bound: their time, not their bandwidth, is what
-    /// Dispatch pays before anything moves.
+    /// ep_scan_destinations at one rank (the Staged engine's send positions): reads the ids [T, K] once and writes a
+    /// position and a pair position per token and destination. Small and latency-bound, as the routing record: their time,
+    /// not their bandwidth, is what Dispatch pays before anything moves.
     /// </summary>
     public static KernelBytes Routing(KernelCounts c, long writtenBytes)
     {
@@ -62,7 +61,10 @@ internal static class KernelTraffic
         return new KernelBytes(c.Tokens * c.TopK * (long)Id, writtenBytes);
     }
 
-    /// <summary>ep_route_record: the routing passes' reads, plus the held-ids check's read of a second [T, K] id table.</summary>
+    /// <summary>
+    /// ep_route_record: the [T, K] ids and the held ids it compares them with, each read once (the variant that also scans
+    /// send positions reads the ids again, from L2 at these sizes; counted once, as unique bytes).
+    /// </summary>
     public static KernelBytes RouteRecord(KernelCounts c, long writtenBytes)
     {
         ArgumentNullException.ThrowIfNull(c);
@@ -78,7 +80,7 @@ internal static class KernelTraffic
     {
         ArgumentNullException.ThrowIfNull(c);
         long ids = (long)c.Tokens * c.TopK * Id, table = ids + (long)c.Tokens * c.TopK * Weight;
-        return new KernelBytes(table + ids, table + StagedKernels.SanitizeBlocks(c.Tokens, c.TopK) * 4L * Id);
+        return new KernelBytes(table + ids, table + StagedKernels.EntryBlocks(c.Tokens, c.TopK) * 4L * Id);
     }
 
     /// <summary>

@@ -9,9 +9,9 @@ namespace Ep.Bench.Kernels;
 
 /// <summary>
 /// One rank's device buffers for timing the kernels alone, filled by running the routing and layout kernels in the
-/// Staged engine's call order (native/kernels/README.md, Dispatch): validate, scan destinations, count experts, read
-/// the counts back, pack, rank in expert, finish rows, scan pairs. At one rank the pack's send segment is the receive buffer (the
-/// exchange is the identity), so everything after it reads what Dispatch would have received. Deterministic and
+/// Staged engine's call order (native/kernels/README.md, Dispatch): the routing record with send positions, its
+/// read-back, pack, rank in expert, finish rows, scan pairs. At one rank the pack's send segment is the receive buffer
+/// (the exchange is the identity), so everything after it reads what Dispatch would have received. Deterministic and
 /// independent of any engine's internal state.
 /// </summary>
 internal sealed class KernelWorkspace : IDisposable
@@ -40,17 +40,17 @@ internal sealed class KernelWorkspace : IDisposable
         Idx = Own<long>(tokens, k);
         Weights = Own<float>(tokens, k);
         GradRows = Own<BFloat16>(n, h);
-        Error = Own<long>(1, 1);
         Positions = Own<int>(tokens, 1);
         PairPositions = Own<int>(tokens, 1);
-        RoutingCounts = Own<int>(2 + experts, 1);
-        RouteRecord = Own<long>(StagedRouteRecord.Words(1, experts), 1);
+        RoutingCounts = Own<int>(2, 1);
+        RouteRecords = new StagedRouteRecordTurns(Own<long>(StagedRouteRecord.AllocatedWords(1, experts), 1), 1, experts);
         SendOffsets = Own<int>(2, 1);
         RecvRows = Own<BFloat16>(n, h);
         RecvIdx = Own<long>(n, k);
         RecvWeights = Own<float>(n, k);
         RankInExpert = Own<int>(n, k);
         ExpertOffsets = Own<int>(experts, 1);
+        ExpertCounts = Own<int>(experts, 1);
         PermutedRow = Own<int>(n, k);
         RowSource = Own<int>(m, 1);
         RowSlot = Own<int>(m, 1);
@@ -65,7 +65,7 @@ internal sealed class KernelWorkspace : IDisposable
         PairStart = Own<int>(n, 1);
         SanitizedIdx = Own<long>(tokens, k);
         SanitizedWeights = Own<float>(tokens, k);
-        StepError = Own<long>(4 * StagedKernels.SanitizeBlocks(tokens, k), 1);
+        StepError = Own<long>(4 * StagedKernels.EntryBlocks(tokens, k), 1);
         HandleState = Own<long>(2, 1);
         Pairs = Own<BFloat16>(m, h);
 
@@ -75,13 +75,12 @@ internal sealed class KernelWorkspace : IDisposable
         StagedMemory.Upload<BFloat16>(inputs.GradOutput.AsSpan(0, n * h), A(GradRows), stream);
         // Expert outputs: bf16 0.5 pairs, non-zero (never time zeros); their values do not change any kernel's work.
         StagedMemory.Fill(A(ExpertOutput), 0x3F003F00u, (long)m * h / 2, stream);
-        StagedMemory.Upload<long>([StagedRouteRecord.NoError], A(Error), stream);
         StagedMemory.Fill(A(SendOffsets), 0, 2, stream);
 
         int local = experts; // one rank holds every expert
         // Held ids = the ids themselves, as a NcclEp HighThroughput Dispatch that keeps its handle compares them.
-        kernels.RouteRecord(A(Idx), tokens, 1, local, experts, A(Positions), A(PairPositions), A(RouteRecord), heldIdx: A(Idx));
-        long[] record = StagedMemory.Download<long>(A(RouteRecord), StagedRouteRecord.Words(1, experts), stream);
+        ulong written = kernels.RouteRecord(A(Idx), tokens, k, 1, local, A(Positions), A(PairPositions), RouteRecords, heldIdx: A(Idx));
+        long[] record = StagedMemory.Download<long>(written, StagedRouteRecord.Words(1, experts), stream);
         StagedRouteSummary summary = StagedRouteRecord.Read(record, 1, experts, error: null);
         int[] counts = [summary.RowsTo[0], summary.PairsTo[0], .. summary.ExpertCounts];
         long error = StagedRouteRecord.ErrorKey(record);
@@ -100,6 +99,7 @@ internal sealed class KernelWorkspace : IDisposable
         kernels.PackRows(A(Tokens), A(Idx), A(Weights), tokens, local, A(Positions), A(SendOffsets), A(RecvRows), A(RecvIdx), A(RecvWeights));
         kernels.RankInExpert(A(RecvIdx), n, local, A(RankInExpert));
         StagedMemory.Upload<int>(offsets, A(ExpertOffsets), stream);
+        StagedMemory.Upload<int>(summary.ExpertCounts, A(ExpertCounts), stream);
         // Expert-major's finish (rowSource/rowSlot given) also writes m(n, j), so one call serves the Flat and the expert-major kernels.
         StagedMemory.Fill(A(RowSource), 0xFFFFFFFFu, m, stream);
         kernels.FinishRows(A(RecvIdx), A(RankInExpert), A(ExpertOffsets), n, k, A(PermutedRow), A(RowSource), A(RowSlot));
@@ -122,20 +122,17 @@ internal sealed class KernelWorkspace : IDisposable
     /// <summary>[N, H] gradient rows (dz of UnpermuteBackward).</summary>
     public DeviceTensor<BFloat16> GradRows { get; }
 
-    /// <summary>The validation kernel's error key.</summary>
-    public DeviceTensor<long> Error { get; }
-
     /// <summary>[R·T] row positions per destination.</summary>
     public DeviceTensor<int> Positions { get; }
 
     /// <summary>[R·T] first-pair positions per destination.</summary>
     public DeviceTensor<int> PairPositions { get; }
 
-    /// <summary>[2R + E]: rows, pairs per destination, tokens per expert.</summary>
+    /// <summary>[2R]: rows and pairs per destination, as the timed destination scan writes them.</summary>
     public DeviceTensor<int> RoutingCounts { get; }
 
-    /// <summary>The routing record of <c>ep_route_record</c> (<see cref="StagedRouteRecord"/>).</summary>
-    public DeviceTensor<long> RouteRecord { get; }
+    /// <summary>The two routing records <c>ep_route_record</c> writes in turn (<see cref="StagedRouteRecord"/>).</summary>
+    public StagedRouteRecordTurns RouteRecords { get; }
 
     /// <summary>[2R] send offsets (zero at one rank).</summary>
     public DeviceTensor<int> SendOffsets { get; }
@@ -154,6 +151,9 @@ internal sealed class KernelWorkspace : IDisposable
 
     /// <summary>[L] group offsets.</summary>
     public DeviceTensor<int> ExpertOffsets { get; }
+
+    /// <summary>[L] group counts, from the routing record (kept apart: timing the record kernel rewrites its records).</summary>
+    public DeviceTensor<int> ExpertCounts { get; }
 
     /// <summary>[N·K] m(n, j).</summary>
     public DeviceTensor<int> PermutedRow { get; }

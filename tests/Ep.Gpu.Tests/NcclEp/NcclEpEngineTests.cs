@@ -49,7 +49,7 @@ public sealed class NcclEpEngineTests
     /// <summary>
     /// HighThroughput Dispatch skips <c>ncclEpUpdateHandle</c> (≈ 200 µs per step at 4096 tokens) when every rank's ids
     /// equal the ones the handle holds: a repeat keeps it — also with new tokens and weights, and after a full backward
-    /// pass — while one changed id (the last entry: the last block of the comparison), fewer tokens with the same
+    /// pass — while one changed id (the last entry: the routing record's last block), fewer tokens with the same
     /// leading rows, or a refused routing in between each do what they must. Every step matches the Reference engine on
     /// its own inputs, and the handle's update count shows which steps updated.
     /// </summary>

@@ -9,16 +9,14 @@ namespace Ep.Runtime.Tests.Engines;
 public sealed class StagedRouteRecordTests
 {
     [Fact]
-    public void A_record_reads_its_counts_and_says_whether_every_held_check_block_found_the_same_ids()
+    public void A_record_reads_its_counts_and_says_whether_the_ids_equal_the_held_ones()
     {
         const int ranks = 2, experts = 3;
         int words = StagedRouteRecord.Words(ranks, experts);
-        // Error key, then 2R + E = 7 int32 counts in four words, then one word per held-check block.
-        Assert.Equal(1 + 4 + StagedRouteRecord.HeldCheckBlocks, words);
-        Assert.Equal(5 * sizeof(long), StagedRouteRecord.HeldByteOffset(ranks, experts));
+        // Error key, then 2R + E = 7 int32 counts in four words, then the held-ids word.
+        Assert.Equal(1 + 4 + 1, words);
 
         var record = new long[words];
-        record[0] = StagedRouteRecord.NoError;
         int[] counts = [4, 1, 6, 2, 3, 0, 5];
         counts.CopyTo(MemoryMarshal.Cast<long, int>(record.AsSpan(1, 4)));
 
@@ -28,11 +26,31 @@ public sealed class StagedRouteRecordTests
         Assert.Equal([3, 0, 5], same.ExpertCounts);
         Assert.True(same.MatchesHeldRouting);
 
-        record[words - 1] = 1; // the last block's slice differs
+        record[words - 1] = 1; // an entry differs, or nothing is held
         Assert.False(StagedRouteRecord.Read(record, ranks, experts, error: null).MatchesHeldRouting);
-        record[words - 1] = 0;
-        record[5] = 1; // the first block's
         Assert.False(StagedRouteRecord.MatchesHeld(record, ranks, experts));
+    }
+
+    /// <summary>
+    /// Word 0 holds the complement of the lowest bad entry's key (the kernel's blocks meet in it with atomicMax on a
+    /// record that starts at zero): 0 reads as no error, and the lowest key wins.
+    /// </summary>
+    [Theory]
+    [InlineData(0L, StagedRouteRecord.NoError)]
+    [InlineData(~0L, 0L)]                 // token 0, slot 0, out of range
+    [InlineData(~37L, 37L)]               // (token 2, slot 2) of K = 8, a repeat: (2 · 8 + 2) · 2 + 1
+    public void The_error_word_decodes_to_the_lowest_key_or_none(long word, long key)
+    {
+        long[] record = new long[StagedRouteRecord.Words(1, 4)];
+        record[0] = word;
+
+        Assert.Equal(key, StagedRouteRecord.ErrorKey(record));
+    }
+
+    [Fact]
+    public void A_layer_allocates_two_records_for_the_kernel_to_use_in_turn()
+    {
+        Assert.Equal(2 * StagedRouteRecord.Words(2, 256), StagedRouteRecord.AllocatedWords(2, 256));
     }
 
     /// <summary>NcclEp refills one summary per rank every Dispatch: the same values as a fresh read, the error cleared.</summary>
@@ -41,7 +59,6 @@ public sealed class StagedRouteRecordTests
     {
         const int ranks = 2, experts = 3;
         var record = new long[StagedRouteRecord.Words(ranks, experts)];
-        record[0] = StagedRouteRecord.NoError;
         int[] counts = [4, 1, 6, 2, 3, 0, 5];
         counts.CopyTo(MemoryMarshal.Cast<long, int>(record.AsSpan(1, 4)));
         StagedRouteSummary summary = StagedRouteSummary.Empty(ranks, experts);

@@ -121,7 +121,7 @@ internal sealed unsafe partial class NcclEpLayer
         Action<NcclEpMarks?, NcclEpStepRecords> rest, Action? beforeReplay = null, EpDispatchGradients? gradients = null, IDisposable? owned = null)
     {
         NcclEpLayerBuffers b = _buffers;
-        var records = new NcclEpStepRecords(_epDevice, Ranks, StagedKernels.SanitizeBlocks(ncclEpTokens, TopK), _spec.Experts, TopK, _stream,
+        var records = new NcclEpStepRecords(_epDevice, Ranks, StagedKernels.EntryBlocks(ncclEpTokens, TopK), _spec.Experts, TopK, _stream,
             countExperts: _shape.LowLatency && !CheckClearsPadding);
         try
         {

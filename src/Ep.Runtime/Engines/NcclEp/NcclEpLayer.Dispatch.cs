@@ -222,10 +222,8 @@ internal sealed unsafe partial class NcclEpLayer
     /// </summary>
     private void Summarize(DeviceTensor<long> topkIdx, int tokenCount)
     {
-        NcclEpLayerBuffers b = _buffers;
-        ulong record = Address(b.RouteRecord);
-        _kernels.RouteRecord(Address(topkIdx), tokenCount, Ranks, _shape.LocalExperts, _spec.Experts, Address(b.Positions), Address(b.PairPositions), record,
-            HeldRoutingIdx(tokenCount));
+        ulong record = _kernels.RouteRecord(Address(topkIdx), tokenCount, TopK, Ranks, _shape.LocalExperts, position: 0, pairPosition: 0,
+            _buffers.RouteRecords, HeldRoutingIdx(tokenCount));
         _routedIdx = topkIdx;
         try
         {

@@ -19,9 +19,8 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         int slots = shape.ReceiveSlots, permutedRows = shape.PermutedRows;
 
         // Routing checks before any NCCL EP call, as in the Staged engine (one record per rank, gathered).
-        RouteRecord = Own(DeviceTensor<long>.Allocate(device, StagedRouteRecord.Words(ranks, spec.Experts)));
-        Positions = Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)));
-        PairPositions = Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)));
+        RouteRecords = new StagedRouteRecordTurns(Own(DeviceTensor<long>.Allocate(device, StagedRouteRecord.AllocatedWords(ranks, spec.Experts))), ranks,
+            spec.Experts);
 
         // Source side. LowLatency keeps the topk_idx pointer until Combine and reads the weights in Combine: own copies.
         SourceIdx = Own(DeviceTensor<long>.Allocate(device, maxTokens, k));
@@ -61,10 +60,8 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         GradReceivedWeights = Own(Weights(device, slots, shape.ExpertMajor, k));
     }
 
-    /// <summary>The routing record <see cref="NcclRoutingGather"/> gathers: the error key, then [2R + E] counts (see <see cref="StagedRouteRecord"/>).</summary>
-    public DeviceTensor<long> RouteRecord { get; }
-    public DeviceTensor<int> Positions { get; }
-    public DeviceTensor<int> PairPositions { get; }
+    /// <summary>The two routing records Dispatch writes in turn; <see cref="NcclRoutingGather"/> gathers the one just written (<see cref="StagedRouteRecord"/>).</summary>
+    public StagedRouteRecordTurns RouteRecords { get; }
     public DeviceTensor<long> SourceIdx { get; }
     public DeviceTensor<float> SourceWeights { get; }
     public DeviceTensor<BFloat16> CombineOutput { get; }

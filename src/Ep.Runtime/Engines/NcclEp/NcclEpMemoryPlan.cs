@@ -29,9 +29,7 @@ internal static class NcclEpMemoryPlan
         long weightsPerSlot = expertMajor ? 1 : k;
 
         var plan = new PlannedBufferList()
-            .Add<long>("RouteRecord", Staged.StagedRouteRecord.Words(ranks, spec.Experts))
-            .Add<int>("Positions", ranks * maxTokens)
-            .Add<int>("PairPositions", ranks * maxTokens)
+            .Add<long>("RouteRecord", Staged.StagedRouteRecord.AllocatedWords(ranks, spec.Experts))
             .Add<long>("SourceIdx", maxTokens, k)
             .Add<float>("SourceWeights", maxTokens, k)
             .Add<BFloat16>("CombineOutput", maxTokens, h)

@@ -13,9 +13,6 @@ internal sealed class StagedKernels
 {
     private const uint Threads = 256;
 
-    /// <summary>Experts counted per block by the expert-count pass (EP_COUNT_GROUP in native/kernels/10_routing.cuh).</summary>
-    public const int ExpertsPerCountBlock = 8;
-
     // One module per distinct layer source, shared by every rank (and every layer instance) of the process: a simulated
     // world compiles once, not once per rank. Modules stay loaded for the life of the process, like the disk cache.
     private static readonly ConcurrentDictionary<string, Lazy<KernelModule>> Modules = new(StringComparer.Ordinal);
@@ -46,20 +43,17 @@ internal sealed class StagedKernels
         }
     }
 
-    public void ValidateRouting(ulong topkIdx, int tokens, ulong error) =>
-        Launch("ep_validate_routing", 1, (long)topkIdx, tokens, (long)error);
-
     /// <summary>
     /// <c>ep_sanitize_routing</c>: a captured step's device-only routing check (see the kernel), one thread per (token,
     /// slot) of <paramref name="paddedTokens"/> rows of <paramref name="topK"/> slots, each block writing a four-word
-    /// record at <paramref name="error"/> (<see cref="SanitizeBlocks"/> of them).
+    /// record at <paramref name="error"/> (<see cref="EntryBlocks"/> of them).
     /// <paramref name="heldRows"/>: the device word saying how many rows of <paramref name="sanitizedIdx"/> NCCL EP's
     /// handle was built from (the records' last word then says whether to rebuild it); 0 when the step always rebuilds.
     /// <paramref name="counts"/>: E ints, zero, to which it adds the entries it keeps per expert (0: none).
     /// </summary>
     public void SanitizeRouting(ulong topkIdx, ulong topkWeights, int tokens, int paddedTokens, int topK, ulong sanitizedIdx, ulong sanitizedWeights,
         ulong error, ulong heldRows, ulong counts = 0) =>
-        Launch("ep_sanitize_routing", SanitizeBlocks(paddedTokens, topK), (long)topkIdx, (long)topkWeights, tokens, paddedTokens, (long)sanitizedIdx,
+        Launch("ep_sanitize_routing", EntryBlocks(paddedTokens, topK), (long)topkIdx, (long)topkWeights, tokens, paddedTokens, (long)sanitizedIdx,
             (long)sanitizedWeights, (long)error, (long)heldRows, (long)counts);
 
     /// <summary>
@@ -70,40 +64,46 @@ internal sealed class StagedKernels
     /// </summary>
     public void SanitizeRoutingClearingGroups(ulong topkIdx, ulong topkWeights, int tokens, int paddedTokens, int topK, ulong sanitizedIdx,
         ulong sanitizedWeights, ulong error, int localExperts, int groupRows, ulong filledRows, ulong rows) =>
-        Launch("ep_sanitize_routing_clearing_groups", SanitizeBlocks(paddedTokens, topK) + localExperts, (long)topkIdx, (long)topkWeights, tokens,
+        Launch("ep_sanitize_routing_clearing_groups", EntryBlocks(paddedTokens, topK) + localExperts, (long)topkIdx, (long)topkWeights, tokens,
             paddedTokens, (long)sanitizedIdx, (long)sanitizedWeights, (long)error, groupRows, (long)filledRows, (long)rows);
 
     /// <summary>
-    /// Blocks (and error records) of <see cref="SanitizeRouting"/> for <paramref name="paddedTokens"/> rows of
-    /// <paramref name="topK"/> slots: the kernel's EP_SANITIZE_TOKENS rows per block.
+    /// Blocks of a kernel that runs a thread per (token, slot) over <paramref name="tokens"/> rows of
+    /// <paramref name="topK"/> slots (the kernels' EP_ENTRY_TOKENS = ⌊256 / K⌋ rows per block): the error records of
+    /// <see cref="SanitizeRouting"/>, the summary blocks of <see cref="RouteRecord"/>.
     /// </summary>
-    public static int SanitizeBlocks(int paddedTokens, int topK)
+    public static int EntryBlocks(int tokens, int topK)
     {
         int rowsPerBlock = (int)Threads / topK;
-        return (paddedTokens + rowsPerBlock - 1) / rowsPerBlock;
+        return (tokens + rowsPerBlock - 1) / rowsPerBlock;
     }
 
     public void ScanDestinations(ulong topkIdx, int tokens, int ranks, int localExperts, ulong position, ulong pairPosition, ulong counts) =>
         Launch("ep_scan_destinations", ranks, (long)topkIdx, tokens, ranks, localExperts, (long)position, (long)pairPosition, (long)counts);
 
-    public void CountExperts(ulong topkIdx, int tokens, int experts, ulong expertCounts) =>
-        Launch("ep_count_experts", CountBlocks(experts), (long)topkIdx, tokens, (long)expertCounts);
+    /// <summary>
+    /// The routing record (<see cref="StagedRouteRecord"/>) in one launch, into the record whose turn it is of
+    /// <paramref name="records"/>: validation, rows and pairs per destination, expert counts and the comparison with
+    /// <paramref name="heldIdx"/> (0: nothing held), a thread per (token, slot). With <paramref name="position"/> (0: none,
+    /// as NcclEp passes) also every destination's send positions, which the Staged engine's pack reads (one block per
+    /// destination rank beside the others). Returns the address of the record written.
+    /// </summary>
+    public ulong RouteRecord(ulong topkIdx, int tokens, int topK, int ranks, int localExperts, ulong position, ulong pairPosition,
+        StagedRouteRecordTurns records, ulong heldIdx)
+    {
+        (ulong record, ulong next) = records.Current;
+        Launch("ep_route_record", RouteRecordBlocks(tokens, topK, ranks, scansPositions: position != 0), (long)topkIdx, tokens, ranks, localExperts,
+            (long)position, (long)pairPosition, (long)record, (long)next, records.Words, (long)heldIdx);
+        records.Advance();
+        return record;
+    }
 
     /// <summary>
-    /// The routing record (<see cref="StagedRouteRecord"/>, <see cref="StagedRouteRecord.Words"/> words at
-    /// <paramref name="record"/>) in one launch: destination scan, expert counts, validation and the comparison with
-    /// <paramref name="heldIdx"/> (0: nothing held) side by side (grid R + ⌈E / 8⌉ + 1 + <see cref="StagedRouteRecord.HeldCheckBlocks"/>).
+    /// Blocks of <see cref="RouteRecord"/>: a scan per destination when it scans positions (first, as they take longest),
+    /// then the summary's, at least one so that a step with no tokens still writes its record.
     /// </summary>
-    public void RouteRecord(ulong topkIdx, int tokens, int ranks, int localExperts, int experts, ulong position, ulong pairPosition, ulong record,
-        ulong heldIdx) =>
-        Launch("ep_route_record", RouteRecordBlocks(ranks, experts), (long)topkIdx, tokens, ranks, localExperts, (long)position, (long)pairPosition,
-            (long)record, (long)(record + StagedRouteRecord.CountsByteOffset), (long)heldIdx, (long)(record + (ulong)StagedRouteRecord.HeldByteOffset(ranks, experts)));
-
-    /// <summary>Blocks of <see cref="RouteRecord"/>.</summary>
-    public static int RouteRecordBlocks(int ranks, int experts) => checked(ranks + CountBlocks(experts) + 1 + StagedRouteRecord.HeldCheckBlocks);
-
-    /// <summary>Blocks of the expert-count pass for <paramref name="experts"/> experts.</summary>
-    public static int CountBlocks(int experts) => (experts + ExpertsPerCountBlock - 1) / ExpertsPerCountBlock;
+    public static int RouteRecordBlocks(int tokens, int topK, int ranks, bool scansPositions) =>
+        checked(Math.Max(EntryBlocks(tokens, topK), 1) + (scansPositions ? ranks : 0));
 
     public void PackRows(ulong rows, ulong topkIdx, ulong topkWeights, int tokens, int localExperts, ulong position, ulong sendOffset,
         ulong sendRows, ulong sendIdx, ulong sendWeights) =>

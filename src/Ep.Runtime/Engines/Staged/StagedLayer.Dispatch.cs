@@ -56,9 +56,9 @@ internal sealed partial class StagedLayer
     {
         StagedLayerBuffers b = _buffers;
         ulong idx = Address(topkIdx);
-        _kernels.RouteRecord(idx, tokenCount, Ranks, _localExperts, _spec.Experts, Address(b.Positions[generation]),
-            Address(b.PairPositions[generation]), Address(b.RouteRecord), heldIdx: 0);
-        return _transport.GatherRouting(key => DescribeRoutingError(topkIdx, key), "Dispatch");
+        ulong record = _kernels.RouteRecord(idx, tokenCount, TopK, Ranks, _localExperts, Address(b.Positions[generation]),
+            Address(b.PairPositions[generation]), b.RouteRecords, heldIdx: 0);
+        return _transport.GatherRouting(record, key => DescribeRoutingError(topkIdx, key), "Dispatch");
     }
 
     /// <summary>The full routing error behind <paramref name="key"/>: the id found, and for a repeat the slot that named it first.</summary>

@@ -24,7 +24,7 @@ internal sealed class StagedLayerBuffers : IDisposable
         SourceWeights = Own(DeviceTensor<float>.Allocate(device, maxTokens, k));
         Positions = [Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens))), Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)))];
         PairPositions = [Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens))), Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)))];
-        RouteRecord = Own(DeviceTensor<long>.Allocate(device, StagedRouteRecord.Words(ranks, experts)));
+        RouteRecords = new StagedRouteRecordTurns(Own(DeviceTensor<long>.Allocate(device, StagedRouteRecord.AllocatedWords(ranks, experts))), ranks, experts);
         SendOffsets = Own(DeviceTensor<int>.Allocate(device, 2 * ranks));
         SendOffsetStaging = Own(new PinnedHostBuffer<int>(2 * ranks));
         SendRows = Own(DeviceTensor<BFloat16>.Allocate(device, sentRows, h));
@@ -81,8 +81,8 @@ internal sealed class StagedLayerBuffers : IDisposable
     /// <summary>Two generations of [R × T] first-pair positions per destination.</summary>
     public DeviceTensor<int>[] PairPositions { get; }
 
-    /// <summary>The routing record the transport gathers: the error key, then [2R + E] counts (see <see cref="StagedRouteRecord"/>).</summary>
-    public DeviceTensor<long> RouteRecord { get; }
+    /// <summary>The two routing records Dispatch writes in turn; the transport gathers the one just written (<see cref="StagedRouteRecord"/>).</summary>
+    public StagedRouteRecordTurns RouteRecords { get; }
 
     /// <summary>[2R]: this rank's send offsets per destination in rows, then in pairs.</summary>
     public DeviceTensor<int> SendOffsets { get; }

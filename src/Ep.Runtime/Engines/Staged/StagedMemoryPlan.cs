@@ -25,7 +25,7 @@ internal static class StagedMemoryPlan
             .Add<float>("SourceWeights", maxTokens, k)
             .Add<int>("Positions (2 generations)", 2 * ranks * maxTokens)
             .Add<int>("PairPositions (2 generations)", 2 * ranks * maxTokens)
-            .Add<long>("RouteRecord", StagedRouteRecord.Words(ranks, spec.Experts))
+            .Add<long>("RouteRecord", StagedRouteRecord.AllocatedWords(ranks, spec.Experts))
             .Add<int>("SendOffsets", 2 * ranks)
             .Add<BFloat16>("SendRows", sentRows, h)
             .Add<long>("SendIdx", sentRows, k)

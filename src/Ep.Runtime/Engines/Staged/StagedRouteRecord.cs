@@ -5,35 +5,29 @@ using Ep.Interop.Cuda;
 namespace Ep.Engines.Staged;
 
 /// <summary>
-/// The device record of one rank's routing, written by <c>ep_route_record</c>: word 0 is the error key of the
-/// validation, then the [2R + E] int32 counts (rows per rank, pairs per rank, tokens per global expert) packed two per
-/// word, then <see cref="HeldCheckBlocks"/> words that say whether the ids differ from the ones a NcclEp
-/// HighThroughput handle holds (1 where they do, or where nothing is held: the Staged engine holds nothing). One
-/// contiguous record means one read-back (and, over NCCL, one AllGather) per Dispatch.
+/// The device record of one rank's routing, written by <c>ep_route_record</c>: word 0 is the complement of the
+/// validation's error key (0: no error; <see cref="ErrorKey"/> decodes it), then the [2R + E] int32 counts (rows per
+/// rank, pairs per rank, tokens per global expert) packed two per word, then one word that says whether the ids differ
+/// from the ones a NcclEp HighThroughput handle holds (1 where they do, or where nothing is held: the Staged engine holds
+/// nothing). One contiguous record means one read-back (and, over NCCL, one AllGather) per Dispatch. The kernel's blocks
+/// add into the record with atomics, so a layer allocates two and uses them in turn (<see cref="StagedRouteRecordTurns"/>).
 /// </summary>
 internal static class StagedRouteRecord
 {
-    /// <summary><c>EP_NO_ERROR</c>: the key the validation kernel leaves when every entry is good.</summary>
+    /// <summary><c>EP_NO_ERROR</c>: the key <see cref="ErrorKey"/> gives when every entry is good (and the one the captured step's check records).</summary>
     public const long NoError = long.MaxValue;
 
-    /// <summary>Byte offset of the counts in the record (after the 8-byte error key).</summary>
-    public const long CountsByteOffset = sizeof(long);
-
-    /// <summary>Blocks of <c>ep_route_record</c> that compare the ids with held ones (EP_HELD_BLOCKS in native/kernels/10_routing.cuh).</summary>
-    public const int HeldCheckBlocks = 8;
-
     /// <summary>Words of one rank's record.</summary>
-    public static int Words(int ranks, int experts) => HeldWord(ranks, experts) + HeldCheckBlocks;
+    public static int Words(int ranks, int experts) => HeldWord(ranks, experts) + 1;
 
-    /// <summary>Byte offset of the held-routing words in the record.</summary>
-    public static long HeldByteOffset(int ranks, int experts) => HeldWord(ranks, experts) * (long)sizeof(long);
+    /// <summary>Words to allocate for a layer's records: two, used in turn.</summary>
+    public static int AllocatedWords(int ranks, int experts) => 2 * Words(ranks, experts);
 
-    /// <summary>Whether the record says its rank's ids equal the held ones (every held-check word is 0).</summary>
-    public static bool MatchesHeld(ReadOnlySpan<long> record, int ranks, int experts) =>
-        record.Slice(HeldWord(ranks, experts), HeldCheckBlocks).IndexOfAnyExcept(0L) < 0;
+    /// <summary>Whether the record says its rank's ids equal the held ones (its held-ids word is 0).</summary>
+    public static bool MatchesHeld(ReadOnlySpan<long> record, int ranks, int experts) => record[HeldWord(ranks, experts)] == 0;
 
-    /// <summary>The error key of a record.</summary>
-    public static long ErrorKey(ReadOnlySpan<long> record) => record[0];
+    /// <summary>The error key of a record (<see cref="NoError"/> when every entry is good).</summary>
+    public static long ErrorKey(ReadOnlySpan<long> record) => record[0] == 0 ? NoError : ~record[0];
 
     /// <summary>The summary a record holds; <paramref name="error"/> is the decoded error when the key names one.</summary>
     public static StagedRouteSummary Read(ReadOnlySpan<long> record, int ranks, int experts, StagedRoutingError? error)

@@ -34,12 +34,12 @@ internal interface IStagedTransport : IDisposable
 internal interface IStagedLayerTransport : IDisposable
 {
     /// <summary>
-    /// Collective: every rank's routing summary, from the record this rank's kernels wrote into
-    /// <see cref="StagedLayerBuffers.RouteRecord"/> (the step's one host wait). <paramref name="describeError"/> turns
-    /// this rank's error key into the full error (it reads the bad row of topkIdx); it is called only when this rank
-    /// has one.
+    /// Collective: every rank's routing summary, from the device record at <paramref name="record"/> that this rank's
+    /// kernels just wrote (one of <see cref="StagedLayerBuffers.RouteRecords"/>; the step's one host wait).
+    /// <paramref name="describeError"/> turns this rank's error key into the full error (it reads the bad row of
+    /// topkIdx); it is called only when this rank has one.
     /// </summary>
-    StagedRouteSummary[] GatherRouting(Func<long, StagedRoutingError> describeError, string operation);
+    StagedRouteSummary[] GatherRouting(ulong record, Func<long, StagedRoutingError> describeError, string operation);
 
     /// <summary>Collective: every rank's <paramref name="value"/>, indexed by rank.</summary>
     bool[] AllGather(bool value, string operation);

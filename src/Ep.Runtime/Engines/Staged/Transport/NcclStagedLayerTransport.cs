@@ -28,14 +28,14 @@ internal sealed class NcclStagedLayerTransport : IStagedLayerTransport
     {
         _transport = transport;
         _buffers = buffers;
-        _routing = new NcclRoutingGather(buffers.RouteRecord.Device, transport.Rank, transport.Ranks, spec.Experts, transport.Stream,
+        _routing = new NcclRoutingGather(buffers.SourceIdx.Device, transport.Rank, transport.Ranks, spec.Experts, transport.Stream,
             () => transport.Communicator, transport.MarkFailed);
     }
 
     private int Ranks => _transport.Ranks;
 
-    public StagedRouteSummary[] GatherRouting(Func<long, StagedRoutingError> describeError, string operation) =>
-        _routing.Gather(StagedMemory.Address(_buffers.RouteRecord), describeError);
+    public StagedRouteSummary[] GatherRouting(ulong record, Func<long, StagedRoutingError> describeError, string operation) =>
+        _routing.Gather(record, describeError);
 
     public bool[] AllGather(bool value, string operation)
     {

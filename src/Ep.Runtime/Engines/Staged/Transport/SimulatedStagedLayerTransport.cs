@@ -25,9 +25,9 @@ internal sealed class SimulatedStagedLayerTransport : IStagedLayerTransport
 
     private int Ranks => _transport.World.Ranks;
 
-    public StagedRouteSummary[] GatherRouting(Func<long, StagedRoutingError> describeError, string operation)
+    public StagedRouteSummary[] GatherRouting(ulong recordAddress, Func<long, StagedRoutingError> describeError, string operation)
     {
-        long[] record = StagedMemory.Download<long>(StagedMemory.Address(_buffers.RouteRecord), _buffers.RouteRecord.Rows, _transport.Stream);
+        long[] record = StagedMemory.Download<long>(recordAddress, _buffers.RouteRecords.Words, _transport.Stream);
         long key = StagedRouteRecord.ErrorKey(record);
         StagedRoutingError? error = key == StagedRouteRecord.NoError ? null : describeError(key);
         StagedRouteSummary summary = StagedRouteRecord.Read(record, Ranks, _spec.Experts, error);

@@ -4,10 +4,11 @@ using Xunit;
 namespace Ep.Runtime.Tests.Kernels;
 
 /// <summary>
-/// The grid of <c>ep_sanitize_routing</c> (and the error records a captured step allocates for it): a thread per
-/// (token, slot), so ⌊256 / K⌋ rows per block, as the kernel's EP_SANITIZE_TOKENS.
+/// The grid of the kernels that run a thread per (token, slot) — <c>ep_sanitize_routing</c> (and the error records a
+/// captured step allocates for it), <c>ep_route_record</c>'s summary blocks: ⌊256 / K⌋ rows per block, as the kernels'
+/// EP_ENTRY_TOKENS.
 /// </summary>
-public sealed class SanitizeBlocksTests
+public sealed class EntryBlocksTests
 {
     [Theory]
     [InlineData(1, 8, 1)]        // the stand-in token of a rank without tokens
@@ -18,7 +19,7 @@ public sealed class SanitizeBlocksTests
     [InlineData(64, 32, 8)]      // EpRules' largest top-k: 8 rows per block
     public void Gives_each_block_the_rows_of_its_256_threads(int paddedTokens, int topK, int expected)
     {
-        Assert.Equal(expected, StagedKernels.SanitizeBlocks(paddedTokens, topK));
+        Assert.Equal(expected, StagedKernels.EntryBlocks(paddedTokens, topK));
     }
 
     [Theory]
@@ -32,10 +33,21 @@ public sealed class SanitizeBlocksTests
         int rowsPerBlock = 256 / topK;
         for (int tokens = 1; tokens <= 2048; tokens++)
         {
-            int blocks = StagedKernels.SanitizeBlocks(tokens, topK);
+            int blocks = StagedKernels.EntryBlocks(tokens, topK);
 
             Assert.True(blocks * rowsPerBlock >= tokens, $"{blocks} blocks of {rowsPerBlock} rows miss some of {tokens} rows");
             Assert.True((blocks - 1) * rowsPerBlock < tokens, $"block {blocks - 1} of {tokens} rows at {rowsPerBlock} per block has none");
         }
+    }
+
+    [Theory]
+    [InlineData(0, 8, 4, false, 1)]      // a step with no tokens still runs one summary block, which writes the record
+    [InlineData(4096, 8, 1, false, 128)] // NcclEp: the summary alone
+    [InlineData(4096, 8, 4, true, 132)]  // Staged: a scan per destination beside it
+    [InlineData(0, 8, 4, true, 5)]
+    public void The_routing_record_runs_at_least_one_summary_block_and_a_scan_per_destination_when_asked(int tokens, int topK, int ranks,
+        bool scansPositions, int expected)
+    {
+        Assert.Equal(expected, StagedKernels.RouteRecordBlocks(tokens, topK, ranks, scansPositions));
     }
 }
