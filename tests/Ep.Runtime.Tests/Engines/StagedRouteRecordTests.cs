@@ -33,7 +33,7 @@ public sealed class StagedRouteRecordTests
 
     /// <summary>
     /// Word 0 holds the complement of the lowest bad entry's key (the kernel's blocks meet in it with atomicMax on a
-    /// record that starts at zero): 0 reads as no error, and the lowest key wins.
+    /// record that starts at zero, so the lowest key wins): 0 reads as no error, anything else as the key.
     /// </summary>
     [Theory]
     [InlineData(0L, StagedRouteRecord.NoError)]
@@ -45,12 +45,6 @@ public sealed class StagedRouteRecordTests
         record[0] = word;
 
         Assert.Equal(key, StagedRouteRecord.ErrorKey(record));
-    }
-
-    [Fact]
-    public void A_layer_allocates_two_records_for_the_kernel_to_use_in_turn()
-    {
-        Assert.Equal(2 * StagedRouteRecord.Words(2, 256), StagedRouteRecord.AllocatedWords(2, 256));
     }
 
     /// <summary>NcclEp refills one summary per rank every Dispatch: the same values as a fresh read, the error cleared.</summary>
