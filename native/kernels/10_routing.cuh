@@ -42,6 +42,14 @@ __device__ __forceinline__ ep_i64 ep_block_min_key(ep_i64 mine, unsigned long lo
     return (ep_i64)scratch[0];
 }
 
+// The lowest of every thread's bad-entry key (EP_NO_ERROR where a thread found none), every thread getting it. One
+// barrier first decides whether any thread found one (the common case: none), so the block-wide min, eight barriers
+// more, runs only when one did; either way the block passes at least that barrier.
+__device__ __forceinline__ ep_i64 ep_block_lowest_bad(ep_i64 mine, unsigned long long* scratch)
+{
+    return __syncthreads_or(mine != EP_NO_ERROR) ? ep_block_min_key(mine, scratch) : EP_NO_ERROR;
+}
+
 // The destination scan reads the [T, K] table through tiles of whole tokens that the block loads together: lane i of
 // a warp reads word i (coalesced), and the next tile's words are in flight while the current one is counted. A lane
 // per token instead (stride K words) made every warp load touch 32 cache lines, which serialised in L1: 42.7 → 19.6 µs
@@ -240,9 +248,8 @@ __device__ __forceinline__ void ep_summary_block(int block, const ep_i64* topkId
         }
     }
 
-    // One barrier decides whether any thread found a bad entry (the common case: none), so the block-wide min runs only
-    // when one did; either way it orders the tallies and `differs` before they are read.
-    ep_i64 lowest = __syncthreads_or(best != EP_NO_ERROR) ? ep_block_min_key(best, scratch) : EP_NO_ERROR;
+    // The barrier inside also orders the tallies and `differs` before they are read.
+    ep_i64 lowest = ep_block_lowest_bad(best, scratch);
     if (threadIdx.x == 0)
     {
         if (lowest != EP_NO_ERROR)
@@ -378,9 +385,8 @@ __device__ __forceinline__ void ep_sanitize_block(int block, const ep_i64* topkI
         }
     }
 
-    // One barrier decides whether any thread found a bad entry (the common case: none), so the block-wide min, eight
-    // barriers more, runs only when one did. Either way a barrier orders the writes of rebuild before thread 0 reads it.
-    ep_i64 lowest = __syncthreads_or(best != EP_NO_ERROR) ? ep_block_min_key(best, scratch) : EP_NO_ERROR;
+    // The barrier inside also orders the writes of rebuild before thread 0 reads it.
+    ep_i64 lowest = ep_block_lowest_bad(best, scratch);
     if (threadIdx.x == 0)
     {
         ep_i64 value = 0, firstSlot = -1;

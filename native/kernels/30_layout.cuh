@@ -139,13 +139,12 @@ extern "C" __global__ void ep_mark_rows(const int* expertOffset, const int* expe
     }
 }
 
-// Group e of LowLatency's fixed groups: zeroes its rows [offset + count, offset + filled[e]) and records
-// filled[e] = count. Every thread has read filled[e] before thread 0 replaces it.
-__device__ __forceinline__ void ep_clear_group_past(int e, int offset, int count, int* filled, ep_bf16* rows)
+// Group e of LowLatency's fixed groups, starting at row offset: zeroes the rows its buffer's previous step filled and
+// this one does not, [offset + count, offset + before), and records filled[e] = count. The caller read before =
+// filled[e] in every thread and passed a barrier since, so no thread reads it after thread 0 replaces it.
+__device__ __forceinline__ void ep_clear_group_rows(int e, ep_i64 offset, int count, int before, int* filled, ep_bf16* rows)
 {
-    int end = offset + filled[e];
-    __syncthreads();
-    for (int r = offset + count; r < end; r++)
+    for (ep_i64 r = offset + count; r < offset + before; r++)
     {
         ep_zero_row(ep_row_out(rows, r));
     }
@@ -154,6 +153,14 @@ __device__ __forceinline__ void ep_clear_group_past(int e, int offset, int count
     {
         filled[e] = count;
     }
+}
+
+// ep_clear_group_rows with its read of filled[e] and the barrier after it.
+__device__ __forceinline__ void ep_clear_group_past(int e, int offset, int count, int* filled, ep_bf16* rows)
+{
+    int before = filled[e];
+    __syncthreads();
+    ep_clear_group_rows(e, offset, count, before, filled, rows);
 }
 
 // One block per local expert e (grid = L), for LowLatency's fixed groups. Zeroes the rows of e's group that an earlier
@@ -243,14 +250,5 @@ extern "C" __global__ void ep_sanitize_routing_clearing_groups(const ep_i64* top
         first += EP_THREADS;
     } while (first < tokens);
 
-    ep_i64 offset = (ep_i64)e * groupRows;
-    for (ep_i64 r = offset + count; r < offset + before; r++)
-    {
-        ep_zero_row(ep_row_out(rows, r));
-    }
-
-    if (threadIdx.x == 0)
-    {
-        filled[e] = count;
-    }
+    ep_clear_group_rows(e, (ep_i64)e * groupRows, count, before, filled, rows);
 }

@@ -43,7 +43,8 @@ internal sealed class KernelWorkspace : IDisposable
         Positions = Own<int>(tokens, 1);
         PairPositions = Own<int>(tokens, 1);
         RoutingCounts = Own<int>(2, 1);
-        RouteRecords = new StagedRouteRecordTurns(Own<long>(StagedRouteRecord.AllocatedWords(1, experts), 1), 1, experts);
+        RouteRecords = new StagedRouteRecordTurns(device, 1, experts);
+        _owned.Add(RouteRecords);
         SendOffsets = Own<int>(2, 1);
         RecvRows = Own<BFloat16>(n, h);
         RecvIdx = Own<long>(n, k);

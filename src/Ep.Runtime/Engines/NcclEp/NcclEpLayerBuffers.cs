@@ -19,8 +19,7 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         int slots = shape.ReceiveSlots, permutedRows = shape.PermutedRows;
 
         // Routing checks before any NCCL EP call, as in the Staged engine (one record per rank, gathered).
-        RouteRecords = new StagedRouteRecordTurns(Own(DeviceTensor<long>.Allocate(device, StagedRouteRecord.AllocatedWords(ranks, spec.Experts))), ranks,
-            spec.Experts);
+        RouteRecords = Own(new StagedRouteRecordTurns(device, ranks, spec.Experts));
 
         // Source side. LowLatency keeps the topk_idx pointer until Combine and reads the weights in Combine: own copies.
         SourceIdx = Own(DeviceTensor<long>.Allocate(device, maxTokens, k));

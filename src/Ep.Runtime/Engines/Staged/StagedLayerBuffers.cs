@@ -24,7 +24,7 @@ internal sealed class StagedLayerBuffers : IDisposable
         SourceWeights = Own(DeviceTensor<float>.Allocate(device, maxTokens, k));
         Positions = [Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens))), Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)))];
         PairPositions = [Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens))), Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)))];
-        RouteRecords = new StagedRouteRecordTurns(Own(DeviceTensor<long>.Allocate(device, StagedRouteRecord.AllocatedWords(ranks, experts))), ranks, experts);
+        RouteRecords = Own(new StagedRouteRecordTurns(device, ranks, experts));
         SendOffsets = Own(DeviceTensor<int>.Allocate(device, 2 * ranks));
         SendOffsetStaging = Own(new PinnedHostBuffer<int>(2 * ranks));
         SendRows = Own(DeviceTensor<BFloat16>.Allocate(device, sentRows, h));

@@ -8,27 +8,18 @@ namespace Ep.Engines.Staged;
 /// record, whose read-back is earlier on the same stream, for the launch after it. That costs no memset and no pass
 /// after the kernel's last block, which is what a single record would need.
 /// </summary>
-internal sealed class StagedRouteRecordTurns
+internal sealed class StagedRouteRecordTurns : IDisposable
 {
+    private readonly DeviceTensor<long> _records;
     private readonly ulong _first;
-    private readonly ulong _recordBytes;
     private int _turn;
 
-    /// <param name="records">Zeroed device memory of <see cref="StagedRouteRecord.AllocatedWords"/> words.</param>
-    /// <param name="ranks">R, for a record's size.</param>
-    /// <param name="experts">E, for a record's size.</param>
-    public StagedRouteRecordTurns(DeviceTensor<long> records, int ranks, int experts)
+    /// <summary>Allocates the two records on <paramref name="device"/>, zeroed, for R = <paramref name="ranks"/> and E = <paramref name="experts"/>.</summary>
+    public StagedRouteRecordTurns(EpDevice device, int ranks, int experts)
     {
-        ArgumentNullException.ThrowIfNull(records);
         Words = StagedRouteRecord.Words(ranks, experts);
-        int needed = StagedRouteRecord.AllocatedWords(ranks, experts);
-        if (records.Length < needed)
-        {
-            throw new ArgumentException($"Expected at least {needed} words (two routing records), got {records.Length}.", nameof(records));
-        }
-
-        _first = StagedMemory.Address(records);
-        _recordBytes = (ulong)Words * sizeof(long);
+        _records = DeviceTensor<long>.Allocate(device, StagedRouteRecord.AllocatedWords(ranks, experts));
+        _first = StagedMemory.Address(_records);
     }
 
     /// <summary>Words of one record.</summary>
@@ -40,5 +31,7 @@ internal sealed class StagedRouteRecordTurns
     /// <summary>Called once the launch that used <see cref="Current"/> is on the stream: the next one takes the other record.</summary>
     public void Advance() => _turn = 1 - _turn;
 
-    private ulong At(int turn) => _first + (ulong)turn * _recordBytes;
+    public void Dispose() => _records.Dispose();
+
+    private ulong At(int turn) => _first + (ulong)turn * (ulong)Words * sizeof(long);
 }
