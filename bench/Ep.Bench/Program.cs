@@ -115,6 +115,7 @@ internal static class Program
         string? device = null;
         CopyBaseline? copy = null;
         string? copyProblem = "no CUDA device: nothing to measure";
+        SampleSummary? roundTrip = null;
         if (gpu)
         {
             CudaDevice cuda = CudaDevice.Current(0);
@@ -128,6 +129,7 @@ internal static class Program
             {
                 copy = CopyBandwidth.Measure(0, bytes, options.Warmup, options.Iterations);
                 copyProblem = null;
+                roundTrip = HostRoundTrip.Measure(0, options.Warmup, options.Iterations);
             }
             catch (CudaException e)
             {
@@ -151,7 +153,8 @@ internal static class Program
             engines.Add(result);
         }
 
-        return new BenchReport("Ep.Bench", started, device, LayerConfiguration.Of(options), copy, copyProblem, epBench, engines);
+        return new BenchReport("Ep.Bench", started, device, LayerConfiguration.Of(options), copy, copyProblem, epBench, engines,
+            HostRoundTripMicroseconds: roundTrip);
     }
 
     private static string LayerList() =>

@@ -41,6 +41,20 @@ public sealed class ReportTests
         Assert.Matches(@"permute\s+410\.0.*\s-\s+-\s+-\s+-\s+-\r?\n", text);
     }
 
+    /// <summary>The host round trip, measured on a GPU, is printed beside the copy baseline and written to the JSON; without one, neither.</summary>
+    [Fact]
+    public void The_host_round_trip_is_reported_when_measured()
+    {
+        BenchReport report = Sample() with { HostRoundTripMicroseconds = SampleSummary.Of([9.0, 10.0, 14.0]) };
+
+        string text = TableWriter.Write(report);
+        using JsonDocument json = JsonDocument.Parse(JsonReportWriter.Serialize(report));
+
+        Assert.Matches(@"Host round trip \(same process\): .* take 10\.0 us on the host \(p10 9\.2, p90 13\.2\)", text);
+        Assert.Equal(10.0, json.RootElement.GetProperty("hostRoundTripMicroseconds").GetProperty("median").GetDouble());
+        Assert.DoesNotContain("Host round trip", TableWriter.Write(Sample()), StringComparison.Ordinal);
+    }
+
     /// <summary>A captured training step's replays get their own line beside the eager step, and their own JSON object.</summary>
     [Fact]
     public void A_training_replay_is_reported_in_the_table_and_the_json()

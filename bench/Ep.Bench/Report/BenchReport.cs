@@ -66,6 +66,7 @@ internal sealed record LayerConfiguration(string Name, string Mode, int TokensPe
 }
 
 /// <summary>Everything one run measured; written as the table and as JSON.</summary>
+/// <remarks><c>HostRoundTripMicroseconds</c>: the host's floor for a call whose result it reads from the device (<see cref="HostRoundTrip"/>), on a GPU.</remarks>
 internal sealed record BenchReport(
     string Tool,
     string StartedUtc,
@@ -75,7 +76,8 @@ internal sealed record BenchReport(
     string? CopyBaselineProblem,
     EpBenchResult? EpBench,
     IReadOnlyList<EngineResult> Engines,
-    ProcessRun? Processes = null);
+    ProcessRun? Processes = null,
+    SampleSummary? HostRoundTripMicroseconds = null);
 
 /// <summary>What a process run (<c>--processes</c>, one process per GPU under ep-run) adds to the report.</summary>
 /// <param name="Ranks">Processes (one GPU each).</param>

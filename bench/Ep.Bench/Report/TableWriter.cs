@@ -36,6 +36,11 @@ internal static class TableWriter
             text.AppendLine("Copy baseline: " + problem);
         }
 
+        if (report.HostRoundTripMicroseconds is { } trip)
+        {
+            text.AppendLine(Invariant($"Host round trip (same process): a 4-byte memset, an 8-byte read-back into page-locked memory and a stream wait take {trip.Median:F1} us on the host (p10 {trip.P10:F1}, p90 {trip.P90:F1}): the least a call can add whose result the host reads, as an eager Dispatch's counts and routing check"));
+        }
+
         if (report.Processes is { } run)
         {
             text.AppendLine(Invariant($"Processes: {run.Ranks} rank(s), one GPU each; {run.Join}"));

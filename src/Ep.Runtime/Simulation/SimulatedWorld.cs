@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 
 namespace Ep;
@@ -13,6 +14,7 @@ internal sealed class SimulatedWorld
 {
     private readonly object _gate = new();
     private readonly object?[] _contributions;
+    private readonly List<IDisposable[]> _sharedUntilLastRank = [];
     private object?[] _published = [];
     private long _round;
     private int _arrived;
@@ -82,6 +84,36 @@ internal sealed class SimulatedWorld
             }
 
             Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>
+    /// Hands in one rank's share of something every rank uses — a rank's CUDA events, which its peers wait on after an
+    /// exchange's last barrier, possibly after that rank has finished — and disposes every share when the last rank
+    /// hands in its own. Each rank hands in once, when it is done with the world: by then no rank is inside an exchange.
+    /// </summary>
+    public void DisposeWithLastRank(params IDisposable[] share)
+    {
+        IDisposable[][]? shares = null;
+        lock (_gate)
+        {
+            _sharedUntilLastRank.Add(share);
+            if (_sharedUntilLastRank.Count == Ranks)
+            {
+                shares = _sharedUntilLastRank.ToArray();
+                _sharedUntilLastRank.Clear();
+            }
+        }
+
+        if (shares is not null)
+        {
+            foreach (IDisposable[] rankShare in shares)
+            {
+                foreach (IDisposable each in rankShare)
+                {
+                    each.Dispose();
+                }
+            }
         }
     }
 

@@ -36,7 +36,18 @@ internal sealed class SimulatedStagedTransport : IStagedTransport
         _stream = stream;
         _ready = CudaEventHandle.Create(timing: false);
         _sent = CudaEventHandle.Create(timing: false);
-        (IntPtr Ready, IntPtr Sent)[] events = world.AllGather(rank, (_ready.DangerousGetHandle(), _sent.DangerousGetHandle()), "StagedEngine events");
+        (IntPtr Ready, IntPtr Sent)[] events;
+        try
+        {
+            events = world.AllGather(rank, (_ready.DangerousGetHandle(), _sent.DangerousGetHandle()), "StagedEngine events");
+        }
+        catch
+        {
+            // No peer learned these events: a gather that fails completes for no rank.
+            DisposeEvents();
+            throw;
+        }
+
         _peerReady = Array.ConvertAll(events, e => e.Ready);
         _peerSent = Array.ConvertAll(events, e => e.Sent);
     }
@@ -88,7 +99,15 @@ internal sealed class SimulatedStagedTransport : IStagedTransport
         }
     }
 
-    public void Dispose()
+    /// <summary>
+    /// A peer may still be between an exchange's last barrier and its wait on this rank's <c>sent</c> event after this
+    /// rank has finished, so the events are destroyed only when every rank's transport is done (the last one destroys
+    /// all of them): destroying them here let such a wait fail with CUDA_ERROR_CONTEXT_IS_DESTROYED (once in the GPU
+    /// suite, bench/RESULTS.md run 14).
+    /// </summary>
+    public void Dispose() => World.DisposeWithLastRank(_ready, _sent);
+
+    private void DisposeEvents()
     {
         _ready.Dispose();
         _sent.Dispose();
