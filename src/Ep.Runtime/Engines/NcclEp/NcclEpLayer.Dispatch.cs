@@ -83,14 +83,33 @@ internal sealed unsafe partial class NcclEpLayer
 
         PoisonReceivedRows();
         PoisonReceivedWeights();
-        long dispatchTicks = DispatchRows(tokens, ncclEpTokens);
-        long dispatched = Stopwatch.GetTimestamp();
-        marks?.Record(3, _stream);
-        EpDispatchResult result = LayOutReceived(step, plan);
+        // Boundaries 3 and 4 follow the two parts in the order they run (see LaysOutBeforeNativeDispatch).
+        EpDispatchResult result;
+        long dispatchTicks, layoutTicks;
+        if (LaysOutBeforeNativeDispatch)
+        {
+            layoutTicks = LayOut(step, plan, out result);
+            marks?.Record(3, _stream);
+            dispatchTicks = DispatchRows(tokens, ncclEpTokens);
+        }
+        else
+        {
+            dispatchTicks = DispatchRows(tokens, ncclEpTokens);
+            marks?.Record(3, _stream);
+            layoutTicks = LayOut(step, plan, out result);
+        }
+
         marks?.Record(4, _stream);
-        LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, handled - beforeHandle, dispatchTicks,
-            Stopwatch.GetTimestamp() - dispatched);
+        LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, handled - beforeHandle, dispatchTicks, layoutTicks);
         return result;
+    }
+
+    /// <summary><see cref="LayOutReceived"/>, returning its host time in <see cref="Stopwatch"/> ticks.</summary>
+    private long LayOut(long step, StagedRoutePlan plan, out EpDispatchResult result)
+    {
+        long before = Stopwatch.GetTimestamp();
+        result = LayOutReceived(step, plan);
+        return Stopwatch.GetTimestamp() - before;
     }
 
     /// <summary>Checks every tensor NCCL EP will see in this Dispatch against its asserts (they would abort the process), before anything runs.</summary>
@@ -181,6 +200,15 @@ internal sealed unsafe partial class NcclEpLayer
     /// its update is a host-side copy of a descriptor (≈ 1 µs), and a captured step rewrites the copy on the device.
     /// </summary>
     private ulong HeldRoutingIdx(int tokenCount) => _heldRoutingTokens == tokenCount ? Address(_buffers.SourceIdx) : 0;
+
+    /// <summary>
+    /// LowLatency lays out the received rows before <c>ncclEpDispatch</c>, whose rows the layout never touches (it zeroes
+    /// the rows past each group's count; NCCL EP writes the rows before it): the upload and the clear then run while the
+    /// host still prepares the dispatch, where after it they took 12 µs of the stream (eager LL Dispatch 87–89 → 83–86
+    /// µs, bench/RESULTS.md run 14). HighThroughput keeps the layout after it: moving its one upload showed no gain.
+    /// The benchmark reads this to name the parts between the Dispatch's marks.
+    /// </summary>
+    internal bool LaysOutBeforeNativeDispatch => _shape.LowLatency;
 
     /// <summary>Test hook: how many times Dispatch has updated the handle (a step whose routing every rank repeats keeps it).</summary>
     internal int HandleUpdates { get; private set; }
