@@ -62,13 +62,14 @@ internal static class KernelTraffic
     }
 
     /// <summary>
-    /// ep_route_record: the [T, K] ids and the held ids it compares them with, each read once (the variant that also scans
-    /// send positions reads the ids again, from L2 at these sizes; counted once, as unique bytes).
+    /// ep_route_record: the [T, K] ids, read once, and with <paramref name="comparesHeld"/> (a NcclEp HighThroughput layer
+    /// that holds its handle's ids) the held ids it compares them with (the Staged variant, which also scans send positions,
+    /// holds none and reads the ids again, from L2 at these sizes; counted once, as unique bytes).
     /// </summary>
-    public static KernelBytes RouteRecord(KernelCounts c, long writtenBytes)
+    public static KernelBytes RouteRecord(KernelCounts c, long writtenBytes, bool comparesHeld)
     {
         ArgumentNullException.ThrowIfNull(c);
-        return new KernelBytes(2 * c.Tokens * c.TopK * (long)Id, writtenBytes);
+        return new KernelBytes((comparesHeld ? 2 : 1) * c.Tokens * c.TopK * (long)Id, writtenBytes);
     }
 
     /// <summary>

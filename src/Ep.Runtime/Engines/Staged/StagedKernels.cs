@@ -91,10 +91,9 @@ internal sealed class StagedKernels
     public ulong RouteRecord(ulong topkIdx, int tokens, int topK, int ranks, int localExperts, ulong position, ulong pairPosition,
         StagedRouteRecordTurns records, ulong heldIdx)
     {
-        (ulong record, ulong next) = records.Current;
+        (ulong record, ulong next) = records.Take();
         Launch("ep_route_record", RouteRecordBlocks(tokens, topK, ranks, scansPositions: position != 0), (long)topkIdx, tokens, ranks, localExperts,
             (long)position, (long)pairPosition, (long)record, (long)next, records.Words, (long)heldIdx);
-        records.Advance();
         return record;
     }
 

@@ -25,11 +25,16 @@ internal sealed class StagedRouteRecordTurns : IDisposable
     /// <summary>Words of one record.</summary>
     public int Words { get; }
 
-    /// <summary>The record the next launch adds into (zero), and the one it zeroes for the launch after it.</summary>
-    public (ulong Record, ulong Next) Current => (At(_turn), At(1 - _turn));
-
-    /// <summary>Called once the launch that used <see cref="Current"/> is on the stream: the next one takes the other record.</summary>
-    public void Advance() => _turn = 1 - _turn;
+    /// <summary>
+    /// For the launch about to be enqueued: the record it adds into (zero) and the one it zeroes for the launch after it.
+    /// The next call hands them out the other way round.
+    /// </summary>
+    public (ulong Record, ulong Next) Take()
+    {
+        (ulong record, ulong next) = (At(_turn), At(1 - _turn));
+        _turn = 1 - _turn;
+        return (record, next);
+    }
 
     public void Dispose() => _records.Dispose();
 

@@ -25,12 +25,12 @@ internal sealed class SimulatedStagedLayerTransport : IStagedLayerTransport
 
     private int Ranks => _transport.World.Ranks;
 
-    public StagedRouteSummary[] GatherRouting(ulong recordAddress, Func<long, StagedRoutingError> describeError, string operation)
+    public StagedRouteSummary[] GatherRouting(ulong record, Func<long, StagedRoutingError> describeError, string operation)
     {
-        long[] record = StagedMemory.Download<long>(recordAddress, _buffers.RouteRecords.Words, _transport.Stream);
-        long key = StagedRouteRecord.ErrorKey(record);
+        long[] words = StagedMemory.Download<long>(record, _buffers.RouteRecords.Words, _transport.Stream);
+        long key = StagedRouteRecord.ErrorKey(words);
         StagedRoutingError? error = key == StagedRouteRecord.NoError ? null : describeError(key);
-        StagedRouteSummary summary = StagedRouteRecord.Read(record, Ranks, _spec.Experts, error);
+        StagedRouteSummary summary = StagedRouteRecord.Read(words, Ranks, _spec.Experts, error);
         return _transport.World.AllGather(_transport.Rank, summary, operation);
     }
 
