@@ -6,6 +6,28 @@
 // at 32, so a block holds at least 8 tokens). StagedKernels.EntryBlocks must match.
 #define EP_ENTRY_TOKENS (EP_THREADS / EP_TOPK)
 
+// This thread's (token, slot) entry in block `block` of such a kernel. The block's last EP_THREADS mod K threads make
+// no whole token and have none (inBlock false).
+struct ep_entry
+{
+    int local;    // the token within the block, in [0, EP_ENTRY_TOKENS] (EP_ENTRY_TOKENS: none)
+    int slot;     // k
+    int token;    // t
+    ep_i64 at;    // t · K + k, the entry's index in a [T, K] table
+    bool inBlock; // whether the thread has an entry of a whole token
+};
+
+__device__ __forceinline__ ep_entry ep_entry_of(int block)
+{
+    ep_entry e;
+    e.local = threadIdx.x / EP_TOPK;
+    e.slot = threadIdx.x % EP_TOPK;
+    e.token = block * EP_ENTRY_TOKENS + e.local;
+    e.at = (ep_i64)e.token * EP_TOPK + e.slot;
+    e.inBlock = e.local < EP_ENTRY_TOKENS;
+    return e;
+}
+
 // Whether entry k of a row's ids is bad: outside [-1, E) (kind 0), or naming an expert an earlier slot of the row
 // already names (kind 1). The key that ranks it among a table's bad entries is (token · K + k) · 2 + kind.
 __device__ __forceinline__ bool ep_entry_bad(const ep_i64* ids, int k, int* kind)
@@ -170,7 +192,8 @@ extern "C" __global__ void ep_scan_destinations(const ep_i64* topkIdx, int token
 // rows in shared memory, then adds each non-zero tally to the record with one global atomic (fire-and-forget: nothing
 // waits for the sums inside the launch). Block 0 also zeroes nextRecord, the record the following launch adds into.
 __device__ __forceinline__ void ep_summary_block(int block, const ep_i64* topkIdx, int tokens, int ranks, int localExperts,
-    ep_i64* record, ep_i64* nextRecord, int recordWords, const ep_i64* heldIdx, unsigned long long* scratch)
+    ep_i64* record, ep_i64* nextRecord, int recordWords, const ep_i64* heldIdx, const float* topkWeights, ep_i64* idxCopy,
+    float* weightsCopy, unsigned long long* scratch)
 {
     __shared__ ep_i64 blockIds[EP_ENTRY_TOKENS * EP_TOPK];
     __shared__ unsigned long long destinationTally[EP_RANK_LIMIT]; // rows in the low 32 bits, pairs in the high 32
@@ -185,15 +208,27 @@ __device__ __forceinline__ void ep_summary_block(int block, const ep_i64* topkId
         }
     }
 
-    int local = threadIdx.x / EP_TOPK, k = threadIdx.x % EP_TOPK;
-    int t = block * EP_ENTRY_TOKENS + local;
-    bool mine = local < EP_ENTRY_TOKENS && t < tokens;
-    ep_i64 at = (ep_i64)t * EP_TOPK + k;
+    ep_entry entry = ep_entry_of(block);
+    int local = entry.local, k = entry.slot;
+    bool mine = entry.inBlock && entry.token < tokens;
+    ep_i64 at = entry.at;
     ep_i64 id = mine ? topkIdx[at] : -1;
     bool changed = mine && heldIdx != 0 && heldIdx[at] != id;
     if (mine)
     {
         blockIds[threadIdx.x] = id;
+    }
+
+    // The copies (fire-and-forget stores; nothing here reads them): a rank without tokens gets its stand-in token's.
+    bool copies = entry.inBlock && entry.token < (tokens > 0 ? tokens : 1);
+    if (copies && idxCopy != 0)
+    {
+        idxCopy[at] = id;
+    }
+
+    if (copies && weightsCopy != 0)
+    {
+        weightsCopy[at] = mine ? topkWeights[at] : 0.0f;
     }
 
     for (int d = threadIdx.x; d < ranks; d += EP_THREADS)
@@ -308,9 +343,13 @@ __device__ __forceinline__ void ep_summary_block(int block, const ep_i64* topkId
 // keeps two records and uses them in turn: each launch zeroes nextRecord, the other one, whose read-back is earlier on
 // the stream, so the next launch finds it zero with no memset and no pass after the last block. With position non-null
 // (the Staged engine, whose pack needs them) blocks [0, ranks) first run ep_scan_block for every destination's send
-// positions, and the summary blocks follow (grid = ranks + S); the NcclEp engine passes null (grid = S).
+// positions, and the summary blocks follow (grid = ranks + S); the NcclEp engine passes null (grid = S). With idxCopy
+// and weightsCopy (each may be null) the summary blocks also copy the [T, K] ids and topkWeights there — the layer's
+// own copies (into a spare it commits only once the checks passed), written while the host waits for the record
+// instead of after it; with T = 0 row 0 gets the stand-in token the NcclEp engine gives NCCL EP (ids −1, weights 0).
 extern "C" __global__ void ep_route_record(const ep_i64* topkIdx, int tokens, int ranks, int localExperts, int* position,
-    int* pairPosition, ep_i64* record, ep_i64* nextRecord, int recordWords, const ep_i64* heldIdx)
+    int* pairPosition, ep_i64* record, ep_i64* nextRecord, int recordWords, const ep_i64* heldIdx, const float* topkWeights,
+    ep_i64* idxCopy, float* weightsCopy)
 {
     __shared__ unsigned long long scratch[EP_THREADS];
     int scanning = position != 0 ? ranks : 0;
@@ -321,7 +360,7 @@ extern "C" __global__ void ep_route_record(const ep_i64* topkIdx, int tokens, in
     }
 
     ep_summary_block(blockIdx.x - scanning, topkIdx, tokens, ranks, localExperts, record, nextRecord, recordWords, heldIdx,
-        scratch);
+        topkWeights, idxCopy, weightsCopy, scratch);
 }
 
 // The work of block `block` (see ep_sanitize_routing); every thread of the block calls it.
@@ -331,10 +370,10 @@ __device__ __forceinline__ void ep_sanitize_block(int block, const ep_i64* topkI
     __shared__ unsigned long long scratch[EP_THREADS];
     __shared__ ep_i64 blockIds[EP_ENTRY_TOKENS * EP_TOPK];
     __shared__ int rebuild;
-    int local = threadIdx.x / EP_TOPK, k = threadIdx.x % EP_TOPK;
-    int t = block * EP_ENTRY_TOKENS + local;
-    bool mine = local < EP_ENTRY_TOKENS && t < paddedTokens;
-    ep_i64 at = (ep_i64)t * EP_TOPK + k;
+    ep_entry entry = ep_entry_of(block);
+    int local = entry.local, k = entry.slot, t = entry.token;
+    bool mine = entry.inBlock && t < paddedTokens;
+    ep_i64 at = entry.at;
 
     // Every load first, none depending on another: the id, its weight and the id the table held.
     ep_i64 id = -1, held = 0;

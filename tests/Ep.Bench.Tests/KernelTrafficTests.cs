@@ -55,6 +55,17 @@ public sealed class KernelTrafficTests
     }
 
     [Fact]
+    public void The_routing_record_counts_the_held_ids_and_the_copies_as_each_engine_runs_it()
+    {
+        // T·K = 4 entries; a 40-byte record.
+        Assert.Equal(new KernelBytes(4 * 8, 40), KernelTraffic.RouteRecord(Small, 40, comparesHeld: false, copiesWeights: false, copiesIds: false));
+        // NcclEp LowLatency: the weights read and both copies written.
+        Assert.Equal(new KernelBytes(4 * 12, 40 + 4 * 12), KernelTraffic.RouteRecord(Small, 40, comparesHeld: false, copiesWeights: true, copiesIds: true));
+        // NcclEp HighThroughput holding its ids: those read too, and only the weights copied.
+        Assert.Equal(new KernelBytes(4 * 20, 40 + 4 * 4), KernelTraffic.RouteRecord(Small, 40, comparesHeld: true, copiesWeights: true, copiesIds: false));
+    }
+
+    [Fact]
     public void The_default_layer_moves_what_the_issue_expects()
     {
         EpLayerSpec spec = BenchLayers.Find("ht-flat")!.Spec;

@@ -64,12 +64,16 @@ internal static class KernelTraffic
     /// <summary>
     /// ep_route_record: the [T, K] ids, read once, and with <paramref name="comparesHeld"/> (a NcclEp HighThroughput layer
     /// that holds its handle's ids) the held ids it compares them with (the Staged variant, which also scans send positions,
-    /// holds none and reads the ids again, from L2 at these sizes; counted once, as unique bytes).
+    /// holds none and reads the ids again, from L2 at these sizes; counted once, as unique bytes). As the NcclEp engine
+    /// runs it, it also copies the [T, K] weights (read and written) and, with <paramref name="copiesIds"/>, the ids
+    /// (written: they were read anyway) into the layer's own tables.
     /// </summary>
-    public static KernelBytes RouteRecord(KernelCounts c, long writtenBytes, bool comparesHeld)
+    public static KernelBytes RouteRecord(KernelCounts c, long writtenBytes, bool comparesHeld, bool copiesWeights, bool copiesIds)
     {
         ArgumentNullException.ThrowIfNull(c);
-        return new KernelBytes((comparesHeld ? 2 : 1) * c.Tokens * c.TopK * (long)Id, writtenBytes);
+        long entries = (long)c.Tokens * c.TopK;
+        long weights = copiesWeights ? entries * Weight : 0, ids = copiesIds ? entries * Id : 0;
+        return new KernelBytes((comparesHeld ? 2 : 1) * entries * Id + weights, writtenBytes + weights + ids);
     }
 
     /// <summary>

@@ -50,8 +50,8 @@ public sealed class NcclEpEngineTests
     /// HighThroughput Dispatch skips <c>ncclEpUpdateHandle</c> (≈ 200 µs per step at 4096 tokens) when every rank's ids
     /// equal the ones the handle holds: a repeat keeps it — also with new tokens and weights, and after a full backward
     /// pass — while one changed id (the last entry: the routing record's last block), fewer tokens with the same
-    /// leading rows, or a refused routing in between each do what they must. Every step matches the Reference engine on
-    /// its own inputs, and the handle's update count shows which steps updated.
+    /// leading rows, or a refused routing in between (of the held token count, or of another) each do what they must.
+    /// Every step matches the Reference engine on its own inputs, and the handle's update count shows which steps updated.
     /// </summary>
     [NcclEpTheory]
     [MemberData(nameof(HighThroughputLayers))]
@@ -73,20 +73,26 @@ public sealed class NcclEpEngineTests
         StepProblem fewer = first.Copy(tokens: t - 1);
         StepProblem badRouting = fewer.Copy();
         badRouting.Idx[0][0] = spec.Experts;
+        StepProblem badRoutingOfAllTokens = first.Copy();
+        badRoutingOfAllTokens.Idx[0][0] = spec.Experts;
 
-        (StepProblem Problem, int Updates, string Name)[] steps =
+        (StepProblem Problem, int Updates, string Name, StepProblem? RefusedBefore)[] steps =
         [
-            (first, 1, "first routing"), (first, 1, "the same again"), (reweighted, 1, "the same ids, new tokens and weights"),
-            (oneIdChanged, 2, "one id changed"), (fewer, 3, "one token fewer"), (fewer, 3, "one token fewer, again after a refused step"),
+            (first, 1, "first routing", null), (first, 1, "the same again", null), (reweighted, 1, "the same ids, new tokens and weights", null),
+            (oneIdChanged, 2, "one id changed", null), (fewer, 3, "one token fewer", null),
+            (fewer, 3, "one token fewer, again after a refused step of as many tokens", badRouting),
+            // The refused step's ids were copied before its check (no held routing of its token count to compare them
+            // with): into the copy the handle does not hold, so the next step still finds its routing held.
+            (fewer, 3, "one token fewer, again after a refused step of another token count", badRoutingOfAllTokens),
         ];
         using EpGroup group = OneRankGroup();
         using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
         var engine = (NcclEpLayer)layer.EngineLayer;
-        foreach ((StepProblem problem, int updates, string name) in steps)
+        foreach ((StepProblem problem, int updates, string name, StepProblem? refusedBefore) in steps)
         {
-            if (name.Contains("refused", StringComparison.Ordinal))
+            if (refusedBefore is not null)
             {
-                using var refused = new StepPass(group, layer, badRouting);
+                using var refused = new StepPass(group, layer, refusedBefore);
                 Assert.Throws<EpRoutingException>(refused.Forward);
             }
 

@@ -77,7 +77,7 @@ internal sealed unsafe partial class NcclEpLayer
         using CudaCaptureBranch? beside = CheckClearsPadding ? null : new CudaCaptureBranch(_stream);
         return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, heldRows: 0, (marks, records) =>
         {
-            UpdateHandle(ncclEpTokens);
+            UpdateHandle(b.Sources.CapturedIdx, ncclEpTokens);
             marks?.RecordInCapture(2, _stream);
 
             // Across ranks the routing check counted what every rank keeps per expert, so the group padding past this
@@ -90,11 +90,11 @@ internal sealed unsafe partial class NcclEpLayer
                 _padding!.ClearPastCounts(LowLatencyGroupBuffer.Received, Address(b.RecvRows), counts, beside.Stream);
             }
 
-            DispatchRows(tokens, ncclEpTokens);
+            DispatchRows(tokens, ncclEpTokens, b.Sources.CapturedWeights);
             marks?.RecordInCapture(3, _stream);
             beside?.Join();
             marks?.RecordInCapture(NcclEpMarks.BeforeExperts, _stream);
-            CombineRows(ExpertsOrBalance(experts, rows, ncclEpTokens), ncclEpTokens);
+            CombineRows(ExpertsOrBalance(experts, rows, ncclEpTokens), ncclEpTokens, b.Sources.CapturedWeights);
         }, BeforeLowLatencyReplay);
     }
 
@@ -155,14 +155,14 @@ internal sealed unsafe partial class NcclEpLayer
         NcclEpLayerBuffers b = _buffers;
         if (CheckClearsPadding)
         {
-            _kernels.SanitizeRoutingClearingGroups(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, TopK, Address(b.SourceIdx),
-                Address(b.SourceWeights), records.Records, _shape.LocalExperts, _shape.LowLatencyGroupRows,
+            _kernels.SanitizeRoutingClearingGroups(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, TopK, Address(b.Sources.CapturedIdx),
+                Address(b.Sources.CapturedWeights), records.Records, _shape.LocalExperts, _shape.LowLatencyGroupRows,
                 _padding!.FilledRowsForClear(LowLatencyGroupBuffer.Received), Address(b.RecvRows));
             return;
         }
 
-        _kernels.SanitizeRouting(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, TopK, Address(b.SourceIdx), Address(b.SourceWeights),
-            records.Records, heldRows, records.Counts);
+        _kernels.SanitizeRouting(Address(topkIdx), Address(topkWeights), tokenCount, ncclEpTokens, TopK, Address(b.Sources.CapturedIdx),
+            Address(b.Sources.CapturedWeights), records.Records, heldRows, records.Counts);
     }
 
     /// <summary>
@@ -195,7 +195,7 @@ internal sealed unsafe partial class NcclEpLayer
         }
         catch when (CudaGraph.IsCapturing(_stream))
         {
-            CombineRows(_buffers.Unpermuted, ncclEpTokens);
+            CombineRows(_buffers.Unpermuted, ncclEpTokens, _buffers.Sources.CapturedWeights);
             throw;
         }
     }

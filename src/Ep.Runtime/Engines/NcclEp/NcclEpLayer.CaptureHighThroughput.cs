@@ -59,14 +59,14 @@ internal sealed unsafe partial class NcclEpLayer
                 }
 
                 marks?.RecordInCapture(2, _stream);
-                DispatchRows(tokens, ncclEpTokens);
+                DispatchRows(tokens, ncclEpTokens, b.Sources.CapturedWeights);
                 marks?.RecordInCapture(3, _stream);
                 ulong received = Address(b.ReceivedTotal);
                 _local.PermuteOnDevice(_shape.ReceiveSlots, _shape.LocalExperts, received, Address(b.ExpertCounts));
                 marks?.RecordInCapture(NcclEpMarks.BeforeExperts, _stream);
                 DeviceTensor<BFloat16> expertOutput = ExpertsOrBalance(experts, rows, ncclEpTokens);
                 _local.UnpermuteOnDevice(expertOutput, _shape.ReceiveSlots, received);
-                CombineRows(b.Unpermuted, ncclEpTokens);
+                CombineRows(b.Unpermuted, ncclEpTokens, b.Sources.CapturedWeights);
                 if (backward is not null)
                 {
                     RecordBackward(backward, combined, expertOutput, new EpStepRows(b.GradExpertOutput, b.ExpertCounts, b.ExpertOffsets, stepOutput!, 0, Stream),
@@ -119,7 +119,7 @@ internal sealed unsafe partial class NcclEpLayer
 
         layout.ReceiveTotalCounter = _descriptors.ReceiveTotal.Describe(Address(b.ReceivedTotal), [1]);
         NcclException.ThrowIfFailed(NcclEpNative.UpdateHandle(_handle.DangerousGetHandle(),
-            _descriptors.TopkIdx.Describe(Address(b.SourceIdx), [ncclEpTokens, TopK]), &layout, stream));
+            _descriptors.TopkIdx.Describe(Address(b.Sources.CapturedIdx), [ncclEpTokens, TopK]), &layout, stream));
     }
 
     /// <summary>
@@ -142,12 +142,13 @@ internal sealed unsafe partial class NcclEpLayer
         var ids = new long[TopK];
         Array.Fill(ids, -1L);
         ids[0] = (long)_rank * _shape.LocalExperts;
-        StagedMemory.Upload<long>(ids, Address(b.SourceIdx), _stream);
-        StagedMemory.Fill(Address(b.SourceWeights), 0u, TopK, _stream);
+        NcclEpSourceCopies sources = b.Sources;
+        StagedMemory.Upload<long>(ids, Address(sources.CapturedIdx), _stream);
+        StagedMemory.Fill(Address(sources.CapturedWeights), 0u, TopK, _stream);
         ForgetHeldRoutingEverywhere();
-        UpdateHandle(1);
-        DispatchRows(_views.CombineOutput.Rows(1), 1);
-        CombineRows(b.Unpermuted, 1);
+        UpdateHandle(sources.CapturedIdx, 1);
+        DispatchRows(_views.CombineOutput.Rows(1), 1, sources.CapturedWeights);
+        CombineRows(b.Unpermuted, 1, sources.CapturedWeights);
         if (backward)
         {
             DispatchGradientRows(Address(b.CombineOutput), 1);

@@ -9,11 +9,11 @@ namespace Ep.Engines.NcclEp;
 /// <summary>
 /// A captured HighThroughput step keeps NCCL EP's handle while every rank's routing repeats. <c>ncclEpUpdateHandle</c>
 /// (a collective of ≈ 180 µs on the stream at 4096 tokens) sits in the graph's IF node; <c>ep_sanitize_routing</c>
-/// compares each rank's sanitized ids with the ones the handle was built from (the layer's <c>SourceIdx</c>, which it
-/// overwrites), and <c>ep_decide_handle_update</c> opens the node when any rank's ids differ, from the records every
-/// rank gathered — so all ranks rebuild, or none does. <c>HandleState[0]</c> says how many rows of <c>SourceIdx</c> the
-/// handle holds; anything that changes the handle or those ids outside a graph (eager Dispatch, the warm-up exchange)
-/// sets it to 0 first, so the next replay rebuilds.
+/// compares each rank's sanitized ids with the ones the handle was built from (the captured steps' copy of the ids,
+/// <c>Sources.CapturedIdx</c>, which it overwrites), and <c>ep_decide_handle_update</c> opens the node when any rank's
+/// ids differ, from the records every rank gathered — so all ranks rebuild, or none does. <c>HandleState[0]</c> says how
+/// many rows of that copy the handle holds; anything that changes the handle or those ids outside a graph (eager
+/// Dispatch, the warm-up exchange) sets it to 0 first, so the next replay rebuilds.
 /// </summary>
 internal sealed unsafe partial class NcclEpLayer
 {

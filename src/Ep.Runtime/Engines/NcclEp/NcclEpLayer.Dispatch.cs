@@ -29,30 +29,27 @@ internal sealed unsafe partial class NcclEpLayer
         NcclEpMarks? marks = DeviceMarks;
         marks?.Record(0, _stream);
         long start = Stopwatch.GetTimestamp();
-        Summarize(topkIdx, tokenCount);
+        bool idsCopied = Summarize(topkIdx, topkWeights, tokenCount);
         StagedRoutePlan plan = _routePlan;
         plan.ThrowIfInvalid();
         long agreed = Stopwatch.GetTimestamp();
         marks?.Record(1, _stream);
 
-        // Committed: from here on this step replaces the previous one. The handle reads the ids from the layer's copy
-        // (LowLatency keeps the topk_idx pointer until Combine and reads the weights there), so both are the layer's own.
+        // Committed: from here on this step replaces the previous one, and its copies of the ids and weights are the
+        // current ones (a kept handle goes on holding the ids it has, which this step's equal).
         _tokens = tokenCount;
         bool keepHandle = EveryRankMatchesHeldRouting(_summaries);
-        NcclEpLayerBuffers b = _buffers;
+        NcclEpSourceCopies sources = _buffers.Sources;
         if (!keepHandle)
         {
             ForgetHeldRoutingEverywhere();
-            StagedMemory.Copy(Address(b.SourceIdx), Address(topkIdx), (long)tokenCount * TopK * sizeof(long), _stream);
+            if (!idsCopied)
+            {
+                CopyIds(sources.NextIdx, topkIdx, tokenCount);
+            }
         }
 
-        StagedMemory.Copy(Address(b.SourceWeights), Address(topkWeights), (long)tokenCount * TopK * sizeof(float), _stream);
-        if (tokenCount == 0)
-        {
-            // The stand-in token: ids −1 (all bits set) and weights 0.
-            StagedMemory.Fill(Address(b.SourceIdx), 0xFFFFFFFFu, 2L * TopK, _stream);
-            StagedMemory.Fill(Address(b.SourceWeights), 0u, TopK, _stream);
-        }
+        sources.Commit(keepIdx: keepHandle);
 
         // A step in which no rank sends a row (every rank agrees, from the same plan) needs no exchange: NCCL EP is not
         // called (it launches empty grids, leaving a CUDA error that a later NCCL EP call turns into an abort).
@@ -63,7 +60,7 @@ internal sealed unsafe partial class NcclEpLayer
             PoisonReceivedWeights();
             if (_shape.LowLatency)
             {
-                Clear(b.RecvRows);
+                Clear(_buffers.RecvRows);
             }
 
             LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, 0, 0, 0);
@@ -73,7 +70,7 @@ internal sealed unsafe partial class NcclEpLayer
         long beforeHandle = Stopwatch.GetTimestamp();
         if (!keepHandle)
         {
-            UpdateHandle(ncclEpTokens);
+            UpdateHandle(sources.Idx, ncclEpTokens);
             HandleUpdates++;
             _heldRoutingTokens = _shape.LowLatency ? null : tokenCount;
         }
@@ -90,11 +87,11 @@ internal sealed unsafe partial class NcclEpLayer
         {
             layoutTicks = LayOut(step, plan, out result);
             marks?.Record(3, _stream);
-            dispatchTicks = DispatchRows(tokens, ncclEpTokens);
+            dispatchTicks = DispatchRows(tokens, ncclEpTokens, sources.Weights);
         }
         else
         {
-            dispatchTicks = DispatchRows(tokens, ncclEpTokens);
+            dispatchTicks = DispatchRows(tokens, ncclEpTokens, sources.Weights);
             marks?.Record(3, _stream);
             layoutTicks = LayOut(step, plan, out result);
         }
@@ -127,18 +124,19 @@ internal sealed unsafe partial class NcclEpLayer
         });
     }
 
-    /// <summary><c>ncclEpUpdateHandle</c> with the layer's copy of this step's ids (<c>SourceIdx</c>, <paramref name="ncclEpTokens"/> rows).</summary>
-    private void UpdateHandle(int ncclEpTokens)
+    /// <summary><c>ncclEpUpdateHandle</c> with one of the layer's copies of the ids (<paramref name="ncclEpTokens"/> rows of <paramref name="idx"/>).</summary>
+    private void UpdateHandle(DeviceTensor<long> idx, int ncclEpTokens)
     {
         NcclException.ThrowIfFailed(NcclEpNative.UpdateHandle(_handle.DangerousGetHandle(),
-            _descriptors.TopkIdx.Describe(Address(_buffers.SourceIdx), [ncclEpTokens, TopK]), null, Stream));
+            _descriptors.TopkIdx.Describe(Address(idx), [ncclEpTokens, TopK]), null, Stream));
     }
 
     /// <summary>
     /// <c>ncclEpDispatch</c> (forward) of <paramref name="tokens"/> into the layer's receive buffers, for the algorithm
-    /// and layout; returns the native call's host time in <see cref="Stopwatch"/> ticks.
+    /// and layout, HighThroughput with the layer's copy of the weights <paramref name="weights"/>; returns the native
+    /// call's host time in <see cref="Stopwatch"/> ticks.
     /// </summary>
-    private long DispatchRows(DeviceTensor<BFloat16> tokens, int ncclEpTokens)
+    private long DispatchRows(DeviceTensor<BFloat16> tokens, int ncclEpTokens, DeviceTensor<float> weights)
     {
         NcclEpLayerBuffers b = _buffers;
         NcclEpDispatchInputs inputs = NcclEpDispatchInputs.Create();
@@ -155,7 +153,7 @@ internal sealed unsafe partial class NcclEpLayer
         }
         else
         {
-            inputs.TopkWeights = _descriptors.InWeights.Describe(Address(b.SourceWeights), [ncclEpTokens, TopK]);
+            inputs.TopkWeights = _descriptors.InWeights.Describe(Address(weights), [ncclEpTokens, TopK]);
             outputs.Tokens = DescribeSlots(_descriptors.OutTokens, b.RecvRows);
             if (_shape.ExpertMajor)
             {
@@ -199,7 +197,7 @@ internal sealed unsafe partial class NcclEpLayer
     /// from, when it holds a routing of <paramref name="tokenCount"/> tokens; else 0 (update). LowLatency always updates:
     /// its update is a host-side copy of a descriptor (≈ 1 µs), and a captured step rewrites the copy on the device.
     /// </summary>
-    private ulong HeldRoutingIdx(int tokenCount) => _heldRoutingTokens == tokenCount ? Address(_buffers.SourceIdx) : 0;
+    private ulong HeldRoutingIdx(int tokenCount) => _heldRoutingTokens == tokenCount ? Address(_buffers.Sources.Idx) : 0;
 
     /// <summary>
     /// LowLatency lays out the received rows before <c>ncclEpDispatch</c>, whose rows the layout never touches (it zeroes
@@ -244,14 +242,20 @@ internal sealed unsafe partial class NcclEpLayer
     }
 
     /// <summary>
-    /// Runs validation and counting on the device into the routing record, then gathers every rank's record into the
-    /// layer's summaries (the step's one host wait before NCCL EP; a bad entry anywhere costs one more round, with its
-    /// row read on the rank that has it).
+    /// Runs validation and counting on the device into the routing record — which also copies the step's weights into
+    /// the layer's next pair, and its ids unless they are to be compared with a held routing (then only a change needs
+    /// them) — then gathers every rank's record into the layer's summaries (the step's one host wait before NCCL EP; a
+    /// bad entry anywhere costs one more round, with its row read on the rank that has it). Returns whether the ids
+    /// were copied.
     /// </summary>
-    private void Summarize(DeviceTensor<long> topkIdx, int tokenCount)
+    private bool Summarize(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount)
     {
+        ulong heldIdx = HeldRoutingIdx(tokenCount);
+        NcclEpSourceCopies sources = _buffers.Sources;
+        bool copyIds = heldIdx == 0;
+        var copies = new StagedKernels.RoutingCopies(copyIds ? Address(sources.NextIdx) : 0, Address(topkWeights), Address(sources.NextWeights));
         ulong record = _kernels.RouteRecord(Address(topkIdx), tokenCount, TopK, Ranks, _shape.LocalExperts, position: 0, pairPosition: 0,
-            _buffers.RouteRecords, HeldRoutingIdx(tokenCount));
+            _buffers.RouteRecords, heldIdx, copies);
         _routedIdx = topkIdx;
         try
         {
@@ -261,6 +265,23 @@ internal sealed unsafe partial class NcclEpLayer
         {
             _routedIdx = null;
         }
+
+        return copyIds;
+    }
+
+    /// <summary>
+    /// Copies the step's ids into <paramref name="copy"/> after the routing check (a held routing that some rank changed);
+    /// a rank without tokens gets the stand-in token's, −1 (all bits set).
+    /// </summary>
+    private void CopyIds(DeviceTensor<long> copy, DeviceTensor<long> topkIdx, int tokenCount)
+    {
+        if (tokenCount == 0)
+        {
+            StagedMemory.Fill(Address(copy), 0xFFFFFFFFu, 2L * TopK, _stream);
+            return;
+        }
+
+        StagedMemory.Copy(Address(copy), Address(topkIdx), (long)tokenCount * TopK * sizeof(long), _stream);
     }
 
     /// <summary>The full routing error behind <paramref name="key"/> in the topkIdx being checked (a cached delegate: no closure per call).</summary>

@@ -40,17 +40,17 @@ internal sealed unsafe partial class NcclEpLayer
             return _views.CombineOutput.Rows(_tokens);
         }
 
-        LastNativeCombineTicks = CombineRows(combineInput, StepNcclEpTokens);
+        LastNativeCombineTicks = CombineRows(combineInput, StepNcclEpTokens, b.Sources.Weights);
         _exchangedOutsideCapture = true;
         return _views.CombineOutput.Rows(_tokens);
     }
 
     /// <summary>
     /// Checks and runs <c>ncclEpCombine</c> (forward) of <paramref name="combineInput"/> for a handle last updated with
-    /// <paramref name="ncclEpTokens"/> tokens, into the combine output; returns the native call's host time in
-    /// <see cref="Stopwatch"/> ticks.
+    /// <paramref name="ncclEpTokens"/> tokens, into the combine output; LowLatency applies the layer's copy of the
+    /// weights <paramref name="weights"/> (the step's). Returns the native call's host time in <see cref="Stopwatch"/> ticks.
     /// </summary>
-    private long CombineRows(DeviceTensor<BFloat16> combineInput, int ncclEpTokens)
+    private long CombineRows(DeviceTensor<BFloat16> combineInput, int ncclEpTokens, DeviceTensor<float> weights)
     {
         NcclEpLayerBuffers b = _buffers;
         // Zero-copy: the input is read by peers in place from the Unpermute buffer's window; another input is first
@@ -69,7 +69,7 @@ internal sealed unsafe partial class NcclEpLayer
         outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.CombineOutput), [ncclEpTokens, Hidden]);
         if (_shape.LowLatency)
         {
-            outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.SourceWeights), [ncclEpTokens, TopK]);
+            outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(weights), [ncclEpTokens, TopK]);
         }
 
         NcclEpCombineConfig config = NcclEpCombineConfig.Create(NcclEpPassDirection.Forward);

@@ -47,8 +47,8 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
     private bool _idle;
     private int _tokens;
 
-    // HighThroughput: the token count of the routing the handle was last updated with, from the layer's copy of the ids
-    // (SourceIdx, unchanged since); null when the handle holds none, or not that copy.
+    // HighThroughput: the token count of the routing eager Dispatch last updated the handle with, from the current eager
+    // copy of the ids (Sources.Idx, unchanged since); null when the handle holds none, or not that copy.
     private int? _heldRoutingTokens;
 
     // HighThroughput: whether NCCL EP has run a dispatch and a combine of this layer outside any capture (see

@@ -21,9 +21,8 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         // Routing checks before any NCCL EP call, as in the Staged engine (one record per rank, gathered).
         RouteRecords = Own(new StagedRouteRecordTurns(device, ranks, spec.Experts));
 
-        // Source side. LowLatency keeps the topk_idx pointer until Combine and reads the weights in Combine: own copies.
-        SourceIdx = Own(DeviceTensor<long>.Allocate(device, maxTokens, k));
-        SourceWeights = Own(DeviceTensor<float>.Allocate(device, maxTokens, k));
+        // Source side. NCCL EP reads the ids and weights after the call that was given them: the layer's own copies.
+        Sources = Own(new NcclEpSourceCopies(device, maxTokens, k));
         CombineOutput = Own(DeviceTensor<BFloat16>.Allocate(device, maxTokens, h));
         GradTokens = Own(DeviceTensor<BFloat16>.Allocate(device, maxTokens, h));
         GradTopkWeights = Own(DeviceTensor<float>.Allocate(device, maxTokens, k));
@@ -36,8 +35,8 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         ExpertCounters = Own(DeviceTensor<int>.Allocate(device, shape.LocalExperts));
         // HighThroughput: the received rows' total NCCL EP's handle update writes in a captured step (layout_info).
         ReceivedTotal = Own(DeviceTensor<int>.Allocate(device, shape.LowLatency ? 0 : 1));
-        // HighThroughput: [rows of SourceIdx the handle was last built from inside a captured step (0: not known), rebuilds
-        // counted there] (see NcclEpLayer.UpdateHandleIfRoutingChanged).
+        // HighThroughput: [rows of the captured steps' ids (Sources.CapturedIdx) the handle was last built from inside a
+        // captured step (0: not known), rebuilds counted there] (see NcclEpLayer.UpdateHandleIfRoutingChanged).
         HandleState = Own(DeviceTensor<long>.Allocate(device, shape.LowLatency ? 0 : 2));
 
         // The expert-major order: Flat m(n, j) from the received ids; HighThroughput expert-major rows marked real or
@@ -61,8 +60,7 @@ internal sealed class NcclEpLayerBuffers : IDisposable
 
     /// <summary>The two routing records Dispatch writes in turn; <see cref="NcclRoutingGather"/> gathers the one just written (<see cref="StagedRouteRecord"/>).</summary>
     public StagedRouteRecordTurns RouteRecords { get; }
-    public DeviceTensor<long> SourceIdx { get; }
-    public DeviceTensor<float> SourceWeights { get; }
+    public NcclEpSourceCopies Sources { get; }
     public DeviceTensor<BFloat16> CombineOutput { get; }
     public DeviceTensor<BFloat16> GradTokens { get; }
     public DeviceTensor<float> GradTopkWeights { get; }

@@ -30,8 +30,8 @@ internal static class NcclEpMemoryPlan
 
         var plan = new PlannedBufferList()
             .Add<long>("RouteRecord", Staged.StagedRouteRecord.AllocatedWords(ranks, spec.Experts))
-            .Add<long>("SourceIdx", maxTokens, k)
-            .Add<float>("SourceWeights", maxTokens, k)
+            .Add<long>("Source ids (eager turns, captured steps')", NcclEpSourceCopies.Pairs * maxTokens, k)
+            .Add<float>("Source weights (eager turns, captured steps')", NcclEpSourceCopies.Pairs * maxTokens, k)
             .Add<BFloat16>("CombineOutput", maxTokens, h)
             .Add<BFloat16>("GradTokens", maxTokens, h)
             .Add<float>("GradTopkWeights", maxTokens, k)

@@ -86,16 +86,24 @@ internal sealed class StagedKernels
     /// <paramref name="records"/>: validation, rows and pairs per destination, expert counts and the comparison with
     /// <paramref name="heldIdx"/> (0: nothing held), a thread per (token, slot). With <paramref name="position"/> (0: none,
     /// as NcclEp passes) also every destination's send positions, which the Staged engine's pack reads (one block per
-    /// destination rank beside the others). Returns the address of the record written.
+    /// destination rank beside the others). With <paramref name="copies"/> it also copies the ids and weights there (a
+    /// rank without tokens: the stand-in token's, see NcclEpLayer.NcclEpTokens). Returns the address of the record written.
     /// </summary>
     public ulong RouteRecord(ulong topkIdx, int tokens, int topK, int ranks, int localExperts, ulong position, ulong pairPosition,
-        StagedRouteRecordTurns records, ulong heldIdx)
+        StagedRouteRecordTurns records, ulong heldIdx, RoutingCopies copies = default)
     {
         (ulong record, ulong next) = records.Take();
         Launch("ep_route_record", RouteRecordBlocks(tokens, topK, ranks, scansPositions: position != 0), (long)topkIdx, tokens, ranks, localExperts,
-            (long)position, (long)pairPosition, (long)record, (long)next, records.Words, (long)heldIdx);
+            (long)position, (long)pairPosition, (long)record, (long)next, records.Words, (long)heldIdx, (long)copies.TopkWeights,
+            (long)copies.IdxCopy, (long)copies.WeightsCopy);
         return record;
     }
+
+    /// <summary>
+    /// Where <see cref="RouteRecord"/> copies the ids (<paramref name="IdxCopy"/>) and the caller's weights
+    /// (<paramref name="TopkWeights"/>, into <paramref name="WeightsCopy"/>); 0 for either copy it skips.
+    /// </summary>
+    public readonly record struct RoutingCopies(ulong IdxCopy, ulong TopkWeights, ulong WeightsCopy);
 
     /// <summary>
     /// Blocks of <see cref="RouteRecord"/>: a scan per destination when it scans positions (first, as they take longest),

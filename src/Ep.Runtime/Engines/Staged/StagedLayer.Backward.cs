@@ -11,7 +11,7 @@ internal sealed partial class StagedLayer
         StagedLayerBuffers b = _buffers;
         _ = Plan; // no step yet: throws before anything is written (the runtime checks this first)
         Poison(b.SendRows);
-        _kernels.PackRows(Address(gradOutput), Address(b.SourceIdx), 0, _tokens, _localExperts, Address(Positions), Address(b.SendOffsets),
+        _kernels.PackRows(Address(gradOutput), Address(SourceIdx), 0, _tokens, _localExperts, Address(Positions), Address(b.SendOffsets),
             Address(b.SendRows), 0, 0);
         Poison(b.GradFlat);
         _transport.Exchange("CombineBackward", [new StagedTransfer(StagedReceiveBuffer.GradFlat, Address(b.SendRows), RowBytes, _forwardSegments)]);

@@ -19,7 +19,7 @@ internal sealed partial class StagedLayer
         }
 
         int spare = 1 - _generation;
-        var plan = new StagedRoutePlan(_spec, Summarize(topkIdx, tokenCount, spare));
+        var plan = new StagedRoutePlan(_spec, Summarize(topkIdx, topkWeights, tokenCount, spare));
         plan.ThrowIfInvalid();
 
         // Committed: from here on this step replaces the previous one.
@@ -29,8 +29,6 @@ internal sealed partial class StagedLayer
         _forwardSegments = plan.ForwardSegments(_rank);
         _returnSegments = plan.ReturnSegments(_rank, perPair: _expertMajor);
         StagedLayerBuffers b = _buffers;
-        StagedMemory.Copy(Address(b.SourceIdx), Address(topkIdx), (long)tokenCount * TopK * sizeof(long), _stream);
-        StagedMemory.Copy(Address(b.SourceWeights), Address(topkWeights), (long)tokenCount * TopK * sizeof(float), _stream);
         UploadSendOffsets(plan);
         Poison(b.SendRows);
         _kernels.PackRows(Address(tokens), Address(topkIdx), Address(topkWeights), tokenCount, _localExperts, Address(Positions),
@@ -49,15 +47,17 @@ internal sealed partial class StagedLayer
     }
 
     /// <summary>
-    /// Runs validation and counting on the device, then gathers every rank's record through the transport (the step's
-    /// one host wait; a bad entry costs one more read, of its row).
+    /// Runs validation and counting on the device — with the send positions and the copies of the ids and weights, into
+    /// <paramref name="generation"/> — then gathers every rank's record through the transport (the step's one host
+    /// wait; a bad entry costs one more read, of its row).
     /// </summary>
-    private StagedRouteSummary[] Summarize(DeviceTensor<long> topkIdx, int tokenCount, int generation)
+    private StagedRouteSummary[] Summarize(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount, int generation)
     {
         StagedLayerBuffers b = _buffers;
         ulong idx = Address(topkIdx);
+        var copies = new StagedKernels.RoutingCopies(Address(b.SourceIdx[generation]), Address(topkWeights), Address(b.SourceWeights[generation]));
         ulong record = _kernels.RouteRecord(idx, tokenCount, TopK, Ranks, _localExperts, Address(b.Positions[generation]),
-            Address(b.PairPositions[generation]), b.RouteRecords, heldIdx: 0);
+            Address(b.PairPositions[generation]), b.RouteRecords, heldIdx: 0, copies);
         return _transport.GatherRouting(record, key => DescribeRoutingError(topkIdx, key), "Dispatch");
     }
 

@@ -44,7 +44,7 @@ internal sealed partial class StagedLayer
     {
         StagedLayerBuffers b = _buffers;
         ulong unitOffsets = _expertMajor ? StagedMemory.Address(b.SendOffsets, Ranks) : Address(b.SendOffsets);
-        _kernels.CombineTokens(Address(b.SourceIdx), Address(b.SourceWeights), _tokens, _localExperts, Address(Positions), Address(PairPositions),
+        _kernels.CombineTokens(Address(SourceIdx), Address(SourceWeights), _tokens, _localExperts, Address(Positions), Address(PairPositions),
             unitOffsets, _expertMajor, weighted, Address(b.ReturnRows), unitWeights, output, gradWeights);
     }
 }

@@ -85,6 +85,10 @@ internal sealed partial class StagedLayer : IEpLayerEngine
 
     private DeviceTensor<int> Positions => _buffers.Positions[_generation];
 
+    private DeviceTensor<long> SourceIdx => _buffers.SourceIdx[_generation];
+
+    private DeviceTensor<float> SourceWeights => _buffers.SourceWeights[_generation];
+
     private DeviceTensor<int> PairPositions => _buffers.PairPositions[_generation];
 
     private StagedRoutePlan Plan => _plan ?? throw new InvalidOperationException("No Dispatch has completed on this layer.");

@@ -19,9 +19,11 @@ internal sealed class StagedLayerBuffers : IDisposable
         int capacity = sizes.Capacity, sentRows = sizes.SentRows, pairRows = sizes.PairRows, layoutRows = sizes.LayoutRows;
         bool expertMajor = sizes.ExpertMajor;
 
+        Device = device;
+
         // Source side.
-        SourceIdx = Own(DeviceTensor<long>.Allocate(device, maxTokens, k));
-        SourceWeights = Own(DeviceTensor<float>.Allocate(device, maxTokens, k));
+        SourceIdx = [Own(DeviceTensor<long>.Allocate(device, maxTokens, k)), Own(DeviceTensor<long>.Allocate(device, maxTokens, k))];
+        SourceWeights = [Own(DeviceTensor<float>.Allocate(device, maxTokens, k)), Own(DeviceTensor<float>.Allocate(device, maxTokens, k))];
         Positions = [Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens))), Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)))];
         PairPositions = [Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens))), Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)))];
         RouteRecords = Own(new StagedRouteRecordTurns(device, ranks, experts));
@@ -69,11 +71,18 @@ internal sealed class StagedLayerBuffers : IDisposable
         PairWeights = Own(DeviceTensor<float>.Allocate(device, pairs));
     }
 
-    /// <summary>A copy of the step's topkIdx [T, K]: Combine and the backward pass need it after the caller's may be gone.</summary>
-    public DeviceTensor<long> SourceIdx { get; }
+    /// <summary>The device every buffer is on.</summary>
+    public EpDevice Device { get; }
 
-    /// <summary>A copy of the step's topkWeights [T, K].</summary>
-    public DeviceTensor<float> SourceWeights { get; }
+    /// <summary>
+    /// Two generations of a copy of the step's topkIdx [T, K]: Combine and the backward pass need it after the caller's
+    /// may be gone. The routing record writes the spare one (as the positions), so a failing Dispatch leaves the step in
+    /// place its own.
+    /// </summary>
+    public DeviceTensor<long>[] SourceIdx { get; }
+
+    /// <summary>Two generations of a copy of the step's topkWeights [T, K].</summary>
+    public DeviceTensor<float>[] SourceWeights { get; }
 
     /// <summary>Two generations of [R × T] row positions per destination: a failing Dispatch fills the spare one, so the step it leaves in place keeps its own.</summary>
     public DeviceTensor<int>[] Positions { get; }

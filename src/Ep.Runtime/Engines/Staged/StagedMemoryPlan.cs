@@ -21,8 +21,8 @@ internal static class StagedMemoryPlan
 
         return new PlannedBufferList()
             // Source side.
-            .Add<long>("SourceIdx", maxTokens, k)
-            .Add<float>("SourceWeights", maxTokens, k)
+            .Add<long>("SourceIdx (2 generations)", 2 * maxTokens, k)
+            .Add<float>("SourceWeights (2 generations)", 2 * maxTokens, k)
             .Add<int>("Positions (2 generations)", 2 * ranks * maxTokens)
             .Add<int>("PairPositions (2 generations)", 2 * ranks * maxTokens)
             .Add<long>("RouteRecord", StagedRouteRecord.AllocatedWords(ranks, spec.Experts))

@@ -28,7 +28,7 @@ internal sealed class NcclStagedLayerTransport : IStagedLayerTransport
     {
         _transport = transport;
         _buffers = buffers;
-        _routing = new NcclRoutingGather(buffers.SourceIdx.Device, transport.Rank, transport.Ranks, spec.Experts, transport.Stream,
+        _routing = new NcclRoutingGather(buffers.Device, transport.Rank, transport.Ranks, spec.Experts, transport.Stream,
             () => transport.Communicator, transport.MarkFailed);
     }
 
