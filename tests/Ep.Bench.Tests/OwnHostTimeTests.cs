@@ -18,11 +18,12 @@ public sealed class OwnHostTimeTests
         second.AddOwnHost(BenchOperation.Combine, 5);
         second.AddOwnHost(BenchOperation.Combine, 4);
 
-        OwnHostTime own = OwnHostTime.Of([first, second], new DispatchSplit(36, 28, 300, 21))!;
+        OwnHostTime own = OwnHostTime.Of([first, second], new DispatchSplit(36, 28, 300, 21, RoutingReadBack: 19))!;
 
         Assert.Equal(80, own.Dispatch);
         Assert.Equal(4, own.Combine);
         Assert.Equal(36, own.DispatchRoutingAgreement);
+        Assert.Equal(19, own.DispatchRoutingReadBack);
     }
 
     [Fact]

@@ -55,6 +55,27 @@ public sealed class ReportTests
         Assert.DoesNotContain("Host round trip", TableWriter.Write(Sample()), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// NcclEp's Dispatch split: the host parts with the routing record's read-back inside the agreement (the device split
+    /// has none), the native call beside ep_bench's, and Ep's own host time with both parts of the agreement.
+    /// </summary>
+    [Fact]
+    public void The_dispatch_split_shows_the_routing_read_back_inside_the_agreement()
+    {
+        BenchReport sample = Sample();
+        var split = new DispatchSplit(21.3, 0.1, 4.5, 6.4, RoutingReadBack: 14.2);
+        EngineResult ncclEp = sample.Engines[0] with
+        {
+            DispatchSplit = split, DeviceDispatchSplit = new DispatchSplit(21.6, 1.3, 39.4, 9.6), OwnHostTime = new OwnHostTime(28.6, 0.4, 21.3, 14.2),
+        };
+
+        string text = TableWriter.Write(sample with { Engines = [ncclEp, sample.Engines[1]] });
+
+        Assert.Contains("dispatch host split (p50): routing agreement 21.3 us (its read-back and wait 14.2 us), ncclEpUpdateHandle 0.1 us, ncclEpDispatch 4.5 us (ep_bench's ncclEpDispatch 412.6 us", text, StringComparison.Ordinal);
+        Assert.Contains("routing agreement 21.6 us, ncclEpUpdateHandle 1.3 us, ncclEpDispatch 39.4 us", text, StringComparison.Ordinal);
+        Assert.Contains("dispatch 28.6 us (of which the routing agreement 21.3 us, 14.2 us of it the record's read-back and wait:", text, StringComparison.Ordinal);
+    }
+
     /// <summary>A captured training step's replays get their own line beside the eager step, and their own JSON object.</summary>
     [Fact]
     public void A_training_replay_is_reported_in_the_table_and_the_json()

@@ -10,8 +10,10 @@ namespace Ep.Bench.Metrics;
 /// ncclEpDispatch, Ep's layout — host wall time over the host pass (<see cref="Of"/>), or the stream's time between
 /// events Dispatch records over the device pass (<see cref="OfDevice"/>). ep_bench times ncclEpDispatch alone (its
 /// handle is updated outside the timed loop), so <see cref="NativeDispatch"/> is the figure that compares with it.
+/// <see cref="RoutingReadBack"/> (host only): the part of the agreement spent issuing the routing record's read-back
+/// and waiting for it — the rest of the agreement is the host's own work and its launches.
 /// </summary>
-internal sealed record DispatchSplit(double Routing, double UpdateHandle, double NativeDispatch, double Layout)
+internal sealed record DispatchSplit(double Routing, double UpdateHandle, double NativeDispatch, double Layout, double? RoutingReadBack = null)
 {
     /// <summary>The medians of each part, or null when there are no samples (not NcclEp, or every step idle).</summary>
     public static DispatchSplit? Of(IEnumerable<NcclEpDispatchPhases> phases)
@@ -25,7 +27,7 @@ internal sealed record DispatchSplit(double Routing, double UpdateHandle, double
         static double Median(IEnumerable<long> ticks) => SampleSummary.Of(ticks.Select(t => t * 1e6 / Stopwatch.Frequency)).Median;
 
         return new DispatchSplit(Median(all.Select(p => p.Routing)), Median(all.Select(p => p.UpdateHandle)),
-            Median(all.Select(p => p.NativeDispatch)), Median(all.Select(p => p.Layout)));
+            Median(all.Select(p => p.NativeDispatch)), Median(all.Select(p => p.Layout)), Median(all.Select(p => p.RoutingReadBack)));
     }
 
     /// <summary>The same four parts on the device (µs between the events Dispatch recorded on its stream), or null without samples.</summary>

@@ -114,7 +114,8 @@ internal static class TableWriter
             {
                 double? native = report.EpBench?.Figures?.Dispatch.Microseconds;
                 string beside = native is { } us ? Invariant($" (ep_bench's ncclEpDispatch {us:F1} us: ours {d.NativeDispatch / us:F2} × its time)") : "";
-                text.AppendLine(Invariant($"  dispatch host split (p50): routing agreement {d.Routing:F1} us, ncclEpUpdateHandle {d.UpdateHandle:F1} us, ncclEpDispatch {d.NativeDispatch:F1} us{beside}, layout {d.Layout:F1} us"));
+                string readBack = d.RoutingReadBack is { } wait ? Invariant($" (its read-back and wait {wait:F1} us)") : "";
+                text.AppendLine(Invariant($"  dispatch host split (p50): routing agreement {d.Routing:F1} us{readBack}, ncclEpUpdateHandle {d.UpdateHandle:F1} us, ncclEpDispatch {d.NativeDispatch:F1} us{beside}, layout {d.Layout:F1} us"));
             }
 
             if (engine.DeviceDispatchSplit is { } dd)
@@ -126,7 +127,8 @@ internal static class TableWriter
 
             if (engine.OwnHostTime is { } own)
             {
-                text.AppendLine(Invariant($"  Ep's own host time (the call minus its native calls, p50; target <= 2 us): dispatch {own.Dispatch:F1} us (of which the routing agreement {own.DispatchRoutingAgreement:F1} us: Ep's checking kernels and the one wait before NCCL EP may see the ids), combine {own.Combine:F1} us"));
+                string readBack = own.DispatchRoutingReadBack is { } wait ? Invariant($", {wait:F1} us of it the record's read-back and wait") : "";
+                text.AppendLine(Invariant($"  Ep's own host time (the call minus its native calls, p50; target <= 2 us): dispatch {own.Dispatch:F1} us (of which the routing agreement {own.DispatchRoutingAgreement:F1} us{readBack}: Ep's checking kernels and the one wait before NCCL EP may see the ids), combine {own.Combine:F1} us"));
             }
 
             if (engine.Floor is { } f)

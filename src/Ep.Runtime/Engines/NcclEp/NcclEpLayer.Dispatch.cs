@@ -63,7 +63,7 @@ internal sealed unsafe partial class NcclEpLayer
                 Clear(_buffers.RecvRows);
             }
 
-            LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, 0, 0, 0);
+            LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, 0, 0, 0, _routing.LastReadBackTicks);
             return LayOutReceived(step, plan);
         }
 
@@ -97,7 +97,7 @@ internal sealed unsafe partial class NcclEpLayer
         }
 
         marks?.Record(4, _stream);
-        LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, handled - beforeHandle, dispatchTicks, layoutTicks);
+        LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, handled - beforeHandle, dispatchTicks, layoutTicks, _routing.LastReadBackTicks);
         return result;
     }
 

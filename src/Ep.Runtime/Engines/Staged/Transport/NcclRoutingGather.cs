@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using Ep.Interop.Cuda;
 using Ep.Interop.Nccl;
 
@@ -99,6 +100,12 @@ internal sealed class NcclRoutingGather : IDisposable
         }
     }
 
+    /// <summary>
+    /// Host time of the latest gather's read-back, in <see cref="Stopwatch"/> ticks: issuing the copy of every rank's
+    /// record to the host and waiting for it, which waits for the kernels before it (the benchmark's split of Dispatch).
+    /// </summary>
+    internal long LastReadBackTicks { get; private set; }
+
     /// <summary>Collective: every rank's host <paramref name="values"/> (at most four words per rank), indexed by rank then word.</summary>
     public long[] GatherHost(long[] values)
     {
@@ -148,7 +155,10 @@ internal sealed class NcclRoutingGather : IDisposable
             source = StagedMemory.Address(_gathered);
         }
 
-        return _readBack.Download(source, _ranks * words, _stream);
+        long before = Stopwatch.GetTimestamp();
+        ReadOnlySpan<long> gathered = _readBack.Download(source, _ranks * words, _stream);
+        LastReadBackTicks = Stopwatch.GetTimestamp() - before;
+        return gathered;
     }
 
     private void Check(NcclResult status, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(status))] string call = "")
