@@ -137,19 +137,18 @@ internal static class KernelBench
         yield return new("ep_scan_destinations", "Dispatch, Staged (send positions)", 1, KernelTraffic.Routing(c, 2L * tokens * sizeof(int)),
             () => kernels.ScanDestinations(A(w.Idx), tokens, 1, local, A(w.Positions), A(w.PairPositions), A(w.RoutingCounts)), BandwidthBound: false);
         // As NcclEp runs it: a HighThroughput layer compares the ids with the ones its handle holds (held = the ids
-        // themselves, as when the routing repeats) and copies the weights; LowLatency holds none and copies both.
+        // themselves, as when the routing repeats); LowLatency holds none. Both engines copy the ids and weights.
         bool holdsIds = spec.Algorithm == EpAlgorithm.HighThroughput;
-        var copies = new StagedKernels.RoutingCopies(holdsIds ? 0 : A(w.SanitizedIdx), A(w.Weights), A(w.SanitizedWeights));
+        var copies = new StagedKernels.RoutingCopies(A(w.SanitizedIdx), A(w.Weights), A(w.SanitizedWeights));
         yield return new("ep_route_record", "Dispatch, NcclEp (routing record: validation, counts, held-ids check, copies)",
             StagedKernels.RouteRecordBlocks(tokens, k, 1, scansPositions: false),
-            KernelTraffic.RouteRecord(c, RecordBytes(spec), comparesHeld: holdsIds, copiesWeights: true, copiesIds: !holdsIds),
+            KernelTraffic.RouteRecord(c, RecordBytes(spec), comparesHeld: holdsIds, copiesWeights: true, copiesIds: true),
             () => kernels.RouteRecord(A(w.Idx), tokens, k, 1, local, position: 0, pairPosition: 0, w.RouteRecords, heldIdx: holdsIds ? A(w.Idx) : 0, copies),
             BandwidthBound: false);
-        var stagedCopies = new StagedKernels.RoutingCopies(A(w.SanitizedIdx), A(w.Weights), A(w.SanitizedWeights));
         yield return new("ep_route_record", "Dispatch, Staged (the record, the send positions and the copies in one launch)",
             StagedKernels.RouteRecordBlocks(tokens, k, 1, scansPositions: true),
             KernelTraffic.RouteRecord(c, RecordBytes(spec) + 2L * tokens * sizeof(int), comparesHeld: false, copiesWeights: true, copiesIds: true),
-            () => kernels.RouteRecord(A(w.Idx), tokens, k, 1, local, A(w.Positions), A(w.PairPositions), w.RouteRecords, heldIdx: 0, stagedCopies),
+            () => kernels.RouteRecord(A(w.Idx), tokens, k, 1, local, A(w.Positions), A(w.PairPositions), w.RouteRecords, heldIdx: 0, copies),
             BandwidthBound: false, Label: "ep_route_record + positions");
         yield return new("ep_sanitize_routing", "CaptureStep (routing check on the device, compared with the handle's ids)", StagedKernels.EntryBlocks(tokens, spec.TopK),
             KernelTraffic.Sanitize(c),

@@ -79,8 +79,7 @@ internal sealed class KernelWorkspace : IDisposable
         StagedMemory.Fill(A(SendOffsets), 0, 2, stream);
 
         int local = experts; // one rank holds every expert
-        // Held ids = the ids themselves, as a NcclEp HighThroughput Dispatch that keeps its handle compares them.
-        ulong written = kernels.RouteRecord(A(Idx), tokens, k, 1, local, A(Positions), A(PairPositions), RouteRecords, heldIdx: A(Idx));
+        ulong written = kernels.RouteRecord(A(Idx), tokens, k, 1, local, A(Positions), A(PairPositions), RouteRecords, heldIdx: 0);
         long[] record = StagedMemory.Download<long>(written, StagedRouteRecord.Words(1, experts), stream);
         StagedRouteSummary summary = StagedRouteRecord.Read(record, 1, experts, error: null);
         int[] counts = [summary.RowsTo[0], summary.PairsTo[0], .. summary.ExpertCounts];

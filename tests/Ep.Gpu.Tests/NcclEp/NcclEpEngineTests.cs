@@ -81,8 +81,8 @@ public sealed class NcclEpEngineTests
             (first, 1, "first routing", null), (first, 1, "the same again", null), (reweighted, 1, "the same ids, new tokens and weights", null),
             (oneIdChanged, 2, "one id changed", null), (fewer, 3, "one token fewer", null),
             (fewer, 3, "one token fewer, again after a refused step of as many tokens", badRouting),
-            // The refused step's ids were copied before its check (no held routing of its token count to compare them
-            // with): into the copy the handle does not hold, so the next step still finds its routing held.
+            // Every step's ids are copied before its check, the refused step's too: into the copy the handle does not
+            // hold, so the next step still finds its routing held.
             (fewer, 3, "one token fewer, again after a refused step of another token count", badRoutingOfAllTokens),
         ];
         using EpGroup group = OneRankGroup();

@@ -29,7 +29,7 @@ internal sealed unsafe partial class NcclEpLayer
         NcclEpMarks? marks = DeviceMarks;
         marks?.Record(0, _stream);
         long start = Stopwatch.GetTimestamp();
-        bool idsCopied = Summarize(topkIdx, topkWeights, tokenCount);
+        Summarize(topkIdx, topkWeights, tokenCount);
         StagedRoutePlan plan = _routePlan;
         plan.ThrowIfInvalid();
         long agreed = Stopwatch.GetTimestamp();
@@ -39,16 +39,12 @@ internal sealed unsafe partial class NcclEpLayer
         // current ones (a kept handle goes on holding the ids it has, which this step's equal).
         _tokens = tokenCount;
         bool keepHandle = EveryRankMatchesHeldRouting(_summaries);
-        NcclEpSourceCopies sources = _buffers.Sources;
         if (!keepHandle)
         {
             ForgetHeldRoutingEverywhere();
-            if (!idsCopied)
-            {
-                CopyIds(sources.NextIdx, topkIdx, tokenCount);
-            }
         }
 
+        NcclEpSourceCopies sources = _buffers.Sources;
         sources.Commit(keepIdx: keepHandle);
 
         // A step in which no rank sends a row (every rank agrees, from the same plan) needs no exchange: NCCL EP is not
@@ -242,20 +238,17 @@ internal sealed unsafe partial class NcclEpLayer
     }
 
     /// <summary>
-    /// Runs validation and counting on the device into the routing record — which also copies the step's weights into
-    /// the layer's next pair, and its ids unless they are to be compared with a held routing (then only a change needs
-    /// them) — then gathers every rank's record into the layer's summaries (the step's one host wait before NCCL EP; a
-    /// bad entry anywhere costs one more round, with its row read on the rank that has it). Returns whether the ids
-    /// were copied.
+    /// Runs validation and counting on the device into the routing record — which also copies the step's ids and
+    /// weights into the layer's next pair (a kept HighThroughput handle leaves the ids' copy unused) — then gathers every
+    /// rank's record into the layer's summaries (the step's one host wait before NCCL EP; a bad entry anywhere costs one
+    /// more round, with its row read on the rank that has it).
     /// </summary>
-    private bool Summarize(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount)
+    private void Summarize(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount)
     {
-        ulong heldIdx = HeldRoutingIdx(tokenCount);
         NcclEpSourceCopies sources = _buffers.Sources;
-        bool copyIds = heldIdx == 0;
-        var copies = new StagedKernels.RoutingCopies(copyIds ? Address(sources.NextIdx) : 0, Address(topkWeights), Address(sources.NextWeights));
+        var copies = new StagedKernels.RoutingCopies(Address(sources.NextIdx), Address(topkWeights), Address(sources.NextWeights));
         ulong record = _kernels.RouteRecord(Address(topkIdx), tokenCount, TopK, Ranks, _shape.LocalExperts, position: 0, pairPosition: 0,
-            _buffers.RouteRecords, heldIdx, copies);
+            _buffers.RouteRecords, HeldRoutingIdx(tokenCount), copies);
         _routedIdx = topkIdx;
         try
         {
@@ -265,23 +258,6 @@ internal sealed unsafe partial class NcclEpLayer
         {
             _routedIdx = null;
         }
-
-        return copyIds;
-    }
-
-    /// <summary>
-    /// Copies the step's ids into <paramref name="copy"/> after the routing check (a held routing that some rank changed);
-    /// a rank without tokens gets the stand-in token's, −1 (all bits set).
-    /// </summary>
-    private void CopyIds(DeviceTensor<long> copy, DeviceTensor<long> topkIdx, int tokenCount)
-    {
-        if (tokenCount == 0)
-        {
-            StagedMemory.Fill(Address(copy), 0xFFFFFFFFu, 2L * TopK, _stream);
-            return;
-        }
-
-        StagedMemory.Copy(Address(copy), Address(topkIdx), (long)tokenCount * TopK * sizeof(long), _stream);
     }
 
     /// <summary>The full routing error behind <paramref name="key"/> in the topkIdx being checked (a cached delegate: no closure per call).</summary>

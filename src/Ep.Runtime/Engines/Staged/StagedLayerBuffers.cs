@@ -22,10 +22,10 @@ internal sealed class StagedLayerBuffers : IDisposable
         Device = device;
 
         // Source side.
-        SourceIdx = [Own(DeviceTensor<long>.Allocate(device, maxTokens, k)), Own(DeviceTensor<long>.Allocate(device, maxTokens, k))];
-        SourceWeights = [Own(DeviceTensor<float>.Allocate(device, maxTokens, k)), Own(DeviceTensor<float>.Allocate(device, maxTokens, k))];
-        Positions = [Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens))), Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)))];
-        PairPositions = [Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens))), Own(DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)))];
+        SourceIdx = TwoGenerations(() => DeviceTensor<long>.Allocate(device, maxTokens, k));
+        SourceWeights = TwoGenerations(() => DeviceTensor<float>.Allocate(device, maxTokens, k));
+        Positions = TwoGenerations(() => DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)));
+        PairPositions = TwoGenerations(() => DeviceTensor<int>.Allocate(device, checked(ranks * maxTokens)));
         RouteRecords = Own(new StagedRouteRecordTurns(device, ranks, experts));
         SendOffsets = Own(DeviceTensor<int>.Allocate(device, 2 * ranks));
         SendOffsetStaging = Own(new PinnedHostBuffer<int>(2 * ranks));
@@ -204,4 +204,8 @@ internal sealed class StagedLayerBuffers : IDisposable
         _owned.Add(buffer);
         return buffer;
     }
+
+    /// <summary>Two owned buffers alike: the generation a step uses and the spare the next Dispatch fills before its checks pass.</summary>
+    private DeviceTensor<T>[] TwoGenerations<T>(Func<DeviceTensor<T>> allocate)
+        where T : unmanaged => [Own(allocate()), Own(allocate())];
 }
