@@ -1,45 +1,150 @@
 // Layout on the receiving rank, after the exchange: where each (received row, slot) goes in the expert-major order.
 // The host already knows every count (gathered before the exchange), so these kernels only place rows.
 
-// One block per local expert e (grid = L). rankInExpert[n·K + j] = how many earlier received rows name e, for the slot
-// j of row n that names e (rows name an expert at most once). Slots naming other experts are left as they are.
-// rowCount: see ep_rows_now. expertCount (null in eager steps, whose counts come from the gathered routing): receives
-// e's total, the rows that name it — a captured HighThroughput Flat step's counts.
-extern "C" __global__ void ep_rank_in_expert(const ep_i64* recvIdx, int rows, int* rankInExpert, const int* rowCount, int* expertCount)
+// ep_rank_in_expert works on tiles of EP_RANK_TILE_ROWS received rows, a thread per row (grid = ⌈rows /
+// EP_RANK_TILE_ROWS⌉; StagedKernels.RankTiles must match), and on at most EP_RANK_EXPERTS local experts at a time in
+// shared memory (a layer with more takes them in turns).
+#define EP_RANK_TILE_ROWS EP_THREADS
+#define EP_RANK_TILE_WORDS (EP_RANK_TILE_ROWS / 32)
+#define EP_RANK_EXPERTS (EP_EXPERTS < 1024 ? EP_EXPERTS : 1024)
+
+// Loads received row n's K local ids (−1 past the rows that arrived).
+__device__ __forceinline__ void ep_load_row_ids(const ep_i64* recvIdx, int n, int rowsNow, ep_i64* ids)
 {
-    __shared__ unsigned long long scratch[EP_THREADS];
-    rows = ep_rows_now(rows, rowCount);
-    ep_i64 e = blockIdx.x;
-    unsigned long long running = 0ull;
-    for (int base = 0; base < rows; base += EP_THREADS)
+#pragma unroll
+    for (int j = 0; j < EP_TOPK; j++)
     {
-        int n = base + threadIdx.x;
-        int slot = -1;
-        if (n < rows)
+        ids[j] = n < rowsNow ? recvIdx[(ep_i64)n * EP_TOPK + j] : -1;
+    }
+}
+
+// Part 1 of ep_rank_in_expert: tileCounts[tile · L + e] = the rows of the tile that name local expert e. Tiles past
+// the rows that arrived (rowCount: see ep_rows_now) write nothing: part 2 never reads them.
+extern "C" __global__ void ep_count_expert_tiles(const ep_i64* recvIdx, int rows, int localExperts, int* tileCounts, const int* rowCount)
+{
+    __shared__ unsigned int tally[EP_RANK_EXPERTS];
+    int rowsNow = ep_rows_now(rows, rowCount);
+    int tile = blockIdx.x;
+    if (tile * EP_RANK_TILE_ROWS >= rowsNow)
+    {
+        return; // the whole block
+    }
+
+    ep_i64 ids[EP_TOPK];
+    ep_load_row_ids(recvIdx, tile * EP_RANK_TILE_ROWS + threadIdx.x, rowsNow, ids);
+    for (int base = 0; base < localExperts; base += EP_RANK_EXPERTS)
+    {
+        for (int e = threadIdx.x; e < EP_RANK_EXPERTS; e += EP_THREADS)
         {
-            for (int j = 0; j < EP_TOPK; j++)
+            tally[e] = 0u;
+        }
+
+        __syncthreads();
+#pragma unroll
+        for (int j = 0; j < EP_TOPK; j++)
+        {
+            if (ids[j] >= base && ids[j] < base + EP_RANK_EXPERTS && ids[j] < localExperts)
             {
-                if (recvIdx[(ep_i64)n * EP_TOPK + j] == e)
-                {
-                    slot = j;
-                    break;
-                }
+                atomicAdd(&tally[(int)(ids[j] - base)], 1u);
             }
         }
 
-        unsigned long long total;
-        unsigned long long before = running + ep_block_exclusive_scan(slot >= 0 ? 1ull : 0ull, &total, scratch);
-        if (slot >= 0)
+        __syncthreads();
+        for (int e = threadIdx.x; e < EP_RANK_EXPERTS && base + e < localExperts; e += EP_THREADS)
         {
-            rankInExpert[(ep_i64)n * EP_TOPK + slot] = (int)before;
+            tileCounts[(ep_i64)tile * localExperts + base + e] = (int)tally[e];
         }
 
-        running += total;
+        __syncthreads(); // the counts are read before the next turn zeroes them
+    }
+}
+
+// Part 2: rankInExpert[n·K + j] = how many earlier received rows name e, for the slot j of row n that names local
+// expert e (rows name an expert at most once; slots naming none are left as they are): the rows of earlier tiles
+// (part 1's counts) plus the rows before n in n's tile, counted in a bitmap per expert (a bit per row of the tile).
+// rowCount: see ep_rows_now. expertCount (null in eager steps, whose counts come from the gathered routing): receives
+// e's total, the rows that name it — a captured HighThroughput Flat step's counts — from the last tile (block 0 when
+// no row arrived).
+extern "C" __global__ void ep_rank_in_expert(const ep_i64* recvIdx, int rows, int localExperts, const int* tileCounts, int* rankInExpert,
+    const int* rowCount, int* expertCount)
+{
+    __shared__ unsigned int bitmap[EP_RANK_EXPERTS * EP_RANK_TILE_WORDS];
+    __shared__ int before[EP_RANK_EXPERTS];
+    int rowsNow = ep_rows_now(rows, rowCount);
+    int tiles = (rowsNow + EP_RANK_TILE_ROWS - 1) / EP_RANK_TILE_ROWS;
+    int tile = blockIdx.x;
+    bool countsHere = expertCount != 0 && tile == (tiles > 0 ? tiles - 1 : 0);
+    if (tile >= tiles && !countsHere)
+    {
+        return; // the whole block
     }
 
-    if (expertCount != 0 && threadIdx.x == 0)
+    int n = tile * EP_RANK_TILE_ROWS + threadIdx.x;
+    ep_i64 ids[EP_TOPK];
+    ep_load_row_ids(recvIdx, n, rowsNow, ids);
+    int word = threadIdx.x / 32;
+    unsigned int bit = 1u << (threadIdx.x % 32);
+    for (int base = 0; base < localExperts; base += EP_RANK_EXPERTS)
     {
-        expertCount[e] = (int)running;
+        for (int w = threadIdx.x; w < EP_RANK_EXPERTS * EP_RANK_TILE_WORDS; w += EP_THREADS)
+        {
+            bitmap[w] = 0u;
+        }
+
+        for (int e = threadIdx.x; e < EP_RANK_EXPERTS && base + e < localExperts; e += EP_THREADS)
+        {
+            int sum = 0;
+            for (int t = 0; t < tile; t++)
+            {
+                sum += tileCounts[(ep_i64)t * localExperts + base + e];
+            }
+
+            before[e] = sum;
+        }
+
+        __syncthreads();
+#pragma unroll
+        for (int j = 0; j < EP_TOPK; j++)
+        {
+            if (ids[j] >= base && ids[j] < base + EP_RANK_EXPERTS && ids[j] < localExperts)
+            {
+                atomicOr(&bitmap[(int)(ids[j] - base) * EP_RANK_TILE_WORDS + word], bit);
+            }
+        }
+
+        __syncthreads();
+#pragma unroll
+        for (int j = 0; j < EP_TOPK; j++)
+        {
+            if (ids[j] >= base && ids[j] < base + EP_RANK_EXPERTS && ids[j] < localExperts)
+            {
+                int e = (int)(ids[j] - base);
+                const unsigned int* rowsOfE = bitmap + e * EP_RANK_TILE_WORDS;
+                int rank = before[e] + __popc(rowsOfE[word] & (bit - 1u));
+                for (int w = 0; w < word; w++)
+                {
+                    rank += __popc(rowsOfE[w]);
+                }
+
+                rankInExpert[(ep_i64)n * EP_TOPK + j] = rank;
+            }
+        }
+
+        if (countsHere)
+        {
+            for (int e = threadIdx.x; e < EP_RANK_EXPERTS && base + e < localExperts; e += EP_THREADS)
+            {
+                int total = before[e];
+                for (int w = 0; w < EP_RANK_TILE_WORDS; w++)
+                {
+                    total += __popc(bitmap[e * EP_RANK_TILE_WORDS + w]);
+                }
+
+                expertCount[base + e] = total;
+            }
+        }
+
+        __syncthreads(); // every read of the bitmap and the prefixes is done before the next turn rewrites them
     }
 }
 

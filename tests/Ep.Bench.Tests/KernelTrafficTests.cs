@@ -47,8 +47,8 @@ public sealed class KernelTrafficTests
         // M = 2 rows of 16 B with source, slot and first pair (int32 each); weights add 4 B read and written per row.
         Assert.Equal(new KernelBytes(2 * (16 + 12), 2 * 16), KernelTraffic.RowsToPairs(Small, weighted: false));
         Assert.Equal(new KernelBytes(2 * (16 + 12 + 4), 2 * (16 + 4)), KernelTraffic.RowsToPairs(Small, weighted: true));
-        // N·K = 2 slots: ids int64 in, ranks int32 out; then ids + ranks + 4 offsets in, m(n, j) out.
-        Assert.Equal(new KernelBytes(2 * 8, 2 * 4), KernelTraffic.RankInExpert(Small));
+        // N·K = 2 slots: ids int64 in twice (tile counts, then ranks), ranks int32 out; then ids + ranks + 4 offsets in, m(n, j) out.
+        Assert.Equal(new KernelBytes(2 * 2 * 8, 2 * 4), KernelTraffic.RankInExpert(Small));
         Assert.Equal(new KernelBytes(2 * 12 + 4 * 4, 2 * 4), KernelTraffic.FinishRows(Small, localExperts: 4));
         // T·K = 4 entries of id + weight, read and written, the ids the handle holds read, and a four-word record.
         Assert.Equal(new KernelBytes(4 * 12 + 4 * 8, 4 * 12 + 32), KernelTraffic.Sanitize(Small));

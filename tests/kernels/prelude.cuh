@@ -20,7 +20,7 @@ static __device__ __forceinline__ int atomicAdd(int* address, int value)
     return __nvvm_atom_add_gen_i(address, value);
 }
 
-// NVRTC's other integer atomics that the routing record uses (global or shared memory).
+// NVRTC's other integer atomics that the routing record and the ranks in expert use (global or shared memory).
 static __device__ __forceinline__ unsigned int atomicAdd(unsigned int* address, unsigned int value)
 {
     return (unsigned int)__nvvm_atom_add_gen_i((int*)address, (int)value);
@@ -34,6 +34,17 @@ static __device__ __forceinline__ unsigned long long atomicAdd(unsigned long lon
 static __device__ __forceinline__ unsigned long long atomicMax(unsigned long long* address, unsigned long long value)
 {
     return __nvvm_atom_max_gen_ull(address, value);
+}
+
+static __device__ __forceinline__ unsigned int atomicOr(unsigned int* address, unsigned int value)
+{
+    return (unsigned int)__nvvm_atom_or_gen_i((int*)address, (int)value);
+}
+
+// NVRTC's population count of a 32-bit word.
+static __device__ __forceinline__ int __popc(unsigned int value)
+{
+    return __builtin_popcount(value);
 }
 
 // NVRTC's block barriers that also count, or OR, a predicate over the block's threads.

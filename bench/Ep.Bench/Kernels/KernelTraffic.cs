@@ -160,14 +160,16 @@ internal static class KernelTraffic
     }
 
     /// <summary>
-    /// ep_rank_in_expert + ep_finish_rows (Flat Permute's m(n, j), once per step): the first reads the received ids [N, K]
-    /// and writes each slot's rank within its expert; the second reads the ids, those ranks and the L offsets and writes
-    /// m(n, j) [N·K]. Index work of a few hundred KB: latency-bound, like the routing kernels.
+    /// ep_count_expert_tiles + ep_rank_in_expert, then ep_finish_rows (Flat Permute's m(n, j), once per step): the
+    /// first pair reads the received ids [N, K] twice (the tiles' counts, then the ranks) and writes each slot's rank
+    /// within its expert (the per-tile counts, ⌈N/256⌉ × L ints, are left out: a few KB); the second reads the ids, those
+    /// ranks and the L offsets and writes m(n, j) [N·K]. Index work of a few hundred KB: latency-bound, like the routing
+    /// kernels.
     /// </summary>
     public static KernelBytes RankInExpert(KernelCounts c)
     {
         ArgumentNullException.ThrowIfNull(c);
-        return new KernelBytes(Slots(c) * Id, Slots(c) * Index);
+        return new KernelBytes(2 * Slots(c) * Id, Slots(c) * Index);
     }
 
     /// <inheritdoc cref="RankInExpert"/>

@@ -50,6 +50,7 @@ internal sealed class KernelWorkspace : IDisposable
         RecvIdx = Own<long>(n, k);
         RecvWeights = Own<float>(n, k);
         RankInExpert = Own<int>(n, k);
+        RankTileCounts = Own<int>(StagedKernels.RankTiles(n), experts); // one rank holds every expert
         ExpertOffsets = Own<int>(experts, 1);
         ExpertCounts = Own<int>(experts, 1);
         PermutedRow = Own<int>(n, k);
@@ -97,7 +98,7 @@ internal sealed class KernelWorkspace : IDisposable
         }
 
         kernels.PackRows(A(Tokens), A(Idx), A(Weights), tokens, local, A(Positions), A(SendOffsets), A(RecvRows), A(RecvIdx), A(RecvWeights));
-        kernels.RankInExpert(A(RecvIdx), n, local, A(RankInExpert));
+        kernels.RankInExpert(A(RecvIdx), n, local, A(RankInExpert), A(RankTileCounts));
         StagedMemory.Upload<int>(offsets, A(ExpertOffsets), stream);
         StagedMemory.Upload<int>(summary.ExpertCounts, A(ExpertCounts), stream);
         // Expert-major's finish (rowSource/rowSlot given) also writes m(n, j), so one call serves the Flat and the expert-major kernels.
@@ -148,6 +149,8 @@ internal sealed class KernelWorkspace : IDisposable
 
     /// <summary>[N·K] rank within the expert.</summary>
     public DeviceTensor<int> RankInExpert { get; }
+
+    public DeviceTensor<int> RankTileCounts { get; }
 
     /// <summary>[L] group offsets.</summary>
     public DeviceTensor<int> ExpertOffsets { get; }

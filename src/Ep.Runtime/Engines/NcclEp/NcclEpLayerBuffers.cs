@@ -42,6 +42,7 @@ internal sealed class NcclEpLayerBuffers : IDisposable
         // The expert-major order: Flat m(n, j) from the received ids; HighThroughput expert-major rows marked real or
         // padding (LowLatency's kernels tell them apart by the counts).
         RankInExpert = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? 0 : checked(slots * k)));
+        RankTileCounts = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? 0 : StagedKernels.RankTiles(slots), shape.LocalExperts));
         PermutedRow = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor ? 0 : checked(slots * k)));
         RowSource = Own(DeviceTensor<int>.Allocate(device, shape.ExpertMajor && !shape.LowLatency ? slots : 0));
         // LowLatency: per LowLatencyGroupBuffer, the rows of each expert's group its latest step filled (the rest is known zero).
@@ -72,6 +73,7 @@ internal sealed class NcclEpLayerBuffers : IDisposable
     public DeviceTensor<int> ReceivedTotal { get; }
     public DeviceTensor<long> HandleState { get; }
     public DeviceTensor<int> RankInExpert { get; }
+    public DeviceTensor<int> RankTileCounts { get; }
     public DeviceTensor<int> PermutedRow { get; }
     public DeviceTensor<int> RowSource { get; }
     public DeviceTensor<int> FilledRows { get; }

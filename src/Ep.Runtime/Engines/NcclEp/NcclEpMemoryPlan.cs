@@ -43,6 +43,7 @@ internal static class NcclEpMemoryPlan
             .Add<int>("ReceivedTotal", shape.LowLatency ? 0 : 1)
             .Add<long>("HandleState", shape.LowLatency ? 0 : 2)
             .Add<int>("RankInExpert", expertMajor ? 0 : slots * k)
+            .Add<int>("RankTileCounts", expertMajor ? 0 : StagedKernels.RankTiles(checked((int)slots)), shape.LocalExperts)
             .Add<int>("PermutedRow", expertMajor ? 0 : slots * k)
             .Receive<int>("RowSource", expertMajor && !shape.LowLatency ? slots : 0)
             .Add<int>("FilledRows", shape.LowLatency ? LowLatencyGroupPadding.TableRows : 0, shape.LocalExperts)

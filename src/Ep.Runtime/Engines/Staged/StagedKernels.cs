@@ -118,11 +118,29 @@ internal sealed class StagedKernels
             (long)sendRows, (long)sendIdx, (long)sendWeights);
 
     /// <summary>
-    /// Each (row, slot)'s rank within its local expert; <paramref name="rowCount"/>: see <see cref="PermuteRows"/>. With
+    /// Each (row, slot)'s rank within its local expert, by tiles of rows (<see cref="RankTiles"/>): each tile's rows per
+    /// expert into <paramref name="tileCounts"/> ([RankTiles(rows), L] ints), then each entry's rank from the tiles before
+    /// its own and the rows before it in its own. <paramref name="rowCount"/>: see <see cref="PermuteRows"/>. With
     /// <paramref name="expertCount"/> also each local expert's total (a captured step's counts, which exist only on the device).
     /// </summary>
-    public void RankInExpert(ulong recvIdx, int rows, int localExperts, ulong rankInExpert, ulong rowCount = 0, ulong expertCount = 0) =>
-        Launch("ep_rank_in_expert", localExperts, (long)recvIdx, rows, (long)rankInExpert, (long)rowCount, (long)expertCount);
+    public void RankInExpert(ulong recvIdx, int rows, int localExperts, ulong rankInExpert, ulong tileCounts, ulong rowCount = 0, ulong expertCount = 0)
+    {
+        int tiles = RankTiles(rows);
+        if (tiles > 0)
+        {
+            Launch("ep_count_expert_tiles", tiles, (long)recvIdx, rows, localExperts, (long)tileCounts, (long)rowCount);
+        }
+
+        // With no rows, one block still writes the captured step's zero counts.
+        if (tiles > 0 || expertCount != 0)
+        {
+            Launch("ep_rank_in_expert", Math.Max(tiles, 1), (long)recvIdx, rows, localExperts, (long)tileCounts, (long)rankInExpert, (long)rowCount,
+                (long)expertCount);
+        }
+    }
+
+    /// <summary>Tiles of rows <see cref="RankInExpert"/> works in (<c>EP_RANK_TILE_ROWS</c>, one block each); its tile counts hold this many rows of L ints.</summary>
+    public static int RankTiles(int rows) => (int)((rows + Threads - 1) / Threads);
 
     public void ScanPairs(ulong recvIdx, int rows, ulong pairStart) =>
         Launch("ep_scan_pairs", 1, (long)recvIdx, rows, (long)pairStart);

@@ -101,7 +101,7 @@ internal sealed partial class StagedLayer
                 b.RecvWeights.SliceRows(0, rows), counts, offsets, _tokens);
         }
 
-        _kernels.RankInExpert(Address(b.RecvIdx), rows, _localExperts, Address(b.RankInExpert));
+        _kernels.RankInExpert(Address(b.RecvIdx), rows, _localExperts, Address(b.RankInExpert), Address(b.RankTileCounts));
         _kernels.ScanPairs(Address(b.RecvIdx), rows, Address(b.PairStart));
         StagedMemory.Fill(Address(b.RowSource), 0xFFFFFFFFu, layoutRows, _stream);
         _kernels.FinishRows(Address(b.RecvIdx), Address(b.RankInExpert), Address(b.ExpertOffsets), rows, TopK, Address(b.PermutedRow),

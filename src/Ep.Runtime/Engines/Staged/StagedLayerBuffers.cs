@@ -43,6 +43,7 @@ internal sealed class StagedLayerBuffers : IDisposable
         RecvIdx = Own(DeviceTensor<long>.Allocate(device, capacity, k));
         RecvWeights = Own(DeviceTensor<float>.Allocate(device, capacity, k));
         RankInExpert = Own(DeviceTensor<int>.Allocate(device, checked(capacity * k)));
+        RankTileCounts = Own(DeviceTensor<int>.Allocate(device, StagedKernels.RankTiles(capacity), sizes.LocalExperts));
         PermutedRow = Own(DeviceTensor<int>.Allocate(device, checked(capacity * k)));
         Layout = Own(new StagedLayoutTables(device, sizes.LocalExperts));
         GradFlat = Own(DeviceTensor<BFloat16>.Allocate(device, capacity, h));
@@ -124,6 +125,9 @@ internal sealed class StagedLayerBuffers : IDisposable
     public DeviceTensor<float> RecvWeights { get; }
 
     public DeviceTensor<int> RankInExpert { get; }
+
+    /// <summary>[RankTiles(capacity), L]: the received rows per local expert in each tile of ep_rank_in_expert.</summary>
+    public DeviceTensor<int> RankTileCounts { get; }
 
     /// <summary>[N × K]: m(n, j), the expert-major row of each received (row, slot); −1 for padding slots.</summary>
     public DeviceTensor<int> PermutedRow { get; }

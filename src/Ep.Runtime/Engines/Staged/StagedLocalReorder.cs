@@ -9,6 +9,7 @@ namespace Ep.Engines.Staged;
 /// <param name="ReceivedRows">The Flat received rows [N, H] Permute reads.</param>
 /// <param name="ReceivedIdx">The Flat received rows' local expert ids [N, K] (Flat; m(n, j) is computed from them).</param>
 /// <param name="RankInExpert">[N × K] scratch: each (row, slot)'s rank within its local expert (Flat).</param>
+/// <param name="RankTileCounts">[RankTiles(N), L] scratch: each tile's rows per local expert, for the ranks (Flat).</param>
 /// <param name="ExpertOffsets">The step's [L] group offsets on the device (Dispatch uploads them).</param>
 /// <param name="PermutedRow">[N × K] m(n, j), the permuted row of each received (row, slot) (Flat).</param>
 /// <param name="ReceivedWeights">Flat routing weights [N, K] of the received rows.</param>
@@ -23,6 +24,7 @@ internal sealed record StagedReorderBuffers(
     DeviceTensor<BFloat16> ReceivedRows,
     DeviceTensor<long> ReceivedIdx,
     DeviceTensor<int> RankInExpert,
+    DeviceTensor<int> RankTileCounts,
     DeviceTensor<int> ExpertOffsets,
     DeviceTensor<int> PermutedRow,
     DeviceTensor<float> ReceivedWeights,
@@ -180,7 +182,8 @@ internal sealed class StagedLocalReorder
             return;
         }
 
-        _kernels.RankInExpert(Address(_b.ReceivedIdx), capacityRows, localExperts, Address(_b.RankInExpert), receivedRows, expertCounts);
+        _kernels.RankInExpert(Address(_b.ReceivedIdx), capacityRows, localExperts, Address(_b.RankInExpert), Address(_b.RankTileCounts), receivedRows,
+            expertCounts);
         _kernels.GroupOffsets(expertCounts, localExperts, Address(_b.ExpertOffsets));
         _kernels.FinishRows(Address(_b.ReceivedIdx), Address(_b.RankInExpert), Address(_b.ExpertOffsets), capacityRows, _spec.TopK,
             Address(_b.PermutedRow), 0, 0, receivedRows);
@@ -327,7 +330,7 @@ internal sealed class StagedLocalReorder
             return;
         }
 
-        _kernels.RankInExpert(Address(_b.ReceivedIdx), ReceivedRows, ExpertCounts.Length, Address(_b.RankInExpert));
+        _kernels.RankInExpert(Address(_b.ReceivedIdx), ReceivedRows, ExpertCounts.Length, Address(_b.RankInExpert), Address(_b.RankTileCounts));
         _kernels.FinishRows(Address(_b.ReceivedIdx), Address(_b.RankInExpert), Address(_b.ExpertOffsets), ReceivedRows, _spec.TopK,
             Address(_b.PermutedRow), 0, 0);
         _flatPermutationPending = false;

@@ -40,6 +40,7 @@ internal static class StagedMemoryPlan
             .Receive<long>("RecvIdx", capacity, k)
             .Receive<float>("RecvWeights", capacity, k)
             .Add<int>("RankInExpert", capacity * k)
+            .Add<int>("RankTileCounts", StagedKernels.RankTiles(checked((int)capacity)), sizes.LocalExperts)
             .Add<int>("PermutedRow", capacity * k)
             .Add<int>("Layout (offsets, counts)", 2L * sizes.LocalExperts)
             .Add<BFloat16>("GradFlat", capacity, h)
