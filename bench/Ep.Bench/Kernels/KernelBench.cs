@@ -156,7 +156,8 @@ internal static class KernelBench
             BandwidthBound: false);
         yield return new("ep_pack_rows", "Dispatch (pack with ids)", tokens, KernelTraffic.Pack(c),
             () => kernels.PackRows(A(w.Tokens), A(w.Idx), A(w.Weights), tokens, local, A(w.Positions), A(w.SendOffsets), A(w.RecvRows), A(w.RecvIdx), A(w.RecvWeights)));
-        yield return new("ep_rank_in_expert", "Permute (Flat: m(n, j), part 1)", local, KernelTraffic.RankInExpert(c),
+        // Two launches of RankTiles(N) blocks each (ep_count_expert_tiles, then ep_rank_in_expert), timed together.
+        yield return new("ep_rank_in_expert", "Permute (Flat: m(n, j), part 1, with ep_count_expert_tiles)", StagedKernels.RankTiles(n), KernelTraffic.RankInExpert(c),
             () => kernels.RankInExpert(A(w.RecvIdx), n, local, A(w.RankInExpert), A(w.RankTileCounts)), BandwidthBound: false);
         yield return new("ep_finish_rows", "Permute (Flat: m(n, j), part 2)", pairBlocks, KernelTraffic.FinishRows(c, local),
             () => kernels.FinishRows(A(w.RecvIdx), A(w.RankInExpert), A(w.ExpertOffsets), n, k, A(w.PermutedRow), 0, 0), BandwidthBound: false);

@@ -85,11 +85,8 @@ internal static class RankTimer
             if (marks is not null && ncclEp!.LastDispatchPhases.NativeDispatch > 0)
             {
                 // The step's wait above passed Dispatch's marks too; an idle step records no parts after the agreement.
-                // Boundaries 2 → 3 → 4 span ncclEpDispatch and the layout in the order the layer runs them.
-                (double native, double layout) = ncclEp.LaysOutBeforeNativeDispatch
-                    ? (marks.Microseconds(3, 4), marks.Microseconds(2, 3))
-                    : (marks.Microseconds(2, 3), marks.Microseconds(3, 4));
-                samples.DeviceDispatchParts.Add([marks.Microseconds(0, 1), marks.Microseconds(1, 2), native, layout]);
+                // Boundaries 2 → 3 → 4: ncclEpDispatch, then the layout (LowLatency's: what outlasts NCCL EP's dispatch).
+                samples.DeviceDispatchParts.Add([marks.Microseconds(0, 1), marks.Microseconds(1, 2), marks.Microseconds(2, 3), marks.Microseconds(3, 4)]);
             }
         }
     }

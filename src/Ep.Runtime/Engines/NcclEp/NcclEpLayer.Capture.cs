@@ -74,7 +74,7 @@ internal sealed unsafe partial class NcclEpLayer
         // The tables' page-locked staging array may still feed the last eager Dispatch's upload: let it finish first.
         _stream.Synchronize();
         b.Layout.Upload(offsets, new int[offsets.Length], _stream);
-        using CudaCaptureBranch? beside = CheckClearsPadding ? null : new CudaCaptureBranch(_stream);
+        using CudaStreamBranch? beside = CheckClearsPadding ? null : new CudaStreamBranch(_stream);
         return CaptureChecked(topkIdx, topkWeights, tokenCount, ncclEpTokens, heldRows: 0, (marks, records) =>
         {
             UpdateHandle(b.Sources.CapturedIdx, ncclEpTokens);

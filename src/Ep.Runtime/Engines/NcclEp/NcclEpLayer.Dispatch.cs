@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using Ep.Engines.Staged;
+using Ep.Interop.Cuda;
 using Ep.Interop.Nccl;
 using Ep.Interop.NcclEp;
 
@@ -60,7 +61,7 @@ internal sealed unsafe partial class NcclEpLayer
             }
 
             LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, 0, 0, 0, _routing.LastReadBackTicks);
-            return LayOutReceived(step, plan);
+            return LayOutReceived(step, plan, _stream);
         }
 
         long beforeHandle = Stopwatch.GetTimestamp();
@@ -76,32 +77,24 @@ internal sealed unsafe partial class NcclEpLayer
 
         PoisonReceivedRows();
         PoisonReceivedWeights();
-        // Boundaries 3 and 4 follow the two parts in the order they run (see LaysOutBeforeNativeDispatch).
-        EpDispatchResult result;
-        long dispatchTicks, layoutTicks;
-        if (LaysOutBeforeNativeDispatch)
-        {
-            layoutTicks = LayOut(step, plan, out result);
-            marks?.Record(3, _stream);
-            dispatchTicks = DispatchRows(tokens, ncclEpTokens, sources.Weights);
-        }
-        else
-        {
-            dispatchTicks = DispatchRows(tokens, ncclEpTokens, sources.Weights);
-            marks?.Record(3, _stream);
-            layoutTicks = LayOut(step, plan, out result);
-        }
-
+        // LowLatency lays out beside ncclEpDispatch (see _layoutBranch): boundary 3 then ends NCCL EP's dispatch, and 4
+        // whatever of the layout outlasts it.
+        CudaStreamBranch? beside = _layoutBranch;
+        beside?.Fork();
+        long dispatchTicks = DispatchRows(tokens, ncclEpTokens, sources.Weights);
+        marks?.Record(3, _stream);
+        long layoutTicks = LayOut(step, plan, beside?.Stream ?? _stream, out EpDispatchResult result);
+        beside?.Join();
         marks?.Record(4, _stream);
         LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, handled - beforeHandle, dispatchTicks, layoutTicks, _routing.LastReadBackTicks);
         return result;
     }
 
     /// <summary><see cref="LayOutReceived"/>, returning its host time in <see cref="Stopwatch"/> ticks.</summary>
-    private long LayOut(long step, StagedRoutePlan plan, out EpDispatchResult result)
+    private long LayOut(long step, StagedRoutePlan plan, CudaStreamHandle layoutStream, out EpDispatchResult result)
     {
         long before = Stopwatch.GetTimestamp();
-        result = LayOutReceived(step, plan);
+        result = LayOutReceived(step, plan, layoutStream);
         return Stopwatch.GetTimestamp() - before;
     }
 
@@ -195,15 +188,6 @@ internal sealed unsafe partial class NcclEpLayer
     /// </summary>
     private ulong HeldRoutingIdx(int tokenCount) => _heldRoutingTokens == tokenCount ? Address(_buffers.Sources.Idx) : 0;
 
-    /// <summary>
-    /// LowLatency lays out the received rows before <c>ncclEpDispatch</c>, whose rows the layout never touches (it zeroes
-    /// the rows past each group's count; NCCL EP writes the rows before it): the upload and the clear then run while the
-    /// host still prepares the dispatch, where after it they took 12 µs of the stream (eager LL Dispatch 87–89 → 83–86
-    /// µs, bench/RESULTS.md run 14). HighThroughput keeps the layout after it: moving its one upload showed no gain.
-    /// The benchmark reads this to name the parts between the Dispatch's marks.
-    /// </summary>
-    internal bool LaysOutBeforeNativeDispatch => _shape.LowLatency;
-
     /// <summary>Test hook: how many times Dispatch has updated the handle (a step whose routing every rank repeats keeps it).</summary>
     internal int HandleUpdates { get; private set; }
 
@@ -279,16 +263,17 @@ internal sealed unsafe partial class NcclEpLayer
     /// <summary>
     /// Sets the step's layout. HighThroughput ExpertMajor: marks padding rows for the row-wise kernels. LowLatency: zeroes
     /// the unused rows (NCCL EP leaves them); its kernels tell real rows from padding by the counts (row r of group e is
-    /// real when r − e · G is below count[e]), so the rows of its fixed groups are not marked every step.
+    /// real when r − e · G is below count[e]), so the rows of its fixed groups are not marked every step. The tables'
+    /// upload and LowLatency's clear go on <paramref name="layoutStream"/> (the layer's stream, or its layout branch).
     /// </summary>
-    private EpDispatchResult LayOutReceived(long step, StagedRoutePlan plan)
+    private EpDispatchResult LayOutReceived(long step, StagedRoutePlan plan, CudaStreamHandle layoutStream)
     {
         NcclEpLayerBuffers b = _buffers;
         (int[] counts, int[] offsets) = _results.Next();
         plan.ExpertCounts(_rank, counts);
         int layoutRows = plan.ExpertOffsets(counts, offsets);
         int rows = plan.RowsReceived(_rank);
-        b.Layout.Upload(offsets, counts, _stream);
+        b.Layout.Upload(offsets, counts, layoutStream);
         if (!_shape.ExpertMajor)
         {
             layoutRows = 0;
@@ -312,7 +297,7 @@ internal sealed unsafe partial class NcclEpLayer
             // NCCL EP LL writes each expert's rows from the start of its group and leaves the rest: only the rows the
             // previous step filled beyond this step's counts need zeroing. It delivers no per-row weights (its
             // Combine applies the source's), so the result's weights are the buffer's zeros (PoisonReceivedWeights).
-            _padding!.ClearVacated(LowLatencyGroupBuffer.Received, Address(b.RecvRows));
+            _padding!.ClearVacated(LowLatencyGroupBuffer.Received, Address(b.RecvRows), layoutStream);
         }
 
         return _results.Result(step, EpLayout.ExpertMajor, _views.RecvRows.Rows(layoutRows), null, _views.RecvWeights.Rows(layoutRows), _tokens);

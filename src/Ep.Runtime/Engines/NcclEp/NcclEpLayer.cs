@@ -30,6 +30,12 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
     private readonly StagedLocalReorder _local;
     private readonly ResultViews _views;
     private readonly LowLatencyGroupPadding? _padding;
+
+    // LowLatency: eager Dispatch uploads the layout tables and clears the vacated group rows on this branch, beside
+    // ncclEpDispatch, which writes only the rows before each group's count and reads neither table. Before it they held
+    // the stream while the host issued them (9.5 µs of it on an H200, bench/RESULTS.md run 16), and run 14 had moved them
+    // there from after it. Null for HighThroughput, whose layout comes after NCCL EP's dispatch has synchronised anyway.
+    private readonly CudaStreamBranch? _layoutBranch;
     private readonly IntPtr _communicator;
     private readonly EpDevice _epDevice;
 
@@ -95,6 +101,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
                 b.PermutedRow, b.RecvWeights, b.RowSource, b.RecvWeights, b.Permuted, b.Unpermuted, b.GradExpertOutput, b.GradWeights,
                 b.GradReceived), _padding, static () => PoisonOutputs);
             _routing = new NcclRoutingGather(epDevice, rank, ranks, spec.Experts, stream, () => communicator, markFailed: null);
+            _layoutBranch = _shape.LowLatency ? new CudaStreamBranch(stream) : null;
             _group = NcclEpGroupHandle.Create(communicator, settings.ToGroupConfig());
             NcclEpHandleConfig handleConfig = settings.ToHandleConfig();
             NcclException.ThrowIfFailed(NcclEpNative.InitHandle(out IntPtr handle, _group.Value, NativeLayout, &handleConfig, spec.TopK, null));
@@ -103,6 +110,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
         catch
         {
             _group?.Dispose();
+            _layoutBranch?.Dispose();
             _routing?.Dispose();
             _buffers.Dispose();
             _descriptors.Dispose();
@@ -203,6 +211,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
         _handle.Dispose();
         _group.Dispose();
         _routing.Dispose();
+        _layoutBranch?.Dispose();
         _buffers.Dispose();
         _descriptors.Dispose();
     }

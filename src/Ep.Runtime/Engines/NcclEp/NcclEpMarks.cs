@@ -7,8 +7,8 @@ namespace Ep.Engines.NcclEp;
 /// Timing events a benchmark hands to an NcclEp layer, which records one at each boundary of an operation's parts, so
 /// the device time of each part can be read once the stream has passed them. Two uses, null in normal use:
 /// <see cref="NcclEpLayer.DeviceMarks"/> — an eager Dispatch records them on its stream (<see cref="DispatchBoundaries"/>:
-/// entry, after the routing agreement, after ncclEpUpdateHandle, then after ncclEpDispatch and the layout in the order
-/// the layer runs them, <see cref="NcclEpLayer.LaysOutBeforeNativeDispatch"/>), the device
+/// entry, after the routing agreement, after ncclEpUpdateHandle, after ncclEpDispatch, after the layout — LowLatency's
+/// runs beside ncclEpDispatch, so its last part is only what outlasts it), the device
 /// twin of <see cref="NcclEpDispatchPhases"/>; and <see cref="NcclEpLayer.CaptureMarks"/> — a captured step records
 /// them as nodes of its graph, so every replay records them (<see cref="StepBoundaries"/>: entry, after the routing
 /// check, after ncclEpUpdateHandle, after ncclEpDispatch, after the layout upkeep, after ncclEpCombine).

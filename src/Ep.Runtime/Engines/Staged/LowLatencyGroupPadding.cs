@@ -70,17 +70,19 @@ internal sealed class LowLatencyGroupPadding
     public void ForgetBeforeNextClear(LowLatencyGroupBuffer buffer) => _forgetPending[(int)buffer] = true;
 
     /// <summary>
-    /// After this step's rows of <paramref name="buffer"/> are in place at <paramref name="rows"/>: zeroes each group's
-    /// rows past this step's count that the buffer's previous step filled.
+    /// Zeroes each group's rows of <paramref name="buffer"/> (at <paramref name="rows"/>) past this step's count that the
+    /// buffer's previous step filled: after this step's rows are in place, or beside the work that writes them (which
+    /// writes only rows before each count) on <paramref name="stream"/>, a branch of the rank's stream that the rank's
+    /// stream rejoins before anything reads the buffer. Null: the rank's stream.
     /// </summary>
-    public void ClearVacated(LowLatencyGroupBuffer buffer, ulong rows)
+    public void ClearVacated(LowLatencyGroupBuffer buffer, ulong rows, CudaStreamHandle? stream = null)
     {
-        ForgetIfPending(buffer, _stream);
-        _kernels.ClearVacatedRows(StagedMemory.Address(_expertOffsets), StagedMemory.Address(_expertCounts), _localExperts, Row(buffer), rows);
+        ForgetIfPending(buffer, stream ?? _stream);
+        _kernels.ClearVacatedRows(StagedMemory.Address(_expertOffsets), StagedMemory.Address(_expertCounts), _localExperts, Row(buffer), rows, stream);
     }
 
     /// <summary>
-    /// As <see cref="ClearVacated(LowLatencyGroupBuffer, ulong)"/>, before the exchange has filled <paramref name="buffer"/>,
+    /// As <see cref="ClearVacated"/>, before the exchange has filled <paramref name="buffer"/>,
     /// from the counts a captured step's routing check gathered (<c>ep_clear_rows_past_counts</c>), on
     /// <paramref name="stream"/>: a branch beside the exchange, which writes only rows before each count.
     /// </summary>
@@ -92,7 +94,7 @@ internal sealed class LowLatencyGroupPadding
     }
 
     /// <summary>
-    /// As <see cref="ClearVacated(LowLatencyGroupBuffer, ulong)"/>, by a kernel of the caller's that counts each group's
+    /// As <see cref="ClearVacated"/>, by a kernel of the caller's that counts each group's
     /// rows itself (a captured step's check at one rank): applies any pending forget and returns the device address of
     /// <paramref name="buffer"/>'s rows-filled row, which that kernel reads and updates.
     /// </summary>

@@ -158,9 +158,12 @@ internal sealed class StagedKernels
     public void MarkRows(ulong expertOffset, ulong expertCount, int localExperts, int rows, ulong rowSource) =>
         Launch("ep_mark_rows", localExperts, (long)expertOffset, (long)expertCount, localExperts, rows, (long)rowSource);
 
-    /// <summary>LowLatency groups: zeroes the rows the previous step filled and this one does not (see ep_clear_vacated_rows).</summary>
-    public void ClearVacatedRows(ulong expertOffset, ulong expertCount, int localExperts, ulong filledRows, ulong rows) =>
-        Launch("ep_clear_vacated_rows", localExperts, (long)expertOffset, (long)expertCount, (long)filledRows, (long)rows);
+    /// <summary>
+    /// LowLatency groups: zeroes the rows the previous step filled and this one does not (see ep_clear_vacated_rows), on
+    /// <paramref name="stream"/> when given (NcclEp's eager branch beside NCCL EP's dispatch), else the layer's.
+    /// </summary>
+    public void ClearVacatedRows(ulong expertOffset, ulong expertCount, int localExperts, ulong filledRows, ulong rows, CudaStreamHandle? stream = null) =>
+        LaunchOn(stream ?? _stream, "ep_clear_vacated_rows", localExperts, (long)expertOffset, (long)expertCount, (long)filledRows, (long)rows);
 
     /// <summary>
     /// LowLatency groups, before NCCL EP's dispatch: zeroes the rows past each group's count taken from every rank's

@@ -3,20 +3,21 @@ using System;
 namespace Ep.Interop.Cuda;
 
 /// <summary>
-/// A parallel branch of a graph being captured: work enqueued on <see cref="Stream"/> after <see cref="Fork"/> depends
-/// only on what the main stream had enqueued by then, and runs beside the main stream's later work until
-/// <see cref="Join"/> makes the main stream's next work wait for it (the usual event fork and join of stream capture:
-/// the events only order the capture, they add no node). Every fork must be joined before the capture ends; dispose the
-/// branch after the capture (the graph keeps none of its handles). The calling thread's context must be the stream's.
+/// A parallel branch of a stream's work, eager or captured: work enqueued on <see cref="Stream"/> after
+/// <see cref="Fork"/> depends only on what the main stream had enqueued by then, and runs beside the main stream's later
+/// work until <see cref="Join"/> makes the main stream's next work wait for it. Eagerly the two events order the streams
+/// on the device (the host never waits); in a capture they are the usual event fork and join, which only order the
+/// capture and add no node: every fork must then be joined before the capture ends, and the branch may be disposed
+/// after it (the graph keeps none of its handles). The calling thread's context must be the stream's.
 /// </summary>
-internal sealed class CudaCaptureBranch : IDisposable
+internal sealed class CudaStreamBranch : IDisposable
 {
     private readonly CudaStreamHandle _main;
     private readonly CudaEventHandle _forked = CudaEventHandle.Create(timing: false);
     private readonly CudaEventHandle _done = CudaEventHandle.Create(timing: false);
 
-    /// <param name="main">The stream being captured.</param>
-    public CudaCaptureBranch(CudaStreamHandle main)
+    /// <param name="main">The stream the branch leaves and rejoins.</param>
+    public CudaStreamBranch(CudaStreamHandle main)
     {
         _main = main;
         Stream = CudaStreamHandle.Create();
