@@ -1,9 +1,10 @@
 // Shared helpers of every Ep kernel. Self-contained on purpose: NVRTC compiles this text with no include paths, and
 // CI compiles it with clang and no CUDA headers, so only language features and compiler builtins are used here
 // (no <cuda_bf16.h>, no warp intrinsics, and atomics only where the result does not depend on their order: integer
-// counts — ep_sanitize_routing's counts per expert, ep_route_record's tallies — and ep_route_record's lowest error key;
-// every other integer result comes from shared-memory scans or from the counting barrier __syncthreads_count, which
-// are deterministic by construction).
+// counts — ep_sanitize_routing's counts per expert, ep_route_record's and ep_count_expert_tiles' tallies —,
+// ep_route_record's lowest error key and ep_rank_in_expert's bitmaps of rows (atomicOr); every other integer result
+// comes from shared-memory scans or from the counting barrier __syncthreads_count, which are deterministic by
+// construction).
 //
 // Layer constants arrive as the EP_* #defines the generator writes above this file; run-time sizes (tokens, rows,
 // ranks) are kernel arguments. Every kernel runs with EP_THREADS threads per block.
