@@ -111,9 +111,13 @@ public sealed partial class EpLayerRuntime
         }
     }
 
-    /// <summary>The graph overwrites the buffers an earlier eager result views: that result is refused from now on.</summary>
+    /// <summary>
+    /// The graph overwrites the buffers an earlier eager result views: that result is refused from now on, and a
+    /// prepared routing is replaced (capturing may run an eager exchange first).
+    /// </summary>
     private void EndEagerStep()
     {
+        ForgetPreparedRouting();
         _step++;
         _dispatched = null;
         _permuted = null;

@@ -86,7 +86,13 @@ public sealed partial class EpLayerRuntime : IDisposable
     {
         RequireNoStepInFlight(nameof(Dispatch));
         RequireStepInputs(tokens, topkIdx, topkWeights);
-        EpDispatchResult result = _engine.Dispatch(_step + 1, tokens, topkIdx, topkWeights);
+        ForgetPreparedRouting(); // this Dispatch's checks reuse the engine's copies a prepared routing holds
+        return StartStep(_engine.Dispatch(_step + 1, tokens, topkIdx, topkWeights));
+    }
+
+    /// <summary>A Dispatch passed its checks: its result is the new step's.</summary>
+    private EpDispatchResult StartStep(EpDispatchResult result)
+    {
         _step++;
         _dispatched = result;
         _permuted = null;

@@ -65,6 +65,24 @@ public sealed class EngineRunnerTests
             StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// --prepared with --new-routing: each step's PrepareDispatch takes the routing its Dispatch would have (the
+    /// moved one every other step), outside the timed calls; every step runs, and the table says how Dispatch started.
+    /// </summary>
+    [Fact]
+    public void Prepared_routing_runs_every_step_with_the_prepared_dispatch()
+    {
+        BenchOptions options = BenchCommandLine.Parse(
+            ["--layer", "small-ht", "--engine", "reference", "--ranks", "2", "--warmup", "1", "--iters", "3", "--new-routing", "--prepared"], out _)!;
+
+        EngineResult result = EngineRunner.Run(BenchEngine.Reference, options, epBench: null, log: _ => { });
+
+        Assert.True(result.Status == "ok", result.Detail);
+        Assert.Equal(2 * 3, result.Operations.Single(o => o.Operation == "dispatch").HostMicroseconds!.Count);
+        Assert.Contains("after a finished, untimed PrepareDispatch (--prepared)",
+            Report.TableWriter.Write(new BenchReport("Ep.Bench", "t", null, LayerConfiguration.Of(options), null, null, null, [result])), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_low_latency_layer_has_no_backward_rows()
     {

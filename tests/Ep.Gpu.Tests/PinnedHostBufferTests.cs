@@ -28,6 +28,25 @@ public sealed class PinnedHostBufferTests
     }
 
     [GpuFact]
+    public void An_asynchronous_read_back_is_there_once_an_event_after_it_has_passed()
+    {
+        using CudaDevice device = CudaDevice.Open(0);
+        using var stream = CudaStreamHandle.Create();
+        using var memory = DeviceMemoryHandle.Allocate(4 * sizeof(int));
+        using var readBack = new PinnedHostBuffer<int>(4);
+        using var done = CudaEventHandle.Create(timing: false);
+        CudaException.ThrowIfFailed(CudaDriver.MemsetD32Async(memory.Pointer, 9u, 4, stream.DangerousGetHandle()));
+
+        readBack.Span[3] = -1; // past the count: left as it is
+        readBack.DownloadAsync(memory.Pointer, 3, stream);
+        done.Record(stream);
+        done.Synchronize();
+
+        Assert.Equal([9, 9, 9, -1], readBack.Span.ToArray());
+        Assert.Equal("count", Assert.Throws<ArgumentOutOfRangeException>(() => readBack.DownloadAsync(memory.Pointer, 5, stream)).ParamName);
+    }
+
+    [GpuFact]
     public void A_count_past_the_end_names_the_length_and_moves_nothing()
     {
         using CudaDevice device = CudaDevice.Open(0);

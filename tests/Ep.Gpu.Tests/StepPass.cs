@@ -21,9 +21,13 @@ internal sealed class StepPass : IDisposable
     private DeviceTensor<BFloat16>? _expertOut;
     private DeviceTensor<BFloat16>? _gradPermuted;
 
-    public StepPass(EpGroup group, EpLayerRuntime layer, StepProblem problem)
+    private readonly bool _prepared;
+
+    /// <param name="prepared">Start the step with PrepareDispatch and Dispatch(tokens, routing) instead of Dispatch(tokens, ids, weights).</param>
+    public StepPass(EpGroup group, EpLayerRuntime layer, StepProblem problem, bool prepared = false)
     {
         _layer = layer;
+        _prepared = prepared;
         EpDevice device = _device = group.Device;
         int rank = group.Rank, t = problem.TokenCounts[rank], k = layer.Spec.TopK, h = layer.Spec.HiddenSize;
         _tokens = DeviceTensor.Upload(device, problem.Tokens[rank], t, h);
@@ -37,7 +41,9 @@ internal sealed class StepPass : IDisposable
     public void Forward()
     {
         int h = _layer.Spec.HiddenSize;
-        EpDispatchResult d = _layer.Dispatch(_tokens, _idx, _weights);
+        EpDispatchResult d = _prepared
+            ? _layer.Dispatch(_tokens, _layer.PrepareDispatch(_idx, _weights))
+            : _layer.Dispatch(_tokens, _idx, _weights);
         Record.Add("dispatch.tokens", d.Tokens);
         Record.Add("dispatch.idx", d.TopkIdx);
         Record.Add("dispatch.weights", d.TopkWeights);

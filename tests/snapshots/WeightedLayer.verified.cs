@@ -134,6 +134,37 @@ namespace Samples
             return __ep.Dispatch(tokens, topkIdx, topkWeights);
         }
 
+        /// <summary>Starts the next step's routing checks on the device and returns without waiting for them, so they run while the caller enqueues other work; <c>Dispatch(tokens, routing)</c> then only reads their verdict. Collective: every rank calls it.</summary>
+        /// <param name="topkIdx">[T, 2] expert ids in [-1, 32), T at most 512; the step routes by them as this call's work reads them, so they may be rewritten afterwards.</param>
+        /// <param name="topkWeights">[T, 2] routing weights, read with the ids.</param>
+        /// <returns>The prepared routing, for this instance's next <c>Dispatch(tokens, routing)</c>; any other step start replaces it.</returns>
+        /// <exception cref="global::Ep.EpShapeException">A tensor's shape differs from the one documented for its parameter; nothing was started.</exception>
+        /// <exception cref="global::Ep.EpStateException">The previous step of this instance has not reached Combine.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("Ep.Generators", "0.1.0")]
+        public global::Ep.EpPreparedRouting PrepareDispatch(global::Ep.DeviceTensor<long> topkIdx, global::Ep.DeviceTensor<float> topkWeights)
+        {
+            global::Ep.EpShape.RequireDimensions(topkIdx, nameof(topkIdx), 2);
+            global::Ep.EpShape.RequireColumns(topkIdx, nameof(topkIdx), TopK, "TopK");
+            global::Ep.EpShape.RequireRowsAtMost(topkIdx, nameof(topkIdx), MaxTokensPerRank, "MaxTokensPerRank");
+            global::Ep.EpShape.RequireMatrix(topkWeights, nameof(topkWeights), topkIdx.Rows, "topkIdx.Rows", TopK, "TopK");
+            return __ep.PrepareDispatch(topkIdx, topkWeights);
+        }
+
+        /// <summary>Starts a step with the routing <c>PrepareDispatch</c> prepared: as <c>Dispatch(tokens, topkIdx, topkWeights)</c> with the ids and weights that call read. Collective.</summary>
+        /// <param name="tokens">[T, 1024] token rows, T the prepared routing's <c>TokenCount</c>.</param>
+        /// <param name="routing">This instance's latest <c>PrepareDispatch</c> result, not yet dispatched.</param>
+        /// <returns>The rows this rank received; its tensors stay valid until the next Dispatch of this instance.</returns>
+        /// <exception cref="global::Ep.EpShapeException">A tensor's shape differs from the one documented for its parameter; nothing was sent.</exception>
+        /// <exception cref="global::Ep.EpRoutingException">A prepared expert id is outside [-1, 32), or a row names an expert twice.</exception>
+        /// <exception cref="global::Ep.EpCapacityException">A rank would receive more rows than its receive capacity; nothing was written.</exception>
+        /// <exception cref="global::Ep.EpStateException">The previous step has not reached Combine, or <paramref name="routing"/> is not this instance's latest prepared routing.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("Ep.Generators", "0.1.0")]
+        public global::Ep.EpDispatchResult Dispatch(global::Ep.DeviceTensor<global::Ep.BFloat16> tokens, global::Ep.EpPreparedRouting routing)
+        {
+            global::Ep.EpShape.RequireMatrix(tokens, nameof(tokens), routing.TokenCount, "routing.TokenCount", HiddenSize, "HiddenSize");
+            return __ep.Dispatch(tokens, routing);
+        }
+
         /// <summary>Reorders the received rows expert-major, each local expert's rows contiguous, ready for a grouped GEMM.</summary>
         /// <param name="dispatched">This step's result of <c>Dispatch</c>.</param>
         /// <returns>The rows grouped by local expert, with each group's count and first row.</returns>

@@ -16,7 +16,7 @@ internal static class BenchCommandLine
         $"""
         Usage: Ep.Bench [--layer NAME] [--hidden N] [--topk N] [--experts N] [--max-tokens N] [--layout flat|em]
                         [--algorithm ht|ll] [--zero-copy] [--weighted] [--engine LIST] [--ranks N] [--tokens N]
-                        [--warmup N] [--iters N] [--new-routing] [--json PATH] [--kernels] [--nvrtc] [--cuda-graph]
+                        [--warmup N] [--iters N] [--new-routing] [--prepared] [--json PATH] [--kernels] [--nvrtc] [--cuda-graph]
                         [--processes] [--no-ep-bench] [--ep-bench-timeout S] [--list-layers] [--help]
 
           --layer NAME          configuration to run (default {BenchLayers.DefaultName}); one of {BenchLayers.Names}
@@ -34,6 +34,8 @@ internal static class BenchCommandLine
           --new-routing         routing that changes every step (odd steps: the ep_bench routing with its rows moved
                                 up by one token: the same bytes), as in training; default: one routing for every
                                 step, as ep_bench (the nccl-ep engine then keeps its HT handle from step to step)
+          --prepared            start each step with PrepareDispatch, untimed and finished before the timed
+                                Dispatch(tokens, routing), as ep_bench sets its handle before its timed loop
           --json PATH           also write the full report as JSON
           --kernels             time each generated kernel alone (one rank, ep_bench routing) against the
                                 same-run copy bandwidth, with registers, shared memory and occupancy
@@ -73,7 +75,7 @@ internal static class BenchCommandLine
         int warmup = BenchOptions.DefaultWarmup;
         int iterations = BenchOptions.DefaultIterations;
         string? json = null;
-        bool cudaGraph = false, runEpBench = true, kernels = false, nvrtc = false, newRouting = false;
+        bool cudaGraph = false, runEpBench = true, kernels = false, nvrtc = false, newRouting = false, prepared = false;
         TimeSpan epBenchTimeout = BenchOptions.DefaultEpBenchTimeout;
         var overrides = new LayerOverrides();
         for (int i = 0; i < args.Count; i++)
@@ -138,6 +140,9 @@ internal static class BenchCommandLine
                 case "--new-routing":
                     newRouting = true;
                     break;
+                case "--prepared":
+                    prepared = true;
+                    break;
                 case "--json":
                     json = Value(args, ref i);
                     break;
@@ -194,6 +199,7 @@ internal static class BenchCommandLine
             JsonPath = json,
             CudaGraph = cudaGraph,
             NewRoutingEachStep = newRouting,
+            PreparedRouting = prepared,
             Kernels = kernels,
             Nvrtc = nvrtc,
             RunEpBench = runEpBench,

@@ -51,6 +51,13 @@ internal sealed record BenchOptions
     /// </summary>
     public bool NewRoutingEachStep { get; init; }
 
+    /// <summary>
+    /// Whether each step starts with PrepareDispatch (<c>--prepared</c>), untimed and finished before the timed
+    /// Dispatch(tokens, routing): the routing checks overlapped with earlier work, as ep_bench sets its handle before
+    /// its timed loop.
+    /// </summary>
+    public bool PreparedRouting { get; init; }
+
     /// <summary>Whether to time each generated kernel alone (<c>--kernels</c>) instead of the engines' operations.</summary>
     public bool Kernels { get; init; }
 

@@ -9,7 +9,8 @@ namespace Ep.Bench.Timing;
 /// <see cref="Run"/> for each operation in <see cref="Operations"/> order, with nothing between the calls but their own
 /// event records or clock reads. The expert is the identity on a fixed random tensor (no compute is timed). With new
 /// routing each step, every other Dispatch takes the routing with its rows moved up by one token: other ids for most
-/// tokens, the same count per expert (so the same bytes, and the same expert-major size every step).
+/// tokens, the same count per expert (so the same bytes, and the same expert-major size every step). With a prepared
+/// routing, each step's <see cref="PrepareRouting"/> comes before its timed span and Dispatch takes the prepared one.
 /// </summary>
 internal sealed class BenchStep : IDisposable
 {
@@ -24,15 +25,20 @@ internal sealed class BenchStep : IDisposable
     private DeviceTensor<BFloat16>? _expertOutput;
     private DeviceTensor<BFloat16>? _gradPermuted;
     private EpDispatchResult? _dispatched;
+    private EpPreparedRouting _routing;
     private EpPermutedBatch? _batch;
     private DeviceTensor<BFloat16>? _combineInput;
     private DeviceTensor<BFloat16>? _gradCombineInput;
     private EpUnpermuteGradients? _unpermuteGradients;
     private DeviceTensor<BFloat16>? _gradReceived;
 
-    /// <summary>Uploads one rank's inputs for <paramref name="layer"/>; with <paramref name="newRoutingEachStep"/> also the moved routing.</summary>
-    public BenchStep(EpLayerRuntime layer, Routing.RankInputs inputs, int tokens, bool newRoutingEachStep = false)
+    /// <summary>
+    /// Uploads one rank's inputs for <paramref name="layer"/>; with <paramref name="newRoutingEachStep"/> also the moved
+    /// routing; with <paramref name="preparedRouting"/> each Dispatch takes the routing <see cref="PrepareRouting"/> prepared.
+    /// </summary>
+    public BenchStep(EpLayerRuntime layer, Routing.RankInputs inputs, int tokens, bool newRoutingEachStep = false, bool preparedRouting = false)
     {
+        PreparesRouting = preparedRouting;
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(inputs);
         _layer = layer;
@@ -49,6 +55,16 @@ internal sealed class BenchStep : IDisposable
         }
 
         Operations = BenchOperations.For(layer.Spec.Algorithm);
+    }
+
+    /// <summary>Whether each step's routing is prepared ahead of its Dispatch (call <see cref="PrepareRouting"/> before the step).</summary>
+    public bool PreparesRouting { get; }
+
+    /// <summary>PrepareDispatch of the next step's routing (the one its Dispatch takes), which the timing loops leave out of every span.</summary>
+    public void PrepareRouting()
+    {
+        bool moved = _movedIdx is not null && _dispatches % 2 == 1;
+        _routing = _layer.PrepareDispatch(moved ? _movedIdx! : _topkIdx, moved ? _movedWeights! : _topkWeights);
     }
 
     /// <summary>The operations of one step, in order.</summary>
@@ -92,7 +108,9 @@ internal sealed class BenchStep : IDisposable
         {
             case BenchOperation.Dispatch:
                 bool moved = _movedIdx is not null && _dispatches++ % 2 == 1;
-                _dispatched = _layer.Dispatch(_tokens, moved ? _movedIdx! : _topkIdx, moved ? _movedWeights! : _topkWeights);
+                _dispatched = PreparesRouting
+                    ? _layer.Dispatch(_tokens, _routing)
+                    : _layer.Dispatch(_tokens, moved ? _movedIdx! : _topkIdx, moved ? _movedWeights! : _topkWeights);
                 break;
             case BenchOperation.Permute:
                 _batch = _layer.Permute(_dispatched!);

@@ -27,6 +27,8 @@ internal static class LayerOperationsWriter
     {
         var dims = new Dimensions(layer.Spec);
         WriteDispatch(writer, dims);
+        WritePrepareDispatch(writer, dims);
+        WriteDispatchPrepared(writer, dims);
         WritePermute(writer);
         WriteUnpermute(writer, layer, dims);
         WriteCombine(writer, layer, dims);
@@ -58,6 +60,45 @@ internal static class LayerOperationsWriter
         writer.Open("public global::Ep.EpDispatchResult Dispatch(" + Tokens + " tokens, global::Ep.DeviceTensor<long> topkIdx, global::Ep.DeviceTensor<float> topkWeights)");
         WriteStepInputChecks(writer);
         writer.Line("return " + Runtime + ".Dispatch(tokens, topkIdx, topkWeights);");
+        writer.Close();
+        writer.Line();
+    }
+
+    /// <summary>The first half of Dispatch, ahead of it: the routing's checks start on the device and the call returns.</summary>
+    private static void WritePrepareDispatch(SourceWriter writer, Dimensions dims)
+    {
+        writer.Summary("Starts the next step's routing checks on the device and returns without waiting for them, so they run while the caller enqueues other work; <c>Dispatch(tokens, routing)</c> then only reads their verdict. Collective: every rank calls it.");
+        writer.Param("topkIdx", "[T, " + dims.K + "] expert ids in [-1, " + dims.E + "), T at most " + dims.MaxTokens + "; the step routes by them as this call's work reads them, so they may be rewritten afterwards.");
+        writer.Param("topkWeights", "[T, " + dims.K + "] routing weights, read with the ids.");
+        writer.Returns("The prepared routing, for this instance's next <c>Dispatch(tokens, routing)</c>; any other step start replaces it.");
+        writer.Exception(ShapeException, "A tensor's shape differs from the one documented for its parameter; nothing was started.");
+        writer.Exception(StateException, "The previous step of this instance has not reached Combine.");
+        writer.GeneratedCode();
+        writer.Open("public global::Ep.EpPreparedRouting PrepareDispatch(global::Ep.DeviceTensor<long> topkIdx, global::Ep.DeviceTensor<float> topkWeights)");
+        writer.Line(ShapeChecks.Dimensions("topkIdx", 2));
+        writer.Line(ShapeChecks.Columns("topkIdx", "TopK"));
+        writer.Line(ShapeChecks.RowsAtMost("topkIdx", "MaxTokensPerRank"));
+        writer.Line(ShapeChecks.Matrix("topkWeights", "topkIdx.Rows", "TopK"));
+        writer.Line("return " + Runtime + ".PrepareDispatch(topkIdx, topkWeights);");
+        writer.Close();
+        writer.Line();
+    }
+
+    /// <summary>Dispatch with a prepared routing: its errors are thrown here, before anything is exchanged.</summary>
+    private static void WriteDispatchPrepared(SourceWriter writer, Dimensions dims)
+    {
+        writer.Summary("Starts a step with the routing <c>PrepareDispatch</c> prepared: as <c>Dispatch(tokens, topkIdx, topkWeights)</c> with the ids and weights that call read. Collective.");
+        writer.Param("tokens", "[T, " + dims.H + "] token rows, T the prepared routing's <c>TokenCount</c>.");
+        writer.Param("routing", "This instance's latest <c>PrepareDispatch</c> result, not yet dispatched.");
+        writer.Returns("The rows this rank received; its tensors stay valid until the next Dispatch of this instance.");
+        writer.Exception(ShapeException, ShapeDoc);
+        writer.Exception("global::Ep.EpRoutingException", "A prepared expert id is outside [-1, " + dims.E + "), or a row names an expert twice.");
+        writer.Exception("global::Ep.EpCapacityException", "A rank would receive more rows than its receive capacity; nothing was written.");
+        writer.Exception(StateException, "The previous step has not reached Combine, or <paramref name=\"routing\"/> is not this instance's latest prepared routing.");
+        writer.GeneratedCode();
+        writer.Open("public global::Ep.EpDispatchResult Dispatch(" + Tokens + " tokens, global::Ep.EpPreparedRouting routing)");
+        writer.Line(ShapeChecks.Matrix("tokens", "routing.TokenCount", "HiddenSize"));
+        writer.Line("return " + Runtime + ".Dispatch(tokens, routing);");
         writer.Close();
         writer.Line();
     }

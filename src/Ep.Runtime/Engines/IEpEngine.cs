@@ -36,6 +36,15 @@ internal interface IEpLayerEngine : System.IDisposable
 
     EpDispatchResult Dispatch(long step, DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights);
 
+    /// <summary>
+    /// Collective: starts Dispatch's routing checks from the ids and weights as they are when this call's work runs (the
+    /// engine keeps them), for the next <see cref="DispatchPrepared"/>; any other Dispatch or captured step replaces them.
+    /// </summary>
+    void PrepareDispatch(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights);
+
+    /// <summary>Dispatch with the prepared ids and weights (the caller checked that <paramref name="tokens"/> has their rows).</summary>
+    EpDispatchResult DispatchPrepared(long step, DeviceTensor<BFloat16> tokens);
+
     EpPermutedBatch Permute(EpDispatchResult dispatched);
 
     DeviceTensor<BFloat16> Unpermute(EpPermutedBatch batch, DeviceTensor<BFloat16> expertOutput);

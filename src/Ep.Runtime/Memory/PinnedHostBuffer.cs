@@ -54,6 +54,19 @@ internal sealed unsafe class PinnedHostBuffer<T> : IDisposable
         return Span[..count];
     }
 
+    /// <summary>
+    /// Queues a copy of <paramref name="count"/> elements from device address <paramref name="source"/> on
+    /// <paramref name="stream"/> and returns at once: the elements are valid once the stream has run it.
+    /// </summary>
+    public void DownloadAsync(ulong source, int count, CudaStreamHandle stream)
+    {
+        RequireCount(count);
+        if (count > 0)
+        {
+            CudaException.ThrowIfFailed(CudaDriver.MemcpyDtoHAsync((void*)_memory.Pointer, source, (nuint)(count * sizeof(T)), stream.DangerousGetHandle()));
+        }
+    }
+
     public void Dispose() => _memory.Dispose();
 
     private void RequireCount(int count)

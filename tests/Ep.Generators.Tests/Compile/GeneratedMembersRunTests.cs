@@ -153,11 +153,58 @@ public sealed class GeneratedMembersRunTests
             DeviceTensor<float>.FromArray(Array.Empty<float>(), 0, 2)));
     }
 
+    [Theory]
+    [InlineData(4, 3, 4, 2, "topkIdx", "columns (TopK)", 2, 3)]
+    [InlineData(33, 2, 33, 2, "topkIdx", "at most rows (MaxTokensPerRank)", 32, 33)]
+    [InlineData(4, 2, 5, 2, "topkWeights", "rows (topkIdx.Rows)", 4, 5)]
+    [InlineData(4, 2, 4, 1, "topkWeights", "columns (TopK)", 2, 1)]
+    public void PrepareDispatch_rejects_a_wrong_shape_with_the_numbers(
+        int idxRows, int idxColumns, int weightRows, int weightColumns, string parameter, string what, long expected, long actual)
+    {
+        EpShapeException error = Assert.Throws<EpShapeException>(() => Invoke("PrepareDispatch", new object?[]
+        {
+            DeviceTensor<long>.FromArray(new long[idxRows * idxColumns], idxRows, idxColumns),
+            DeviceTensor<float>.FromArray(new float[weightRows * weightColumns], weightRows, weightColumns),
+        }));
+
+        Assert.Equal((parameter, what, expected, actual), (error.ParamName, error.What, error.Expected, error.Actual));
+    }
+
+    [Fact]
+    public void A_prepared_Dispatch_checks_the_tokens_against_the_routing()
+    {
+        object routing = PreparedRouting(tokenCount: 3);
+        EpShapeException rows = Assert.Throws<EpShapeException>(() => Invoke("Dispatch", new object?[]
+        {
+            DeviceTensor<BFloat16>.FromArray(new BFloat16[4 * 64], 4, 64), routing,
+        }));
+        Assert.Equal(("tokens", "rows (routing.TokenCount)", 3L, 4L), (rows.ParamName, rows.What, rows.Expected, rows.Actual));
+
+        EpShapeException columns = Assert.Throws<EpShapeException>(() => Invoke("Dispatch", new object?[]
+        {
+            DeviceTensor<BFloat16>.FromArray(new BFloat16[3 * 32], 3, 32), routing,
+        }));
+        Assert.Equal(("tokens", "columns (HiddenSize)", 64L, 32L), (columns.ParamName, columns.What, columns.Expected, columns.Actual));
+
+        // Right shapes reach the runtime, which the uninitialized instance lacks.
+        Assert.Throws<NullReferenceException>(() => Invoke("Dispatch", new object?[]
+        {
+            DeviceTensor<BFloat16>.FromArray(new BFloat16[3 * 64], 3, 64), routing,
+        }));
+    }
+
     private static object? Dispatch(DeviceTensor<BFloat16>? tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights) =>
         Invoke("Dispatch", new object?[] { tokens, topkIdx, topkWeights });
 
-    private static object? Invoke(string method, object?[] arguments) => Layer.GetMethod(method)!.Invoke(
-        RuntimeHelpers.GetUninitializedObject(Layer), BindingFlags.DoNotWrapExceptions, binder: null, arguments, culture: null);
+    /// <summary>A prepared routing of <paramref name="tokenCount"/> rows and no layer (its constructor is the runtime's).</summary>
+    private static object PreparedRouting(int tokenCount) => typeof(EpPreparedRouting)
+        .GetConstructors(BindingFlags.NonPublic | BindingFlags.Instance).Single()
+        .Invoke(new object?[] { null, 1L, tokenCount });
+
+    /// <summary>Calls the generated <paramref name="method"/> overload that takes as many arguments (Dispatch has two).</summary>
+    private static object? Invoke(string method, object?[] arguments) => Layer.GetMethods()
+        .Single(m => m.Name == method && m.GetParameters().Length == arguments.Length)
+        .Invoke(RuntimeHelpers.GetUninitializedObject(Layer), BindingFlags.DoNotWrapExceptions, binder: null, arguments, culture: null);
 
     private static T StaticProperty<T>(string name) => (T)Layer.GetProperty(name, BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
 

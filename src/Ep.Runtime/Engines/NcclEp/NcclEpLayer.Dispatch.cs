@@ -15,6 +15,40 @@ internal sealed unsafe partial class NcclEpLayer
     /// </summary>
     public EpDispatchResult Dispatch(long step, DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
     {
+        _preparedTokens = null; // this Dispatch's record replaces a prepared one (the same copies and records)
+        return DispatchRouted(step, tokens, topkIdx, topkWeights);
+    }
+
+    /// <summary>
+    /// Collective: the first half of Dispatch's routing agreement, ahead of it — the routing record (with the layer's
+    /// copies of the ids and weights, as they are when it runs), the AllGather across ranks and the records' read-back —
+    /// issued without waiting; <see cref="DispatchPrepared"/> then waits only for that read-back.
+    /// </summary>
+    public void PrepareDispatch(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
+    {
+        _device.MakeCurrent();
+        _preparedTokens = null;
+        int tokenCount = topkIdx.Rows;
+        _routing.Start(RecordRouting(topkIdx, topkWeights, tokenCount));
+        _preparedTokens = tokenCount;
+    }
+
+    /// <summary>Dispatch with the routing <see cref="PrepareDispatch"/> started: the same checks, from its records.</summary>
+    public EpDispatchResult DispatchPrepared(long step, DeviceTensor<BFloat16> tokens)
+    {
+        int prepared = _preparedTokens ?? throw new InvalidOperationException("No routing was prepared (the layer runtime allows DispatchPrepared only after PrepareDispatch).");
+        _preparedTokens = null;
+        if (tokens.Rows != prepared)
+        {
+            throw new EpShapeException(nameof(tokens), "rows (the prepared routing's tokens)", prepared, tokens.Rows);
+        }
+
+        return DispatchRouted(step, tokens, topkIdx: null, topkWeights: null);
+    }
+
+    /// <summary>Dispatch, its routing recorded now (<paramref name="topkIdx"/> given) or by <see cref="PrepareDispatch"/> (null).</summary>
+    private EpDispatchResult DispatchRouted(long step, DeviceTensor<BFloat16> tokens, DeviceTensor<long>? topkIdx, DeviceTensor<float>? topkWeights)
+    {
         _device.MakeCurrent();
         int tokenCount = tokens.Rows;
         if (tokenCount > _spec.MaxTokensPerRank)
@@ -30,7 +64,15 @@ internal sealed unsafe partial class NcclEpLayer
         NcclEpMarks? marks = DeviceMarks;
         marks?.Record(0, _stream);
         long start = Stopwatch.GetTimestamp();
-        Summarize(topkIdx, topkWeights, tokenCount);
+        if (topkIdx is not null)
+        {
+            Summarize(topkIdx, topkWeights!, tokenCount);
+        }
+        else
+        {
+            SummarizePrepared();
+        }
+
         StagedRoutePlan plan = _routePlan;
         plan.ThrowIfInvalid();
         long agreed = Stopwatch.GetTimestamp();
@@ -229,10 +271,7 @@ internal sealed unsafe partial class NcclEpLayer
     /// </summary>
     private void Summarize(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount)
     {
-        NcclEpSourceCopies sources = _buffers.Sources;
-        var copies = new StagedKernels.RoutingCopies(Address(sources.NextIdx), Address(topkWeights), Address(sources.NextWeights));
-        ulong record = _kernels.RouteRecord(Address(topkIdx), tokenCount, TopK, Ranks, _shape.LocalExperts, position: 0, pairPosition: 0,
-            _buffers.RouteRecords, HeldRoutingIdx(tokenCount), copies);
+        ulong record = RecordRouting(topkIdx, topkWeights, tokenCount);
         _routedIdx = topkIdx;
         try
         {
@@ -242,6 +281,32 @@ internal sealed unsafe partial class NcclEpLayer
         {
             _routedIdx = null;
         }
+    }
+
+    /// <summary>
+    /// <see cref="Summarize"/>'s gather for a routing <see cref="PrepareDispatch"/> recorded: waits for its read-back. An
+    /// error is described from the layer's copy of the ids, which holds them as the record read them.
+    /// </summary>
+    private void SummarizePrepared()
+    {
+        _routedIdx = _buffers.Sources.NextIdx;
+        try
+        {
+            _routing.FinishInto(_describeRoutingError, _summaries);
+        }
+        finally
+        {
+            _routedIdx = null;
+        }
+    }
+
+    /// <summary>Launches the routing record, which also copies the ids and weights into the layer's next pair; returns the record's address.</summary>
+    private ulong RecordRouting(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount)
+    {
+        NcclEpSourceCopies sources = _buffers.Sources;
+        var copies = new StagedKernels.RoutingCopies(Address(sources.NextIdx), Address(topkWeights), Address(sources.NextWeights));
+        return _kernels.RouteRecord(Address(topkIdx), tokenCount, TopK, Ranks, _shape.LocalExperts, position: 0, pairPosition: 0,
+            _buffers.RouteRecords, HeldRoutingIdx(tokenCount), copies);
     }
 
     /// <summary>The full routing error behind <paramref name="key"/> in the topkIdx being checked (a cached delegate: no closure per call).</summary>

@@ -46,6 +46,20 @@ internal sealed partial class ReferenceLayerEngine
         return result;
     }
 
+    /// <summary>The Reference engine checks nothing ahead: it copies the ids and weights, which Dispatch then checks.</summary>
+    public void PrepareDispatch(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
+    {
+        (DeviceTensor<long> idx, DeviceTensor<float> weights) = _prepared.Reserve(topkIdx.Rows);
+        topkIdx.AsSpan().CopyTo(idx.AsSpan());
+        topkWeights.AsSpan().CopyTo(weights.AsSpan());
+    }
+
+    public EpDispatchResult DispatchPrepared(long step, DeviceTensor<BFloat16> tokens)
+    {
+        (DeviceTensor<long> idx, DeviceTensor<float> weights) = _prepared.Take();
+        return Dispatch(step, tokens, idx, weights);
+    }
+
     private EpDispatchResult ReceiveFlat(long step, ReceivePlan received, DispatchContribution[] sources, int tokenCount)
     {
         int n = received.RowCount;

@@ -35,6 +35,30 @@ internal sealed class StagedFailureTrackingLayer : IEpLayerEngine
         }
     }
 
+    public void PrepareDispatch(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
+    {
+        try
+        {
+            _layer.PrepareDispatch(topkIdx, topkWeights);
+        }
+        catch (Exception error) when (Report(error))
+        {
+            throw;
+        }
+    }
+
+    public EpDispatchResult DispatchPrepared(long step, DeviceTensor<BFloat16> tokens)
+    {
+        try
+        {
+            return _layer.DispatchPrepared(step, tokens);
+        }
+        catch (Exception error) when (Report(error))
+        {
+            throw;
+        }
+    }
+
     public EpPermutedBatch Permute(EpDispatchResult dispatched)
     {
         try

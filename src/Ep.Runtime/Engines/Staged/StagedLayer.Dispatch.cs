@@ -47,6 +47,24 @@ internal sealed partial class StagedLayer
     }
 
     /// <summary>
+    /// Copies the ids and weights on the layer's stream, which the Dispatch that follows checks (the Staged engine's
+    /// checks meet the other ranks' at a host rendezvous, so they cannot start ahead of it).
+    /// </summary>
+    public void PrepareDispatch(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
+    {
+        _device.MakeCurrent();
+        (DeviceTensor<long> idx, DeviceTensor<float> weights) = _prepared.Reserve(topkIdx.Rows);
+        StagedMemory.Copy(Address(idx), Address(topkIdx), topkIdx.Length * sizeof(long), _stream);
+        StagedMemory.Copy(Address(weights), Address(topkWeights), topkWeights.Length * sizeof(float), _stream);
+    }
+
+    public EpDispatchResult DispatchPrepared(long step, DeviceTensor<BFloat16> tokens)
+    {
+        (DeviceTensor<long> idx, DeviceTensor<float> weights) = _prepared.Take();
+        return Dispatch(step, tokens, idx, weights);
+    }
+
+    /// <summary>
     /// Runs validation and counting on the device — with the send positions and the copies of the ids and weights, into
     /// <paramref name="generation"/> — then gathers every rank's record through the transport (the step's one host
     /// wait; a bad entry costs one more read, of its row).

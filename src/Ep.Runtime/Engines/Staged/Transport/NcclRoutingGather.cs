@@ -29,6 +29,10 @@ internal sealed class NcclRoutingGather : IDisposable
     private readonly DeviceTensor<long> _gathered;
     private readonly PinnedHostBuffer<long> _readBack;
 
+    // A started gather (Start): its read-back is done when this event is; false once FinishInto has read it.
+    private readonly CudaEventHandle _readBackDone;
+    private bool _started;
+
     /// <param name="device">Where the gather buffers live (the rank's GPU).</param>
     /// <param name="rank">This rank.</param>
     /// <param name="ranks">The world size.</param>
@@ -51,11 +55,13 @@ internal sealed class NcclRoutingGather : IDisposable
         {
             _gathered = DeviceTensor<long>.Allocate(device, gatheredWords);
             _readBack = new PinnedHostBuffer<long>(gatheredWords);
+            _readBackDone = CudaEventHandle.Create(timing: false);
         }
         catch
         {
             _contribution.Dispose();
             _gathered?.Dispose();
+            _readBack?.Dispose();
             throw;
         }
     }
@@ -83,7 +89,41 @@ internal sealed class NcclRoutingGather : IDisposable
     /// </summary>
     public void GatherInto(ulong record, Func<long, StagedRoutingError> describeError, StagedRouteSummary[] summaries)
     {
-        ReadOnlySpan<long> records = Gather(record, _recordWords);
+        _started = false; // a started gather nobody finished is superseded (its read-back ran earlier on the stream)
+        ReadInto(Gather(record, _recordWords), describeError, summaries);
+    }
+
+    /// <summary>
+    /// Collective: the first half of <see cref="GatherInto"/> — issues the AllGather of every rank's record at device
+    /// address <paramref name="record"/> and its read-back into page-locked memory, and returns without waiting (a
+    /// prepared Dispatch's checks run on the device while the caller goes on). <see cref="FinishInto"/> reads it.
+    /// </summary>
+    public void Start(ulong record)
+    {
+        ulong source = Gathered(record, _recordWords);
+        _readBack.DownloadAsync(source, _ranks * _recordWords, _stream);
+        _readBackDone.Record(_stream);
+        _started = true;
+    }
+
+    /// <summary>The second half: waits for the read-back <see cref="Start"/> issued (not for later work on the stream) and reads it as <see cref="GatherInto"/> does.</summary>
+    public void FinishInto(Func<long, StagedRoutingError> describeError, StagedRouteSummary[] summaries)
+    {
+        if (!_started)
+        {
+            throw new InvalidOperationException("No routing gather was started.");
+        }
+
+        _started = false;
+        long before = Stopwatch.GetTimestamp();
+        _readBackDone.Synchronize();
+        LastReadBackTicks = Stopwatch.GetTimestamp() - before;
+        ReadInto(_readBack.Span[..(_ranks * _recordWords)], describeError, summaries);
+    }
+
+    /// <summary>Every rank's summary from their read-back records, and the second round when some rank names a routing error.</summary>
+    private void ReadInto(ReadOnlySpan<long> records, Func<long, StagedRoutingError> describeError, StagedRouteSummary[] summaries)
+    {
         bool anyError = false;
         for (int r = 0; r < _ranks; r++)
         {
@@ -118,6 +158,7 @@ internal sealed class NcclRoutingGather : IDisposable
         _contribution.Dispose();
         _gathered.Dispose();
         _readBack.Dispose();
+        _readBackDone.Dispose();
     }
 
     /// <summary>Second round, only when some rank's key names an error: every rank contributes its error's details (zeros if none).</summary>
@@ -149,16 +190,23 @@ internal sealed class NcclRoutingGather : IDisposable
     /// </summary>
     private ReadOnlySpan<long> Gather(ulong source, int words)
     {
-        if (_ranks > 1)
-        {
-            Check(Nccl.AllGather(source, StagedMemory.Address(_gathered), (nuint)words, NcclDataType.Int64, _communicator(), _stream.DangerousGetHandle()));
-            source = StagedMemory.Address(_gathered);
-        }
-
+        source = Gathered(source, words);
         long before = Stopwatch.GetTimestamp();
         ReadOnlySpan<long> gathered = _readBack.Download(source, _ranks * words, _stream);
         LastReadBackTicks = Stopwatch.GetTimestamp() - before;
         return gathered;
+    }
+
+    /// <summary>Where every rank's <paramref name="words"/> words from <paramref name="source"/> are after the AllGather it issues (a one-rank world: the source itself).</summary>
+    private ulong Gathered(ulong source, int words)
+    {
+        if (_ranks == 1)
+        {
+            return source;
+        }
+
+        Check(Nccl.AllGather(source, StagedMemory.Address(_gathered), (nuint)words, NcclDataType.Int64, _communicator(), _stream.DangerousGetHandle()));
+        return StagedMemory.Address(_gathered);
     }
 
     private void Check(NcclResult status, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(status))] string call = "")
