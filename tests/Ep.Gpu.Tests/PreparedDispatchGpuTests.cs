@@ -1,5 +1,3 @@
-using System;
-using System.Linq;
 using Ep.Engines.NcclEp;
 using Ep.Gpu.Tests.NcclEp;
 using Xunit;
@@ -56,31 +54,10 @@ public sealed class PreparedDispatchGpuTests
     [InlineData(3, 2, 16L)]  // id 16 with E = 16
     public void Bad_prepared_routing_is_thrown_by_the_dispatch_like_the_reference_before_nccl_ep_sees_it(int token, int slot, long value)
     {
-        (EpLayerSpec spec, string source) = TestLayers.All[nameof(FlatWeightedMoe)];
-        Func<EpGroup, (int Rank, int Token, int Slot, long Value, int Rows)> run = group =>
-        {
-            using var layer = new EpLayerRuntime(group, spec, source, "FlatWeightedMoe");
-            EpDevice device = group.Device;
-            int t = 5, k = spec.TopK, h = spec.HiddenSize;
-            long[] ids = Enumerable.Range(0, t * k).Select(i => (long)((i % k) * 4 + i / k % 4)).ToArray();
-            using var tokens = DeviceTensor.Upload(device, new BFloat16[t * h], t, h);
-            using var goodIdx = DeviceTensor.Upload(device, ids, t, k);
-            using var weights = DeviceTensor.Upload(device, new float[t * k], t, k);
-            ids[token * k + slot] = value;
-            using var badIdx = DeviceTensor.Upload(device, ids, t, k);
-            EpPreparedRouting bad = layer.PrepareDispatch(badIdx, weights);
-            var error = Assert.Throws<EpRoutingException>(() => layer.Dispatch(tokens, bad));
-
-            // The process lives on and the layer still works, prepared again.
-            EpDispatchResult d = layer.Dispatch(tokens, layer.PrepareDispatch(goodIdx, weights));
-            EpPermutedBatch batch = layer.Permute(d);
-            layer.Combine(layer.Unpermute(batch, batch.Tokens));
-            return (error.Rank, error.Token, error.Slot, error.Value, d.RowCount);
-        };
-
-        var reference = EpWorld.RunSimulated(1, EpDevice.Cpu, run)[0];
+        var reference = EpWorld.RunSimulated(1, EpDevice.Cpu, group => BadRoutingCase.Run(group, token, slot, value, prepared: true))[0];
         using EpGroup group = NcclEpEngineTests.OneRankGroup();
-        Assert.Equal(reference, run(group));
+
+        Assert.Equal(reference, BadRoutingCase.Run(group, token, slot, value, prepared: true));
     }
 
     [GpuTheory]
