@@ -38,10 +38,10 @@ internal sealed class BenchStep : IDisposable
     /// </summary>
     public BenchStep(EpLayerRuntime layer, Routing.RankInputs inputs, int tokens, bool newRoutingEachStep = false, bool preparedRouting = false)
     {
-        PreparesRouting = preparedRouting;
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(inputs);
         _layer = layer;
+        PreparesRouting = preparedRouting;
         EpDevice device = layer.Group.Device;
         int h = layer.Spec.HiddenSize, k = layer.Spec.TopK;
         _tokens = DeviceTensor.Upload(device, inputs.Tokens, tokens, h);
