@@ -7,8 +7,8 @@ namespace Ep.Gpu.Tests;
 /// <summary>
 /// PrepareDispatch then Dispatch(tokens, routing) on the GPU engines: the same step as Dispatch(tokens, ids, weights) —
 /// on NcclEp, whose routing record and gather start at PrepareDispatch and whose Dispatch only waits for their
-/// read-back, and on Staged, which copies the ids and weights at PrepareDispatch — and bad routing thrown by the
-/// Dispatch before NCCL EP sees it.
+/// read-back, and on Staged, whose routing record starts at PrepareDispatch and is gathered by the Dispatch — and bad
+/// routing thrown by the Dispatch before NCCL EP sees it.
 /// </summary>
 public sealed class PreparedDispatchGpuTests
 {

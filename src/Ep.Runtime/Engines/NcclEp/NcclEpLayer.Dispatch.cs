@@ -13,11 +13,8 @@ internal sealed unsafe partial class NcclEpLayer
     /// Validates and counts on the device, agrees with every rank (routing and capacity errors are thrown identically
     /// everywhere, before NCCL EP — which aborts on bad ids — is called), then updates the handle and dispatches.
     /// </summary>
-    public EpDispatchResult Dispatch(long step, DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
-    {
-        _preparedTokens = null; // this Dispatch's record replaces a prepared one (the same copies and records)
-        return DispatchRouted(step, tokens, topkIdx, topkWeights);
-    }
+    public EpDispatchResult Dispatch(long step, DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights) =>
+        DispatchRouted(step, tokens, topkIdx, topkWeights);
 
     /// <summary>
     /// Collective: the first half of Dispatch's routing agreement, ahead of it — the routing record (with the layer's
@@ -27,24 +24,15 @@ internal sealed unsafe partial class NcclEpLayer
     public void PrepareDispatch(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
     {
         _device.MakeCurrent();
-        _preparedTokens = null;
-        int tokenCount = topkIdx.Rows;
-        _routing.Start(RecordRouting(topkIdx, topkWeights, tokenCount));
-        _preparedTokens = tokenCount;
+        _routing.Start(RecordRouting(topkIdx, topkWeights, topkIdx.Rows));
     }
 
-    /// <summary>Dispatch with the routing <see cref="PrepareDispatch"/> started: the same checks, from its records.</summary>
-    public EpDispatchResult DispatchPrepared(long step, DeviceTensor<BFloat16> tokens)
-    {
-        int prepared = _preparedTokens ?? throw new InvalidOperationException("No routing was prepared (the layer runtime allows DispatchPrepared only after PrepareDispatch).");
-        _preparedTokens = null;
-        if (tokens.Rows != prepared)
-        {
-            throw new EpShapeException(nameof(tokens), "rows (the prepared routing's tokens)", prepared, tokens.Rows);
-        }
-
-        return DispatchRouted(step, tokens, topkIdx: null, topkWeights: null);
-    }
+    /// <summary>
+    /// Dispatch with the routing <see cref="PrepareDispatch"/> started: the same checks, from its records (the runtime
+    /// allows it only right after one, for as many tokens; the gather refuses a Dispatch that started none).
+    /// </summary>
+    public EpDispatchResult DispatchPrepared(long step, DeviceTensor<BFloat16> tokens) =>
+        DispatchRouted(step, tokens, topkIdx: null, topkWeights: null);
 
     /// <summary>Dispatch, its routing recorded now (<paramref name="topkIdx"/> given) or by <see cref="PrepareDispatch"/> (null).</summary>
     private EpDispatchResult DispatchRouted(long step, DeviceTensor<BFloat16> tokens, DeviceTensor<long>? topkIdx, DeviceTensor<float>? topkWeights)
@@ -64,13 +52,16 @@ internal sealed unsafe partial class NcclEpLayer
         NcclEpMarks? marks = DeviceMarks;
         marks?.Record(0, _stream);
         long start = Stopwatch.GetTimestamp();
+        // Every rank's routing record into the layer's summaries: the step's one host wait before NCCL EP (a bad entry
+        // anywhere costs one more round, with its row read on the rank that has it). Recorded now, or gathered from
+        // the record PrepareDispatch started.
         if (topkIdx is not null)
         {
-            Summarize(topkIdx, topkWeights!, tokenCount);
+            _routing.GatherInto(RecordRouting(topkIdx, topkWeights!, tokenCount), _describeRoutingError, _summaries);
         }
         else
         {
-            SummarizePrepared();
+            _routing.FinishInto(_describeRoutingError, _summaries);
         }
 
         StagedRoutePlan plan = _routePlan;
@@ -264,43 +255,9 @@ internal sealed unsafe partial class NcclEpLayer
     }
 
     /// <summary>
-    /// Runs validation and counting on the device into the routing record — which also copies the step's ids and
-    /// weights into the layer's next pair (a kept HighThroughput handle leaves the ids' copy unused) — then gathers every
-    /// rank's record into the layer's summaries (the step's one host wait before NCCL EP; a bad entry anywhere costs one
-    /// more round, with its row read on the rank that has it).
+    /// Launches the routing record — validation and counting on the device, which also copies the step's ids and weights
+    /// into the layer's next pair (a kept HighThroughput handle leaves the ids' copy unused) — and returns its address.
     /// </summary>
-    private void Summarize(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount)
-    {
-        ulong record = RecordRouting(topkIdx, topkWeights, tokenCount);
-        _routedIdx = topkIdx;
-        try
-        {
-            _routing.GatherInto(record, _describeRoutingError, _summaries);
-        }
-        finally
-        {
-            _routedIdx = null;
-        }
-    }
-
-    /// <summary>
-    /// <see cref="Summarize"/>'s gather for a routing <see cref="PrepareDispatch"/> recorded: waits for its read-back. An
-    /// error is described from the layer's copy of the ids, which holds them as the record read them.
-    /// </summary>
-    private void SummarizePrepared()
-    {
-        _routedIdx = _buffers.Sources.NextIdx;
-        try
-        {
-            _routing.FinishInto(_describeRoutingError, _summaries);
-        }
-        finally
-        {
-            _routedIdx = null;
-        }
-    }
-
-    /// <summary>Launches the routing record, which also copies the ids and weights into the layer's next pair; returns the record's address.</summary>
     private ulong RecordRouting(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount)
     {
         NcclEpSourceCopies sources = _buffers.Sources;
@@ -309,9 +266,11 @@ internal sealed unsafe partial class NcclEpLayer
             _buffers.RouteRecords, HeldRoutingIdx(tokenCount), copies);
     }
 
-    /// <summary>The full routing error behind <paramref name="key"/> in the topkIdx being checked (a cached delegate: no closure per call).</summary>
-    private StagedRoutingError DescribeRoutingError(long key) =>
-        StagedRouteRecord.Describe(_routedIdx ?? throw new InvalidOperationException("No routing is being checked."), key, TopK, _stream);
+    /// <summary>
+    /// The full routing error behind <paramref name="key"/>, read from the layer's next copy of the ids, which the record
+    /// wrote as it checked them and which stays the spare until the checks pass (a cached delegate: no closure per call).
+    /// </summary>
+    private StagedRoutingError DescribeRoutingError(long key) => StagedRouteRecord.Describe(_buffers.Sources.NextIdx, key, TopK, _stream);
 
     /// <summary>
     /// Poisons the received weights before NCCL EP HT writes them. LowLatency never writes them (NCCL EP LL delivers no

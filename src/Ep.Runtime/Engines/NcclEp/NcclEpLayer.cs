@@ -40,12 +40,6 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
     private readonly IntPtr _communicator;
     private readonly EpDevice _epDevice;
 
-    // The topkIdx whose routing is being gathered (set only inside Summarize, for the error description).
-    private DeviceTensor<long>? _routedIdx;
-
-    // The token count of the routing PrepareDispatch recorded and started gathering; null when none awaits its Dispatch.
-    private int? _preparedTokens;
-
     // What every Dispatch learns from the routing, refilled in place (a Dispatch allocates nothing): every rank's
     // summary and the plan over them, read only inside Dispatch; the results, two in turn.
     private readonly StagedRouteSummary[] _summaries;

@@ -47,16 +47,11 @@ internal sealed partial class ReferenceLayerEngine
     }
 
     /// <summary>The Reference engine checks nothing ahead: it copies the ids and weights, which Dispatch then checks.</summary>
-    public void PrepareDispatch(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
-    {
-        (DeviceTensor<long> idx, DeviceTensor<float> weights) = _prepared.Reserve(topkIdx.Rows);
-        topkIdx.AsSpan().CopyTo(idx.AsSpan());
-        topkWeights.AsSpan().CopyTo(weights.AsSpan());
-    }
+    public void PrepareDispatch(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights) => _prepared.Take(topkIdx, topkWeights);
 
     public EpDispatchResult DispatchPrepared(long step, DeviceTensor<BFloat16> tokens)
     {
-        (DeviceTensor<long> idx, DeviceTensor<float> weights) = _prepared.Take();
+        (DeviceTensor<long> idx, DeviceTensor<float> weights) = _prepared.Rows(tokens.Rows);
         return Dispatch(step, tokens, idx, weights);
     }
 

@@ -24,7 +24,7 @@ internal sealed partial class ReferenceLayerEngine : IEpLayerEngine
     private readonly bool _flat;
     private readonly bool _lowLatency;
     private readonly ReferenceLayerBuffers _buffers;
-    private readonly PreparedRoutingCopy _prepared;
+    private readonly ReferencePreparedRouting _prepared;
     private ExchangePlan? _plan;
     private bool _disposed;
 
@@ -44,7 +44,7 @@ internal sealed partial class ReferenceLayerEngine : IEpLayerEngine
         _lowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
         _flat = spec.Layout == EpLayout.Flat && !_lowLatency;
         _buffers = new ReferenceLayerBuffers(spec, world.Ranks, engine);
-        _prepared = new PreparedRoutingCopy(EpDevice.Cpu, spec.MaxTokensPerRank, spec.TopK);
+        _prepared = new ReferencePreparedRouting(spec.MaxTokensPerRank, spec.TopK);
     }
 
     /// <summary>The plan of the current step (the runtime guarantees Dispatch came first).</summary>
@@ -62,7 +62,6 @@ internal sealed partial class ReferenceLayerEngine : IEpLayerEngine
         {
             _disposed = true;
             _buffers.Dispose();
-            _prepared.Dispose();
         }
     }
 

@@ -11,18 +11,65 @@ internal sealed partial class StagedLayer
     public EpDispatchResult Dispatch(long step, DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
     {
         _device.MakeCurrent();
-        int tokenCount = tokens.Rows;
-        if (tokenCount > _spec.MaxTokensPerRank)
-        {
-            // A local shape error (generated layers check it first): the buffers hold MaxTokensPerRank rows. Peers see a peer failure.
-            throw new EpShapeException(nameof(tokens), "at most rows (MaxTokensPerRank)", _spec.MaxTokensPerRank, tokenCount);
-        }
+        RequireTokenCount(tokens);
+        return DispatchRecorded(step, tokens, RecordRouting(topkIdx, topkWeights, tokens.Rows));
+    }
 
+    /// <summary>
+    /// Launches the routing record ahead of the Dispatch (its checks, send positions and copies of the ids and weights,
+    /// into the spare generation); the Dispatch that follows gathers it. The gather is a host rendezvous with the other
+    /// ranks, so it stays in the Dispatch.
+    /// </summary>
+    public void PrepareDispatch(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
+    {
+        _device.MakeCurrent();
+        _preparedRecord = RecordRouting(topkIdx, topkWeights, topkIdx.Rows);
+    }
+
+    /// <summary>Dispatch with the record <see cref="PrepareDispatch"/> launched (the runtime allows it only right after one).</summary>
+    public EpDispatchResult DispatchPrepared(long step, DeviceTensor<BFloat16> tokens)
+    {
+        _device.MakeCurrent();
+        RequireTokenCount(tokens);
+        return DispatchRecorded(step, tokens, _preparedRecord);
+    }
+
+    /// <summary>A local shape error (generated layers check it first): the buffers hold MaxTokensPerRank rows. Peers see a peer failure.</summary>
+    private void RequireTokenCount(DeviceTensor<BFloat16> tokens)
+    {
+        if (tokens.Rows > _spec.MaxTokensPerRank)
+        {
+            throw new EpShapeException(nameof(tokens), "at most rows (MaxTokensPerRank)", _spec.MaxTokensPerRank, tokens.Rows);
+        }
+    }
+
+    /// <summary>
+    /// Runs validation and counting on the device into a routing record — with the send positions and the copies of the
+    /// ids and weights, into the spare generation — and returns its address.
+    /// </summary>
+    private ulong RecordRouting(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount)
+    {
+        StagedLayerBuffers b = _buffers;
         int spare = 1 - _generation;
-        var plan = new StagedRoutePlan(_spec, Summarize(topkIdx, topkWeights, tokenCount, spare));
+        var copies = new StagedKernels.RoutingCopies(Address(b.SourceIdx[spare]), Address(topkWeights), Address(b.SourceWeights[spare]));
+        return _kernels.RouteRecord(Address(topkIdx), tokenCount, TopK, Ranks, _localExperts, Address(b.Positions[spare]),
+            Address(b.PairPositions[spare]), b.RouteRecords, heldIdx: 0, copies);
+    }
+
+    /// <summary>
+    /// Gathers every rank's record through the transport (the step's one host wait; a bad entry costs one more read, of
+    /// its row in the layer's copy), then — once every check passed — packs from the layer's copies, exchanges and lays
+    /// out the received rows.
+    /// </summary>
+    private EpDispatchResult DispatchRecorded(long step, DeviceTensor<BFloat16> tokens, ulong record)
+    {
+        int tokenCount = tokens.Rows;
+        int spare = 1 - _generation;
+        DeviceTensor<long> recordedIdx = _buffers.SourceIdx[spare];
+        var plan = new StagedRoutePlan(_spec, _transport.GatherRouting(record, key => DescribeRoutingError(recordedIdx, key), "Dispatch"));
         plan.ThrowIfInvalid();
 
-        // Committed: from here on this step replaces the previous one.
+        // Committed: from here on this step replaces the previous one, and the copies the record wrote are current.
         _plan = plan;
         _generation = spare;
         _tokens = tokenCount;
@@ -31,7 +78,7 @@ internal sealed partial class StagedLayer
         StagedLayerBuffers b = _buffers;
         UploadSendOffsets(plan);
         Poison(b.SendRows);
-        _kernels.PackRows(Address(tokens), Address(topkIdx), Address(topkWeights), tokenCount, _localExperts, Address(Positions),
+        _kernels.PackRows(Address(tokens), Address(SourceIdx), Address(SourceWeights), tokenCount, _localExperts, Address(Positions),
             Address(b.SendOffsets), Address(b.SendRows), Address(b.SendIdx), Address(b.SendWeights));
 
         Poison(b.RecvRows);
@@ -44,39 +91,6 @@ internal sealed partial class StagedLayer
             new StagedTransfer(StagedReceiveBuffer.RecvWeights, Address(b.SendWeights), (long)TopK * sizeof(float), _forwardSegments),
         ]);
         return LayOutReceived(step, plan);
-    }
-
-    /// <summary>
-    /// Copies the ids and weights on the layer's stream, which the Dispatch that follows checks (the Staged engine's
-    /// checks meet the other ranks' at a host rendezvous, so they cannot start ahead of it).
-    /// </summary>
-    public void PrepareDispatch(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
-    {
-        _device.MakeCurrent();
-        (DeviceTensor<long> idx, DeviceTensor<float> weights) = _prepared.Reserve(topkIdx.Rows);
-        StagedMemory.Copy(Address(idx), Address(topkIdx), topkIdx.Length * sizeof(long), _stream);
-        StagedMemory.Copy(Address(weights), Address(topkWeights), topkWeights.Length * sizeof(float), _stream);
-    }
-
-    public EpDispatchResult DispatchPrepared(long step, DeviceTensor<BFloat16> tokens)
-    {
-        (DeviceTensor<long> idx, DeviceTensor<float> weights) = _prepared.Take();
-        return Dispatch(step, tokens, idx, weights);
-    }
-
-    /// <summary>
-    /// Runs validation and counting on the device — with the send positions and the copies of the ids and weights, into
-    /// <paramref name="generation"/> — then gathers every rank's record through the transport (the step's one host
-    /// wait; a bad entry costs one more read, of its row).
-    /// </summary>
-    private StagedRouteSummary[] Summarize(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights, int tokenCount, int generation)
-    {
-        StagedLayerBuffers b = _buffers;
-        ulong idx = Address(topkIdx);
-        var copies = new StagedKernels.RoutingCopies(Address(b.SourceIdx[generation]), Address(topkWeights), Address(b.SourceWeights[generation]));
-        ulong record = _kernels.RouteRecord(idx, tokenCount, TopK, Ranks, _localExperts, Address(b.Positions[generation]),
-            Address(b.PairPositions[generation]), b.RouteRecords, heldIdx: 0, copies);
-        return _transport.GatherRouting(record, key => DescribeRoutingError(topkIdx, key), "Dispatch");
     }
 
     /// <summary>The full routing error behind <paramref name="key"/>: the id found, and for a repeat the slot that named it first.</summary>

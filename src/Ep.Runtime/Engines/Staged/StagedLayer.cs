@@ -28,11 +28,13 @@ internal sealed partial class StagedLayer : IEpLayerEngine
     private readonly bool _lowLatency;
     private readonly StagedLocalReorder _local;
     private readonly LowLatencyGroupPadding? _padding;
-    private readonly PreparedRoutingCopy _prepared;
 
     // The current step (set by a Dispatch that passed every check).
     private StagedRoutePlan? _plan;
     private int _generation;
+
+    // The routing record PrepareDispatch launched, which the next DispatchPrepared gathers.
+    private ulong _preparedRecord;
     private int _tokens;
     private StagedPeerSegment[] _forwardSegments = [];
     private StagedPeerSegment[] _returnSegments = [];
@@ -51,7 +53,6 @@ internal sealed partial class StagedLayer : IEpLayerEngine
         _lowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
         _expertMajor = _lowLatency || spec.Layout == EpLayout.ExpertMajor;
         _buffers = new StagedLayerBuffers(spec, ranks, epDevice, symmetric);
-        _prepared = new PreparedRoutingCopy(epDevice, spec.MaxTokensPerRank, spec.TopK);
         StagedLayerBuffers b = _buffers;
         try
         {
@@ -111,6 +112,5 @@ internal sealed partial class StagedLayer : IEpLayerEngine
         // transfer still names does not wait for it.
         _transport.Dispose();
         _buffers.Dispose();
-        _prepared.Dispose();
     }
 }

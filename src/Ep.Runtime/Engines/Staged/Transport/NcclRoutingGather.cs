@@ -89,24 +89,32 @@ internal sealed class NcclRoutingGather : IDisposable
     /// </summary>
     public void GatherInto(ulong record, Func<long, StagedRoutingError> describeError, StagedRouteSummary[] summaries)
     {
-        _started = false; // a started gather nobody finished is superseded (its read-back ran earlier on the stream)
-        ReadInto(Gather(record, _recordWords), describeError, summaries);
+        long issued = Start(record);
+        FinishInto(describeError, summaries);
+        LastReadBackTicks += issued;
     }
 
     /// <summary>
     /// Collective: the first half of <see cref="GatherInto"/> — issues the AllGather of every rank's record at device
     /// address <paramref name="record"/> and its read-back into page-locked memory, and returns without waiting (a
     /// prepared Dispatch's checks run on the device while the caller goes on). <see cref="FinishInto"/> reads it.
+    /// Returns the host time spent issuing the read-back, in <see cref="Stopwatch"/> ticks.
     /// </summary>
-    public void Start(ulong record)
+    public long Start(ulong record)
     {
         ulong source = Gathered(record, _recordWords);
+        long before = Stopwatch.GetTimestamp();
         _readBack.DownloadAsync(source, _ranks * _recordWords, _stream);
         _readBackDone.Record(_stream);
         _started = true;
+        return Stopwatch.GetTimestamp() - before;
     }
 
-    /// <summary>The second half: waits for the read-back <see cref="Start"/> issued (not for later work on the stream) and reads it as <see cref="GatherInto"/> does.</summary>
+    /// <summary>
+    /// The second half: waits for the read-back <see cref="Start"/> issued (not for later work on the stream; the wait is
+    /// <see cref="LastReadBackTicks"/>), then builds every rank's summary, with a second round when some rank names a
+    /// routing error.
+    /// </summary>
     public void FinishInto(Func<long, StagedRoutingError> describeError, StagedRouteSummary[] summaries)
     {
         if (!_started)
@@ -142,7 +150,8 @@ internal sealed class NcclRoutingGather : IDisposable
 
     /// <summary>
     /// Host time of the latest gather's read-back, in <see cref="Stopwatch"/> ticks: issuing the copy of every rank's
-    /// record to the host and waiting for it, which waits for the kernels before it (the benchmark's split of Dispatch).
+    /// record to the host and waiting for it, which waits for the kernels before it (the benchmark's split of Dispatch);
+    /// for a gather started ahead (<see cref="Start"/> then <see cref="FinishInto"/>), the wait only.
     /// </summary>
     internal long LastReadBackTicks { get; private set; }
 
@@ -188,14 +197,7 @@ internal sealed class NcclRoutingGather : IDisposable
     /// them back (one host wait) into the page-locked buffer: valid until the next gather. A one-rank world reads its
     /// own words back directly: an AllGather there is a device copy that costs a launch and a few µs of the one wait.
     /// </summary>
-    private ReadOnlySpan<long> Gather(ulong source, int words)
-    {
-        source = Gathered(source, words);
-        long before = Stopwatch.GetTimestamp();
-        ReadOnlySpan<long> gathered = _readBack.Download(source, _ranks * words, _stream);
-        LastReadBackTicks = Stopwatch.GetTimestamp() - before;
-        return gathered;
-    }
+    private ReadOnlySpan<long> Gather(ulong source, int words) => _readBack.Download(Gathered(source, words), _ranks * words, _stream);
 
     /// <summary>Where every rank's <paramref name="words"/> words from <paramref name="source"/> are after the AllGather it issues (a one-rank world: the source itself).</summary>
     private ulong Gathered(ulong source, int words)
