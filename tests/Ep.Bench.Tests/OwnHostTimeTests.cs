@@ -24,6 +24,26 @@ public sealed class OwnHostTimeTests
         Assert.Equal(4, own.Combine);
         Assert.Equal(36, own.DispatchRoutingAgreement);
         Assert.Equal(19, own.DispatchRoutingReadBack);
+        Assert.Null(own.ManagedDispatch);
+    }
+
+    /// <summary>Ep's managed code alone: each call minus every native call in it, pooled as the own host time is.</summary>
+    [Fact]
+    public void The_managed_time_alone_is_the_median_of_its_own_samples()
+    {
+        var rank = new RankSamples();
+        rank.AddOwnHost(BenchOperation.Dispatch, 9);
+        rank.AddOwnHost(BenchOperation.Combine, 1);
+        rank.AddManagedHost(BenchOperation.Dispatch, 1.5);
+        rank.AddManagedHost(BenchOperation.Dispatch, 2.5);
+        rank.AddManagedHost(BenchOperation.Dispatch, 1.9);
+        rank.AddManagedHost(BenchOperation.Combine, 0.3);
+
+        OwnHostTime own = OwnHostTime.Of([rank], split: null)!;
+
+        Assert.Equal((9.0, 1.0), (own.Dispatch, own.Combine));
+        Assert.Equal(1.9, own.ManagedDispatch);
+        Assert.Equal(0.3, own.ManagedCombine);
     }
 
     [Fact]

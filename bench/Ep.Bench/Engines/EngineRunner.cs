@@ -67,7 +67,7 @@ internal static class EngineRunner
             DispatchSplit? split = DispatchSplit.Of(samples.SelectMany(s => s.DispatchPhases));
             DispatchSplit? deviceSplit = DispatchSplit.OfDevice(samples.SelectMany(s => s.DeviceDispatchParts).ToArray());
             return new EngineResult(engine.Name(), "ok", reason, ranks, rows, GraphReplay.With(graph, samples, spec.Algorithm, ranks == 1 ? epBench : null), memory, floor, split, OwnHostTime.Of(samples, split),
-                deviceSplit);
+                deviceSplit, PrepareDispatchCost.Of(samples));
         }
 #pragma warning disable CA1031 // One engine's failure is reported in its row; the other engines still run.
         catch (Exception e)

@@ -42,11 +42,12 @@ internal sealed record OperationResult(
 /// <param name="Memory">Device memory per rank next to the plan, when measured (GPU engines).</param>
 /// <param name="Floor">The step's time against bytes moved ÷ copy bandwidth (GPU engines with a step and a copy baseline).</param>
 /// <param name="DispatchSplit">NcclEp: the Dispatch host time by part, the native call beside ep_bench's.</param>
-/// <param name="OwnHostTime">NcclEp: the host time Ep adds to Dispatch and Combine (each call minus its native calls).</param>
+/// <param name="OwnHostTime">NcclEp: the host time Ep adds to Dispatch and Combine (each call minus NCCL EP's calls, and minus every native call).</param>
 /// <param name="DeviceDispatchSplit">NcclEp: the same parts of Dispatch on its stream (events it records in the device pass).</param>
+/// <param name="PrepareDispatch">--prepared: each step's PrepareDispatch, outside the spans (host time and managed bytes).</param>
 internal sealed record EngineResult(string Engine, string Status, string? Detail, int Ranks, IReadOnlyList<OperationResult> Operations, CudaGraphDecision? CudaGraph,
     Memory.EngineMemory? Memory = null, StepFloor? Floor = null, DispatchSplit? DispatchSplit = null, OwnHostTime? OwnHostTime = null,
-    DispatchSplit? DeviceDispatchSplit = null);
+    DispatchSplit? DeviceDispatchSplit = null, PrepareDispatchCost? PrepareDispatch = null);
 
 /// <summary>
 /// The layer's constants as run; <c>NewRoutingEachStep</c>: whether every step's Dispatch had routing other than the

@@ -128,7 +128,16 @@ internal static class TableWriter
             if (engine.OwnHostTime is { } own)
             {
                 string readBack = own.DispatchRoutingReadBack is { } wait ? Invariant($", {wait:F1} us of it the record's read-back and wait") : "";
-                text.AppendLine(Invariant($"  Ep's own host time (the call minus its native calls, p50; target <= 2 us): dispatch {own.Dispatch:F1} us (of which the routing agreement {own.DispatchRoutingAgreement:F1} us{readBack}: Ep's checking kernels and the one wait before NCCL EP may see the ids), combine {own.Combine:F1} us"));
+                text.AppendLine(Invariant($"  Ep's own host time (the call minus NCCL EP's calls, p50; target <= 2 us): dispatch {own.Dispatch:F1} us (of which the routing agreement {own.DispatchRoutingAgreement:F1} us{readBack}: Ep's checking kernels and the one wait before NCCL EP may see the ids), combine {own.Combine:F1} us"));
+                if (own.ManagedDispatch is { } managedDispatch && own.ManagedCombine is { } managedCombine)
+                {
+                    text.AppendLine(Invariant($"  Ep's managed code alone (the call minus every native call, CUDA's too, p50): dispatch {managedDispatch:F1} us, combine {managedCombine:F1} us"));
+                }
+            }
+
+            if (engine.PrepareDispatch is { } prepare)
+            {
+                text.AppendLine(Invariant($"  PrepareDispatch (before each step, outside its spans): host p50 {prepare.Host.Median:F1} us (p10 {prepare.Host.P10:F1}, p90 {prepare.Host.P90:F1}), allocated per call p50 {prepare.Allocated.Median:F0} B (max {prepare.Allocated.Max:F0})"));
             }
 
             if (engine.Floor is { } f)

@@ -23,6 +23,18 @@ internal sealed class RankSamples
     /// <summary>NcclEp only: each host-pass Dispatch's and Combine's wall time minus its native calls (Ep's own host time).</summary>
     public Dictionary<BenchOperation, List<double>> OwnHost { get; } = [];
 
+    /// <summary>
+    /// NcclEp only: each host-pass Dispatch's and Combine's wall time minus every native call in it — CUDA's, NCCL's and
+    /// NCCL EP's (<see cref="Ep.Interop.NativeCallClock"/>): the time in Ep's managed code alone.
+    /// </summary>
+    public Dictionary<BenchOperation, List<double>> ManagedHost { get; } = [];
+
+    /// <summary>--prepared: each host-pass PrepareDispatch's wall time, µs (outside every timed span).</summary>
+    public List<double> PrepareHost { get; } = [];
+
+    /// <summary>--prepared: managed bytes each host-pass PrepareDispatch allocated.</summary>
+    public List<double> PrepareAllocated { get; } = [];
+
     /// <summary>--cuda-graph on an engine that captures: each replay's device time, µs (events around the launch).</summary>
     public List<double> GraphDevice { get; } = [];
 
@@ -53,6 +65,9 @@ internal sealed class RankSamples
 
     /// <summary>Adds a sample of Ep's own host time.</summary>
     public void AddOwnHost(BenchOperation operation, double microseconds) => Add(OwnHost, operation, microseconds);
+
+    /// <summary>Adds a sample of the time in Ep's managed code alone.</summary>
+    public void AddManagedHost(BenchOperation operation, double microseconds) => Add(ManagedHost, operation, microseconds);
 
     /// <summary>Adds an allocation sample.</summary>
     public void AddAllocated(BenchOperation operation, long bytes) => Add(Allocated, operation, bytes);

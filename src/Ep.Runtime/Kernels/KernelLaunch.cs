@@ -1,4 +1,5 @@
 using System;
+using Ep.Interop;
 using Ep.Interop.Cuda;
 
 namespace Ep.Kernels;
@@ -33,6 +34,7 @@ internal static unsafe class KernelLaunch
             pointers[i] = slots + i;
         }
 
+        using NativeCallClock.Scope native = NativeCallClock.Measure();
         CudaException.ThrowIfFailed(CudaDriver.LaunchKernel(function, grid.X, grid.Y, 1, block, 1, 1, sharedBytes,
             stream.DangerousGetHandle(), pointers, null));
     }

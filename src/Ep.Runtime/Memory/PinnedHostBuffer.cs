@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using Ep.Interop;
 using Ep.Interop.Cuda;
 
 namespace Ep;
@@ -37,6 +38,7 @@ internal sealed unsafe class PinnedHostBuffer<T> : IDisposable
         RequireCount(count);
         if (count > 0)
         {
+            using NativeCallClock.Scope native = NativeCallClock.Measure();
             CudaException.ThrowIfFailed(CudaDriver.MemcpyHtoDAsync(destination, (void*)_memory.Pointer, (nuint)(count * sizeof(T)), stream.DangerousGetHandle()));
         }
     }
@@ -47,6 +49,7 @@ internal sealed unsafe class PinnedHostBuffer<T> : IDisposable
         RequireCount(count);
         if (count > 0)
         {
+            using NativeCallClock.Scope native = NativeCallClock.Measure();
             CudaException.ThrowIfFailed(CudaDriver.MemcpyDtoHAsync((void*)_memory.Pointer, source, (nuint)(count * sizeof(T)), stream.DangerousGetHandle()));
             stream.Synchronize();
         }
@@ -63,6 +66,7 @@ internal sealed unsafe class PinnedHostBuffer<T> : IDisposable
         RequireCount(count);
         if (count > 0)
         {
+            using NativeCallClock.Scope native = NativeCallClock.Measure();
             CudaException.ThrowIfFailed(CudaDriver.MemcpyDtoHAsync((void*)_memory.Pointer, source, (nuint)(count * sizeof(T)), stream.DangerousGetHandle()));
         }
     }

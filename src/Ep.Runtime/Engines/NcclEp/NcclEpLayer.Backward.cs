@@ -1,4 +1,5 @@
 using Ep.Engines.Staged;
+using Ep.Interop;
 using Ep.Interop.Nccl;
 using Ep.Interop.NcclEp;
 
@@ -41,6 +42,7 @@ internal sealed unsafe partial class NcclEpLayer
         NcclEpDispatchOutputs outputs = NcclEpDispatchOutputs.Create();
         outputs.Tokens = _descriptors.OutTokens.Describe(Address(_buffers.GradFlat), [_shape.ReceiveSlots, Hidden]);
         NcclEpDispatchConfig config = NcclEpDispatchConfig.Create(NcclEpPassDirection.Backward);
+        using NativeCallClock.Scope native = NativeCallClock.Measure();
         NcclException.ThrowIfFailed(NcclEpNative.Dispatch(_handle.DangerousGetHandle(), &inputs, &outputs, null, &config, Stream));
     }
 
@@ -125,6 +127,7 @@ internal sealed unsafe partial class NcclEpLayer
         outputs.Tokens = _descriptors.OutTokens.Describe(Address(b.GradTokens), [ncclEpTokens, Hidden]);
         outputs.TopkWeights = _descriptors.OutWeights.Describe(Address(b.GradTopkWeights), [ncclEpTokens, TopK]);
         NcclEpCombineConfig config = NcclEpCombineConfig.Create(NcclEpPassDirection.Backward);
+        using NativeCallClock.Scope native = NativeCallClock.Measure();
         NcclException.ThrowIfFailed(NcclEpNative.Combine(_handle.DangerousGetHandle(), &inputs, &outputs, &config, Stream));
     }
 }

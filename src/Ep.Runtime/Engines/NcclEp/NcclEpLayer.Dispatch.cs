@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using Ep.Engines.Staged;
+using Ep.Interop;
 using Ep.Interop.Cuda;
 using Ep.Interop.Nccl;
 using Ep.Interop.NcclEp;
@@ -149,6 +150,7 @@ internal sealed unsafe partial class NcclEpLayer
     /// <summary><c>ncclEpUpdateHandle</c> with one of the layer's copies of the ids (<paramref name="ncclEpTokens"/> rows of <paramref name="idx"/>).</summary>
     private void UpdateHandle(DeviceTensor<long> idx, int ncclEpTokens)
     {
+        using NativeCallClock.Scope native = NativeCallClock.Measure();
         NcclException.ThrowIfFailed(NcclEpNative.UpdateHandle(_handle.DangerousGetHandle(),
             _descriptors.TopkIdx.Describe(Address(idx), [ncclEpTokens, TopK]), null, Stream));
     }
@@ -191,6 +193,7 @@ internal sealed unsafe partial class NcclEpLayer
 
         NcclEpDispatchConfig config = NcclEpDispatchConfig.Create(NcclEpPassDirection.Forward);
         long before = Stopwatch.GetTimestamp();
+        using NativeCallClock.Scope native = NativeCallClock.Measure();
         NcclException.ThrowIfFailed(NcclEpNative.Dispatch(_handle.DangerousGetHandle(), &inputs, &outputs, layoutInfo, &config, Stream));
         return Stopwatch.GetTimestamp() - before;
     }

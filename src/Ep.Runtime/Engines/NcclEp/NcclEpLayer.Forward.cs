@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ep.Engines.Staged;
+using Ep.Interop;
 using Ep.Interop.Nccl;
 using Ep.Interop.NcclEp;
 
@@ -74,6 +75,7 @@ internal sealed unsafe partial class NcclEpLayer
 
         NcclEpCombineConfig config = NcclEpCombineConfig.Create(NcclEpPassDirection.Forward);
         long before = Stopwatch.GetTimestamp();
+        using NativeCallClock.Scope native = NativeCallClock.Measure();
         NcclException.ThrowIfFailed(NcclEpNative.Combine(_handle.DangerousGetHandle(), &inputs, &outputs, &config, Stream));
         return Stopwatch.GetTimestamp() - before;
     }

@@ -1,5 +1,6 @@
 using System;
 using Ep.Engines.Staged;
+using Ep.Interop;
 using Ep.Interop.Cuda;
 using Ep.Interop.Nccl;
 
@@ -98,6 +99,7 @@ internal sealed class NcclEpStepRecords : IDisposable
     {
         if (_ranks > 1)
         {
+            using NativeCallClock.Scope native = NativeCallClock.Measure();
             NcclException.ThrowIfFailed(Nccl.AllGather(Records, StagedMemory.Address(_gathered), (nuint)_words, NcclDataType.Int64, communicator,
                 _stream.DangerousGetHandle()));
         }

@@ -1,4 +1,5 @@
 using System;
+using Ep.Interop;
 using Ep.Interop.Cuda;
 
 namespace Ep.Engines.Staged;
@@ -36,6 +37,7 @@ internal static unsafe class StagedMemory
 
         fixed (T* destination = host)
         {
+            using NativeCallClock.Scope native = NativeCallClock.Measure();
             CudaException.ThrowIfFailed(CudaDriver.MemcpyDtoHAsync(destination, source, (nuint)(count * sizeof(T)), stream.DangerousGetHandle()));
         }
 
@@ -57,6 +59,7 @@ internal static unsafe class StagedMemory
 
         fixed (T* source = values)
         {
+            using NativeCallClock.Scope native = NativeCallClock.Measure();
             CudaException.ThrowIfFailed(CudaDriver.MemcpyHtoDAsync(destination, source, (nuint)(values.Length * sizeof(T)), stream.DangerousGetHandle()));
         }
     }
@@ -65,6 +68,7 @@ internal static unsafe class StagedMemory
     {
         if (bytes > 0)
         {
+            using NativeCallClock.Scope native = NativeCallClock.Measure();
             CudaException.ThrowIfFailed(CudaDriver.MemcpyDtoDAsync(destination, source, (nuint)bytes, stream.DangerousGetHandle()));
         }
     }
@@ -74,6 +78,7 @@ internal static unsafe class StagedMemory
     {
         if (words > 0)
         {
+            using NativeCallClock.Scope native = NativeCallClock.Measure();
             CudaException.ThrowIfFailed(CudaDriver.MemsetD32Async(destination, value, (nuint)words, stream.DangerousGetHandle()));
         }
     }

@@ -101,7 +101,11 @@ internal sealed class CudaDevice : IDisposable
     public IntPtr Context => _context;
 
     /// <summary>Makes this device's context current on the calling thread (each simulated rank is its own thread).</summary>
-    public void MakeCurrent() => CudaException.ThrowIfFailed(CudaDriver.CtxSetCurrent(_context));
+    public void MakeCurrent()
+    {
+        using NativeCallClock.Scope native = NativeCallClock.Measure();
+        CudaException.ThrowIfFailed(CudaDriver.CtxSetCurrent(_context));
+    }
 
     public int Attribute(CudaDeviceAttribute attribute)
     {

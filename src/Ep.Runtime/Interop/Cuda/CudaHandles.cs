@@ -21,7 +21,11 @@ internal sealed class CudaStreamHandle : SafeHandleZeroOrMinusOneIsInvalid
         return handle;
     }
 
-    public void Synchronize() => CudaException.ThrowIfFailed(CudaDriver.StreamSynchronize(handle));
+    public void Synchronize()
+    {
+        using NativeCallClock.Scope native = NativeCallClock.Measure();
+        CudaException.ThrowIfFailed(CudaDriver.StreamSynchronize(handle));
+    }
 
     protected override bool ReleaseHandle() => CudaDriver.StreamDestroy(handle) == CudaResult.Success;
 }
@@ -44,7 +48,11 @@ internal sealed class CudaEventHandle : SafeHandleZeroOrMinusOneIsInvalid
         return handle;
     }
 
-    public void Record(CudaStreamHandle stream) => CudaException.ThrowIfFailed(CudaDriver.EventRecord(handle, stream.DangerousGetHandle()));
+    public void Record(CudaStreamHandle stream)
+    {
+        using NativeCallClock.Scope native = NativeCallClock.Measure();
+        CudaException.ThrowIfFailed(CudaDriver.EventRecord(handle, stream.DangerousGetHandle()));
+    }
 
     /// <summary>
     /// While <paramref name="stream"/> is being captured: records this event as a node of the graph
@@ -53,10 +61,15 @@ internal sealed class CudaEventHandle : SafeHandleZeroOrMinusOneIsInvalid
     public void RecordInCapture(CudaStreamHandle stream)
     {
         const uint External = 0x1;
+        using NativeCallClock.Scope native = NativeCallClock.Measure();
         CudaException.ThrowIfFailed(CudaDriver.EventRecordWithFlags(handle, stream.DangerousGetHandle(), External));
     }
 
-    public void Synchronize() => CudaException.ThrowIfFailed(CudaDriver.EventSynchronize(handle));
+    public void Synchronize()
+    {
+        using NativeCallClock.Scope native = NativeCallClock.Measure();
+        CudaException.ThrowIfFailed(CudaDriver.EventSynchronize(handle));
+    }
 
     /// <summary>Milliseconds from <paramref name="start"/> to this event; both must have completed.</summary>
     public float ElapsedSince(CudaEventHandle start)

@@ -30,6 +30,7 @@ internal sealed class CudaStreamBranch : IDisposable
     public void Fork()
     {
         _forked.Record(_main);
+        using NativeCallClock.Scope native = NativeCallClock.Measure();
         CudaException.ThrowIfFailed(CudaDriver.StreamWaitEvent(Stream.DangerousGetHandle(), _forked.DangerousGetHandle(), 0));
     }
 
@@ -37,6 +38,7 @@ internal sealed class CudaStreamBranch : IDisposable
     public void Join()
     {
         _done.Record(Stream);
+        using NativeCallClock.Scope native = NativeCallClock.Measure();
         CudaException.ThrowIfFailed(CudaDriver.StreamWaitEvent(_main.DangerousGetHandle(), _done.DangerousGetHandle(), 0));
     }
 

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using Ep.Interop;
 using Ep.Interop.Cuda;
 using Ep.Interop.Nccl;
 
@@ -207,6 +208,7 @@ internal sealed class NcclRoutingGather : IDisposable
             return source;
         }
 
+        using NativeCallClock.Scope native = NativeCallClock.Measure();
         Check(Nccl.AllGather(source, StagedMemory.Address(_gathered), (nuint)words, NcclDataType.Int64, _communicator(), _stream.DangerousGetHandle()));
         return StagedMemory.Address(_gathered);
     }

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Threading;
+using Ep.Interop;
+using Xunit;
+
+namespace Ep.Runtime.Tests.Interop;
+
+/// <summary>
+/// The benchmark subtracts <see cref="NativeCallClock"/>'s growth over a call from its wall time to give the time in Ep's
+/// managed code alone, so a measured scope must count its whole span on its own thread only, and nothing while the
+/// clock is off (the state every step runs in outside the benchmark).
+/// </summary>
+public sealed class NativeCallClockTests
+{
+    [Fact]
+    public void A_measured_scope_counts_its_span_on_the_calling_thread_and_nothing_while_the_clock_is_off()
+    {
+        bool was = NativeCallClock.Enabled;
+        try
+        {
+            NativeCallClock.Enabled = false;
+            long before = NativeCallClock.ThreadTicks;
+            using (NativeCallClock.Measure())
+            {
+                Thread.Sleep(2);
+            }
+
+            Assert.Equal(before, NativeCallClock.ThreadTicks);
+
+            NativeCallClock.Enabled = true;
+            long start = Stopwatch.GetTimestamp();
+            using (NativeCallClock.Measure())
+            {
+                Thread.Sleep(5);
+            }
+
+            long counted = NativeCallClock.ThreadTicks - before;
+            Assert.InRange(counted, Stopwatch.Frequency * 5 / 1000, Stopwatch.GetTimestamp() - start);
+
+            long otherThread = -1;
+            var thread = new Thread(() => otherThread = NativeCallClock.ThreadTicks);
+            thread.Start();
+            thread.Join();
+            Assert.Equal(0, otherThread);
+        }
+        finally
+        {
+            NativeCallClock.Enabled = was;
+        }
+    }
+}
