@@ -79,8 +79,10 @@ public sealed class EngineRunnerTests
 
         Assert.True(result.Status == "ok", result.Detail);
         Assert.Equal(2 * 3, result.Operations.Single(o => o.Operation == "dispatch").HostMicroseconds!.Count);
-        Assert.Contains("after a finished, untimed PrepareDispatch (--prepared)",
-            Report.TableWriter.Write(new BenchReport("Ep.Bench", "t", null, LayerConfiguration.Of(options), null, null, null, [result])), StringComparison.Ordinal);
+        Assert.Equal(2 * 3, result.PrepareDispatch!.Host.Count);
+        string table = Report.TableWriter.Write(new BenchReport("Ep.Bench", "t", null, LayerConfiguration.Of(options), null, null, null, [result]));
+        Assert.Contains("after a finished, untimed PrepareDispatch (--prepared)", table, StringComparison.Ordinal);
+        Assert.Contains("PrepareDispatch (before each step, outside its spans): host p50", table, StringComparison.Ordinal);
     }
 
     [Fact]
