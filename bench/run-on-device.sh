@@ -14,12 +14,14 @@
 #   ht-flat       staged + nccl-ep, 1 rank, with ep_bench --algorithm ht          (the headline comparison)
 #   ht-flat-new   the same with new routing every step (--new-routing: nccl-ep updates its HT handle every step)
 #   ll            staged + nccl-ep, 1 rank, with ep_bench --algorithm ll
+#   ht-flat-prep  nccl-ep, each step's routing prepared ahead (--prepared: PrepareDispatch untimed, as ep_bench's handle)
+#   ll-prep       the same for LL: with ht-flat-prep, the eager Dispatch targets (equal work with ep_bench)
 #   ht-flat-zc    staged + nccl-ep zero-copy, 1 rank, with ep_bench --zcopy
 #   ht-flat r8    staged, 8 ranks simulated on the one GPU (what the GPU moves in aggregate)
 #   ht-em r4      staged, 4 ranks (HT ExpertMajor needs <= 64 local experts; NCCL EP in one process cannot run it)
 #   kernels       each generated kernel alone (--kernels, ht-flat, one rank) against the same-run copy bandwidth
 #   nvrtc         every declared layer's NVRTC first compile (fresh cache) and cached load (--nvrtc)
-# Expected total on an H100: about 2-4 minutes, most of it NCCL EP's first HT kernel compile (nvcc, cached in /tmp).
+# Expected total on an H100: about 4-6 minutes, most of it NCCL EP's first HT kernel compile (nvcc, cached in /tmp).
 set -uo pipefail
 out=${1:?usage: bench/run-on-device.sh OUTPUT_FOLDER}
 mkdir -p "$out"
@@ -50,6 +52,8 @@ run() { # name limit_seconds args...
 run ht-flat      150 --layer ht-flat    --engine all     --ep-bench-timeout 100 --cuda-graph
 run ht-flat-new  120 --layer ht-flat    --engine all     --ep-bench-timeout 100 --new-routing
 run ll            90 --layer ll         --engine all     --ep-bench-timeout 60  --cuda-graph
+run ht-flat-prep 100 --layer ht-flat    --engine nccl-ep --ep-bench-timeout 60  --prepared
+run ll-prep       60 --layer ll         --engine nccl-ep --ep-bench-timeout 40  --prepared
 run ht-flat-zc    90 --layer ht-flat-zc --engine all     --ep-bench-timeout 60
 # 8 simulated ranks at 4096 tokens need ~10 GB of worst-case buffers per rank (OOM on 80 GB): a 1024-token layer.
 run ht-flat-r8    90 --layer ht-flat-1k --engine staged  --ranks 8 --no-ep-bench
@@ -57,7 +61,7 @@ run ht-em-r4      90 --layer ht-em      --engine staged  --ranks 4 --no-ep-bench
 run kernels       60 --layer ht-flat    --kernels        --no-ep-bench
 run nvrtc         90 --nvrtc            --no-ep-bench
 
-cat "$out"/ht-flat.txt "$out"/ht-flat-new.txt "$out"/ll.txt "$out"/ht-flat-zc.txt "$out"/ht-flat-r8.txt "$out"/ht-em-r4.txt "$out"/kernels.txt "$out"/nvrtc.txt > "$out/summary.txt" 2>/dev/null
+cat "$out"/ht-flat.txt "$out"/ht-flat-new.txt "$out"/ll.txt "$out"/ht-flat-prep.txt "$out"/ll-prep.txt "$out"/ht-flat-zc.txt "$out"/ht-flat-r8.txt "$out"/ht-em-r4.txt "$out"/kernels.txt "$out"/nvrtc.txt > "$out/summary.txt" 2>/dev/null
 echo "run-on-device: reports in $out (summary.txt, one .txt/.json/.log per run)"
 if [[ ${#failures[@]} -gt 0 ]]; then
   printf 'run-on-device: not clean: %s\n' "${failures[@]}" >&2
