@@ -211,10 +211,13 @@ public sealed class NcclEpEngineTests
     /// LowLatency clears only the rows of each group that the previous step filled and this one does not (outputs
     /// are not poisoned here, so the tracking is what keeps the padding zero): a step that crowds every token into
     /// experts 0..K−1, then a random one, must leave the second step's unused rows zero and match the Reference engine,
-    /// in Dispatch's result and in Unpermute's.
+    /// in Dispatch's result and in Unpermute's — with the layout on its branch beside ncclEpDispatch (the default) and
+    /// after it on the layer's stream (Ep.Bench's <c>--ll-layout-on-stream</c>).
     /// </summary>
-    [NcclEpFact]
-    public void Low_latency_keeps_unused_rows_zero_after_a_step_that_filled_more_rows()
+    [NcclEpTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Low_latency_keeps_unused_rows_zero_after_a_step_that_filled_more_rows(bool layOutBesideDispatch)
     {
         (EpLayerSpec spec, string source) = TestLayers.All[nameof(LowLatencyMoe)];
         int k = spec.TopK;
@@ -231,6 +234,7 @@ public sealed class NcclEpEngineTests
         {
             using EpGroup group = OneRankGroup();
             using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
+            ((NcclEpLayer)layer.EngineLayer).LayOutBesideDispatch = layOutBesideDispatch;
             StagedStep.Run(group, layer, crowded, steps: 1);
             return StagedStep.Run(group, layer, problem, steps: 1)[0];
         });
@@ -404,11 +408,6 @@ public sealed class NcclEpEngineTests
         return StagedStep.Run(group, layer, problem, steps);
     }
 
-    /// <summary>
-    /// A group over a one-rank communicator on GPU 0 (<see cref="NcclSingleRankGroup"/>; the group owns it and the engine
-    /// borrows it, as from <see cref="EpGroup.FromCommunicator"/>).
-    /// </summary>
-    /// <param name="stagedForUnfitLayers">null: the Auto engine choice; else an NcclEp engine built directly with that setting.</param>
     /// <summary>Runs <paramref name="body"/> with outputs not poisoned (so only the engine keeps padding zero), then poisons again.</summary>
     internal static T Unpoisoned<T>(Func<T> body)
     {
@@ -423,6 +422,11 @@ public sealed class NcclEpEngineTests
         }
     }
 
+    /// <summary>
+    /// A group over a one-rank communicator on GPU 0 (<see cref="NcclSingleRankGroup"/>; the group owns it and the engine
+    /// borrows it, as from <see cref="EpGroup.FromCommunicator"/>).
+    /// </summary>
+    /// <param name="stagedForUnfitLayers">null: the Auto engine choice; else an NcclEp engine built directly with that setting.</param>
     internal static EpGroup OneRankGroup(bool? stagedForUnfitLayers = null) => stagedForUnfitLayers is { } staged
         ? NcclSingleRankGroup.Create(EpDevice.Gpu(0), communicator => new NcclEpEngine(communicator, 0, 1, EpDevice.Gpu(0), staged))
         : NcclSingleRankGroup.CreateAuto(EpDevice.Gpu(0));
