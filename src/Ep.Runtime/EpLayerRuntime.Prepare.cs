@@ -41,9 +41,7 @@ public sealed partial class EpLayerRuntime
                     : $"{LayerName}.Dispatch got a prepared routing that was already dispatched or was replaced by a later step start of this instance; call PrepareDispatch again.");
         }
 
-        RequireDevice(tokens, nameof(tokens));
-        EpShape.RequireDimensions(tokens, nameof(tokens), 2);
-        EpShape.RequireColumns(tokens, nameof(tokens), Spec.HiddenSize, "HiddenSize");
+        RequireTokens(tokens);
         EpShape.RequireRows(tokens, nameof(tokens), routing.TokenCount, "routing.TokenCount");
 
         _usablePreparation = 0; // used once, whether or not its checks pass

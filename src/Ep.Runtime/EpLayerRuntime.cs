@@ -225,16 +225,24 @@ public sealed partial class EpLayerRuntime : IDisposable
     /// <summary>A step's inputs: on the group's device, [T, H] tokens with T ≤ MaxTokensPerRank, [T, K] ids and weights.</summary>
     private void RequireStepInputs(DeviceTensor<BFloat16> tokens, DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
     {
-        RequireDevice(tokens, nameof(tokens));
+        RequireTokens(tokens);
         RequireDevice(topkIdx, nameof(topkIdx));
         RequireDevice(topkWeights, nameof(topkWeights));
-        // The generated layer checks the same shapes first; a caller of the runtime itself gets them here, before any
-        // engine copies a byte (a wrong size would otherwise read or write past a buffer).
-        EpShape.RequireDimensions(tokens, nameof(tokens), 2);
-        EpShape.RequireColumns(tokens, nameof(tokens), Spec.HiddenSize, "HiddenSize");
         EpShape.RequireRowsAtMost(tokens, nameof(tokens), Spec.MaxTokensPerRank, "MaxTokensPerRank");
         EpShape.RequireMatrix(topkIdx, nameof(topkIdx), tokens.Rows, "tokens.Rows", Spec.TopK, "TopK");
         EpShape.RequireMatrix(topkWeights, nameof(topkWeights), tokens.Rows, "tokens.Rows", Spec.TopK, "TopK");
+    }
+
+    /// <summary>
+    /// A step's tokens: on the group's device, [T, HiddenSize]. The generated layer checks the same shapes first; a caller
+    /// of the runtime itself gets them here, before any engine copies a byte (a wrong size would otherwise read or write
+    /// past a buffer). Each Dispatch then checks T against its routing.
+    /// </summary>
+    private void RequireTokens(DeviceTensor<BFloat16> tokens)
+    {
+        RequireDevice(tokens, nameof(tokens));
+        EpShape.RequireDimensions(tokens, nameof(tokens), 2);
+        EpShape.RequireColumns(tokens, nameof(tokens), Spec.HiddenSize, "HiddenSize");
     }
 
     /// <summary>LowLatency layers are inference-only (as NCCL EP LL is): refuse backward before any engine work.</summary>

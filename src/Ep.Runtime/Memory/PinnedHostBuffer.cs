@@ -46,11 +46,9 @@ internal sealed unsafe class PinnedHostBuffer<T> : IDisposable
     /// <summary>Copies <paramref name="count"/> elements from device address <paramref name="source"/> on <paramref name="stream"/>, waits, and returns them.</summary>
     public ReadOnlySpan<T> Download(ulong source, int count, CudaStreamHandle stream)
     {
-        RequireCount(count);
+        DownloadAsync(source, count, stream);
         if (count > 0)
         {
-            using NativeCallClock.Scope native = NativeCallClock.Measure();
-            CudaException.ThrowIfFailed(CudaDriver.MemcpyDtoHAsync((void*)_memory.Pointer, source, (nuint)(count * sizeof(T)), stream.DangerousGetHandle()));
             stream.Synchronize();
         }
 

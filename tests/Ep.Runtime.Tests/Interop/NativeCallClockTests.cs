@@ -13,7 +13,7 @@ namespace Ep.Runtime.Tests.Interop;
 public sealed class NativeCallClockTests
 {
     [Fact]
-    public void A_measured_scope_counts_its_span_on_the_calling_thread_and_nothing_while_the_clock_is_off()
+    public void A_measured_scope_counts_its_span_once_on_the_calling_thread_and_nothing_while_the_clock_is_off()
     {
         bool was = NativeCallClock.Enabled;
         try
@@ -36,6 +36,20 @@ public sealed class NativeCallClockTests
 
             long counted = NativeCallClock.ThreadTicks - before;
             Assert.InRange(counted, Stopwatch.Frequency * 5 / 1000, Stopwatch.GetTimestamp() - start);
+
+            // A scope inside another counts nothing of its own: the outer span holds it already.
+            long beforeNested = NativeCallClock.ThreadTicks;
+            long outerStart = Stopwatch.GetTimestamp();
+            using (NativeCallClock.Measure())
+            {
+                using (NativeCallClock.Measure())
+                {
+                    Thread.Sleep(5);
+                }
+            }
+
+            long outerSpan = Stopwatch.GetTimestamp() - outerStart;
+            Assert.InRange(NativeCallClock.ThreadTicks - beforeNested, Stopwatch.Frequency * 5 / 1000, outerSpan);
 
             long otherThread = -1;
             var thread = new Thread(() => otherThread = NativeCallClock.ThreadTicks);
