@@ -19,7 +19,6 @@ public sealed class CommandLineTests
         Assert.Equal((1, 10, 50, false, true), (o.Ranks, o.Warmup, o.Iterations, o.CudaGraph, o.RunEpBench));
         Assert.False(o.NewRoutingEachStep); // one routing throughout, as ep_bench
         Assert.False(o.PreparedRouting);
-        Assert.False(o.LowLatencyLayoutOnStream); // LL lays out beside ncclEpDispatch
     }
 
     [Fact]
@@ -27,7 +26,7 @@ public sealed class CommandLineTests
     {
         BenchOptions o = BenchCommandLine.Parse(
             ["--layer", "ll", "--engine", "nccl-ep,staged", "--ranks", "8", "--tokens", "64", "--warmup", "3", "--iters", "7",
-             "--json", "out/r.json", "--cuda-graph", "--no-ep-bench", "--ep-bench-timeout", "30", "--new-routing", "--prepared", "--ll-layout-on-stream"], out _)!;
+             "--json", "out/r.json", "--cuda-graph", "--no-ep-bench", "--ep-bench-timeout", "30", "--new-routing", "--prepared"], out _)!;
 
         Assert.Equal("ll", o.Layer.Name);
         Assert.Equal([BenchEngine.NcclEp, BenchEngine.Staged], o.Engines);
@@ -36,7 +35,6 @@ public sealed class CommandLineTests
         Assert.Equal(TimeSpan.FromSeconds(30), o.EpBenchTimeout);
         Assert.True(o.NewRoutingEachStep);
         Assert.True(o.PreparedRouting);
-        Assert.True(o.LowLatencyLayoutOnStream);
     }
 
     [Fact]

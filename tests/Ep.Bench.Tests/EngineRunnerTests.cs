@@ -85,19 +85,6 @@ public sealed class EngineRunnerTests
         Assert.Contains("PrepareDispatch (before each step, outside its spans): host p50", table, StringComparison.Ordinal);
     }
 
-    /// <summary>--ll-layout-on-stream changes only where NcclEp LowLatency lays out: other engines run as they are, and the table says it was asked.</summary>
-    [Fact]
-    public void The_low_latency_layout_placement_leaves_other_engines_alone_and_is_named_in_the_table()
-    {
-        BenchOptions options = BenchCommandLine.Parse(["--layer", "small-ll", "--engine", "reference", "--warmup", "0", "--iters", "2", "--ll-layout-on-stream"], out _)!;
-
-        EngineResult result = EngineRunner.Run(BenchEngine.Reference, options, epBench: null, log: _ => { });
-
-        Assert.True(result.Status == "ok", result.Detail);
-        Assert.Contains("nccl-ep LL lays out after ncclEpDispatch on its stream (--ll-layout-on-stream)",
-            Report.TableWriter.Write(new BenchReport("Ep.Bench", "t", null, LayerConfiguration.Of(options), null, null, null, [result])), StringComparison.Ordinal);
-    }
-
     [Fact]
     public void A_low_latency_layer_has_no_backward_rows()
     {

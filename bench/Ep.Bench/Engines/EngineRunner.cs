@@ -107,7 +107,6 @@ internal static class EngineRunner
             Probe(group, ref before);
             using var layer = new EpLayerRuntime(group, options.Layer.Spec, options.Layer.KernelSource, options.Layer.Name);
             Probe(group, ref after);
-            LayoutPlacement.Apply(layer, options);
             using var step = new BenchStep(layer, problem.Ranks[group.Rank], options.Tokens, options.NewRoutingEachStep, options.PreparedRouting);
             RankSamples samples = RankTimer.Run(layer, step, options.Warmup, options.Iterations);
             if (captureGraph)

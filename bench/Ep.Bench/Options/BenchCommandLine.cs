@@ -16,8 +16,8 @@ internal static class BenchCommandLine
         $"""
         Usage: Ep.Bench [--layer NAME] [--hidden N] [--topk N] [--experts N] [--max-tokens N] [--layout flat|em]
                         [--algorithm ht|ll] [--zero-copy] [--weighted] [--engine LIST] [--ranks N] [--tokens N]
-                        [--warmup N] [--iters N] [--new-routing] [--prepared] [--ll-layout-on-stream] [--json PATH]
-                        [--kernels] [--nvrtc] [--cuda-graph] [--processes] [--no-ep-bench] [--ep-bench-timeout S] [--list-layers] [--help]
+                        [--warmup N] [--iters N] [--new-routing] [--prepared] [--json PATH] [--kernels] [--nvrtc] [--cuda-graph]
+                        [--processes] [--no-ep-bench] [--ep-bench-timeout S] [--list-layers] [--help]
 
           --layer NAME          configuration to run (default {BenchLayers.DefaultName}); one of {BenchLayers.Names}
           --hidden, --topk, --experts, --max-tokens N, --layout flat|em, --algorithm ht|ll, --zero-copy, --weighted
@@ -36,8 +36,6 @@ internal static class BenchCommandLine
                                 step, as ep_bench (the nccl-ep engine then keeps its HT handle from step to step)
           --prepared            start each step with PrepareDispatch, untimed and finished before the timed
                                 Dispatch(tokens, routing), as ep_bench sets its handle before its timed loop
-          --ll-layout-on-stream nccl-ep LowLatency: lay out the received rows after ncclEpDispatch on the layer's
-                                stream instead of on a branch beside it (to compare the two)
           --json PATH           also write the full report as JSON
           --kernels             time each generated kernel alone (one rank, ep_bench routing) against the
                                 same-run copy bandwidth, with registers, shared memory and occupancy
@@ -77,7 +75,7 @@ internal static class BenchCommandLine
         int warmup = BenchOptions.DefaultWarmup;
         int iterations = BenchOptions.DefaultIterations;
         string? json = null;
-        bool cudaGraph = false, runEpBench = true, kernels = false, nvrtc = false, newRouting = false, prepared = false, layoutOnStream = false;
+        bool cudaGraph = false, runEpBench = true, kernels = false, nvrtc = false, newRouting = false, prepared = false;
         TimeSpan epBenchTimeout = BenchOptions.DefaultEpBenchTimeout;
         var overrides = new LayerOverrides();
         for (int i = 0; i < args.Count; i++)
@@ -145,9 +143,6 @@ internal static class BenchCommandLine
                 case "--prepared":
                     prepared = true;
                     break;
-                case "--ll-layout-on-stream":
-                    layoutOnStream = true;
-                    break;
                 case "--json":
                     json = Value(args, ref i);
                     break;
@@ -205,7 +200,6 @@ internal static class BenchCommandLine
             CudaGraph = cudaGraph,
             NewRoutingEachStep = newRouting,
             PreparedRouting = prepared,
-            LowLatencyLayoutOnStream = layoutOnStream,
             Kernels = kernels,
             Nvrtc = nvrtc,
             RunEpBench = runEpBench,

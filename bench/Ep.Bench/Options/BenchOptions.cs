@@ -58,12 +58,6 @@ internal sealed record BenchOptions
     /// </summary>
     public bool PreparedRouting { get; init; }
 
-    /// <summary>
-    /// NcclEp LowLatency (<c>--ll-layout-on-stream</c>): lay the received rows out after ncclEpDispatch on the layer's
-    /// stream instead of on a branch beside it, to compare the two (an A/B of the tuning log).
-    /// </summary>
-    public bool LowLatencyLayoutOnStream { get; init; }
-
     /// <summary>Whether to time each generated kernel alone (<c>--kernels</c>) instead of the engines' operations.</summary>
     public bool Kernels { get; init; }
 

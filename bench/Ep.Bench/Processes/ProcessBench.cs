@@ -206,7 +206,6 @@ internal static class ProcessBench
         long before = DeviceMemoryProbe.UsedBytes();
         using var layer = new EpLayerRuntime(group, options.Layer.Spec, options.Layer.KernelSource, options.Layer.Name);
         long after = DeviceMemoryProbe.UsedBytes();
-        LayoutPlacement.Apply(layer, options);
         using var step = new BenchStep(layer, mine, options.Tokens, options.NewRoutingEachStep, options.PreparedRouting);
         return (RankTimer.Run(layer, step, options.Warmup, options.Iterations), after - before, group.EngineReason);
     }

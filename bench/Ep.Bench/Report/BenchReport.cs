@@ -52,11 +52,10 @@ internal sealed record EngineResult(string Engine, string Status, string? Detail
 /// <summary>
 /// The layer's constants as run; <c>NewRoutingEachStep</c>: whether every step's Dispatch had routing other than the
 /// previous step's (<c>--new-routing</c>), else one routing throughout, as ep_bench; <c>PreparedRouting</c>: whether
-/// each step started with an untimed PrepareDispatch (<c>--prepared</c>); <c>LowLatencyLayoutOnStream</c>: whether
-/// NcclEp LowLatency laid out after ncclEpDispatch on the layer's stream (<c>--ll-layout-on-stream</c>).
+/// each step started with an untimed PrepareDispatch (<c>--prepared</c>).
 /// </summary>
 internal sealed record LayerConfiguration(string Name, string Mode, int TokensPerRank, int HiddenSize, int TopK, int Experts, bool ZeroCopy, int Warmup, int Iterations,
-    bool NewRoutingEachStep = false, bool PreparedRouting = false, bool LowLatencyLayoutOnStream = false)
+    bool NewRoutingEachStep = false, bool PreparedRouting = false)
 {
     /// <summary>The configuration <paramref name="options"/> runs.</summary>
     public static LayerConfiguration Of(Options.BenchOptions options)
@@ -64,7 +63,7 @@ internal sealed record LayerConfiguration(string Name, string Mode, int TokensPe
         System.ArgumentNullException.ThrowIfNull(options);
         EpLayerSpec spec = options.Layer.Spec;
         return new LayerConfiguration(options.Layer.Name, options.Layer.ModeText, options.Tokens, spec.HiddenSize, spec.TopK, spec.Experts, spec.ZeroCopy,
-            options.Warmup, options.Iterations, options.NewRoutingEachStep, options.PreparedRouting, options.LowLatencyLayoutOnStream);
+            options.Warmup, options.Iterations, options.NewRoutingEachStep, options.PreparedRouting);
     }
 }
 

@@ -25,7 +25,7 @@ internal static class TableWriter
         ArgumentNullException.ThrowIfNull(report);
         var text = new StringBuilder();
         LayerConfiguration c = report.Configuration;
-        text.AppendLine(Invariant($"Ep.Bench — {c.Name}: {c.Mode}, {c.TokensPerRank} tokens/rank, hidden {c.HiddenSize}, top-{c.TopK}, {c.Experts} experts; {c.Warmup} warm-up + {c.Iterations} timed steps; {(c.NewRoutingEachStep ? "new routing every step (--new-routing)" : "one routing for every step, as ep_bench")}{(c.PreparedRouting ? "; each Dispatch after a finished, untimed PrepareDispatch (--prepared)" : string.Empty)}{(c.LowLatencyLayoutOnStream ? "; nccl-ep LL lays out after ncclEpDispatch on its stream (--ll-layout-on-stream)" : string.Empty)}"));
+        text.AppendLine(Invariant($"Ep.Bench — {c.Name}: {c.Mode}, {c.TokensPerRank} tokens/rank, hidden {c.HiddenSize}, top-{c.TopK}, {c.Experts} experts; {c.Warmup} warm-up + {c.Iterations} timed steps; {(c.NewRoutingEachStep ? "new routing every step (--new-routing)" : "one routing for every step, as ep_bench")}{(c.PreparedRouting ? "; each Dispatch after a finished, untimed PrepareDispatch (--prepared)" : string.Empty)}"));
         text.AppendLine("GPU: " + (report.Device ?? "none"));
         if (report.CopyBaseline is { } copy)
         {

@@ -211,13 +211,10 @@ public sealed class NcclEpEngineTests
     /// LowLatency clears only the rows of each group that the previous step filled and this one does not (outputs
     /// are not poisoned here, so the tracking is what keeps the padding zero): a step that crowds every token into
     /// experts 0..K−1, then a random one, must leave the second step's unused rows zero and match the Reference engine,
-    /// in Dispatch's result and in Unpermute's — with the layout on its branch beside ncclEpDispatch (the default) and
-    /// after it on the layer's stream (Ep.Bench's <c>--ll-layout-on-stream</c>).
+    /// in Dispatch's result and in Unpermute's.
     /// </summary>
-    [NcclEpTheory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void Low_latency_keeps_unused_rows_zero_after_a_step_that_filled_more_rows(bool layOutBesideDispatch)
+    [NcclEpFact]
+    public void Low_latency_keeps_unused_rows_zero_after_a_step_that_filled_more_rows()
     {
         (EpLayerSpec spec, string source) = TestLayers.All[nameof(LowLatencyMoe)];
         int k = spec.TopK;
@@ -234,7 +231,6 @@ public sealed class NcclEpEngineTests
         {
             using EpGroup group = OneRankGroup();
             using var layer = new EpLayerRuntime(group, spec, source, "TestMoe");
-            ((NcclEpLayer)layer.EngineLayer).LayOutBesideDispatch = layOutBesideDispatch;
             StagedStep.Run(group, layer, crowded, steps: 1);
             return StagedStep.Run(group, layer, problem, steps: 1)[0];
         });

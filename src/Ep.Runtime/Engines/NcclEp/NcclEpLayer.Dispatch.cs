@@ -112,9 +112,8 @@ internal sealed unsafe partial class NcclEpLayer
         PoisonReceivedRows();
         PoisonReceivedWeights();
         // LowLatency lays out beside ncclEpDispatch (see _layoutBranch): boundary 3 then ends NCCL EP's dispatch, and 4
-        // whatever of the layout outlasts it. Without the branch (HighThroughput, or LayOutBesideDispatch off) the
-        // layout follows on the stream, and 3 → 4 is all of it.
-        CudaStreamBranch? beside = LayOutBesideDispatch ? _layoutBranch : null;
+        // whatever of the layout outlasts it.
+        CudaStreamBranch? beside = _layoutBranch;
         beside?.Fork();
         long dispatchTicks = DispatchRows(tokens, ncclEpTokens, sources.Weights);
         marks?.Record(3, _stream);
@@ -230,14 +229,6 @@ internal sealed unsafe partial class NcclEpLayer
 
     /// <summary>Where the host time of the latest Dispatch went (the benchmark's split of Dispatch against ep_bench).</summary>
     internal NcclEpDispatchPhases LastDispatchPhases { get; private set; }
-
-    /// <summary>
-    /// LowLatency: whether eager Dispatch lays out on its branch beside <c>ncclEpDispatch</c> (the default, see
-    /// <c>_layoutBranch</c>) or after it on the layer's stream, as HighThroughput does, without the branch's fork and
-    /// join (four CUDA calls, two of them before NCCL EP's dispatch). Set by the benchmark
-    /// (<c>--ll-layout-on-stream</c>) and the tests to compare the two; both give the same result.
-    /// </summary>
-    internal bool LayOutBesideDispatch { get; set; } = true;
 
     /// <summary>Set by the benchmark: events each non-idle Dispatch records at its parts' boundaries; null in normal use.</summary>
     internal NcclEpMarks? DeviceMarks { get; set; }
