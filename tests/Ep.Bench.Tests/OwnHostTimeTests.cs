@@ -25,6 +25,7 @@ public sealed class OwnHostTimeTests
         Assert.Equal(36, own.DispatchRoutingAgreement);
         Assert.Equal(19, own.DispatchRoutingReadBack);
         Assert.Null(own.ManagedDispatch);
+        Assert.Null(own.ClockCostPerCall); // no host pass with the clock on
     }
 
     /// <summary>Ep's managed code alone: each call minus every native call in it, pooled as the own host time is.</summary>
@@ -38,12 +39,14 @@ public sealed class OwnHostTimeTests
         rank.AddManagedHost(BenchOperation.Dispatch, 2.5);
         rank.AddManagedHost(BenchOperation.Dispatch, 1.9);
         rank.AddManagedHost(BenchOperation.Combine, 0.3);
+        rank.ClockCostPerCall = 0.03;
 
         OwnHostTime own = OwnHostTime.Of([rank], split: null)!;
 
         Assert.Equal((9.0, 1.0), (own.Dispatch, own.Combine));
         Assert.Equal(1.9, own.ManagedDispatch);
         Assert.Equal(0.3, own.ManagedCombine);
+        Assert.Equal(0.03, own.ClockCostPerCall);
     }
 
     [Fact]

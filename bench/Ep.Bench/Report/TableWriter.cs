@@ -122,7 +122,7 @@ internal static class TableWriter
             {
                 double? native = report.EpBench?.Figures?.Dispatch.Microseconds;
                 string beside = native is { } us ? Invariant($" (ep_bench's dispatch {us:F1} us: ours {dd.NativeDispatch / us:F2} × its time)") : "";
-                text.AppendLine(Invariant($"  dispatch device split (p50, the stream between events Dispatch records): routing agreement {dd.Routing:F1} us, ncclEpUpdateHandle {dd.UpdateHandle:F1} us, ncclEpDispatch {dd.NativeDispatch:F1} us{beside}, layout {dd.Layout:F1} us"));
+                text.AppendLine(Invariant($"  dispatch device split (p50, a pass of its own: the stream between events Dispatch records): routing agreement {dd.Routing:F1} us, ncclEpUpdateHandle {dd.UpdateHandle:F1} us, ncclEpDispatch {dd.NativeDispatch:F1} us{beside}, layout {dd.Layout:F1} us"));
             }
 
             if (engine.OwnHostTime is { } own)
@@ -131,7 +131,8 @@ internal static class TableWriter
                 text.AppendLine(Invariant($"  Ep's own host time (the call minus NCCL EP's calls, p50; target <= 2 us): dispatch {own.Dispatch:F1} us (of which the routing agreement {own.DispatchRoutingAgreement:F1} us{readBack}: Ep's checking kernels and the one wait before NCCL EP may see the ids), combine {own.Combine:F1} us"));
                 if (own.ManagedDispatch is { } managedDispatch && own.ManagedCombine is { } managedCombine)
                 {
-                    text.AppendLine(Invariant($"  Ep's managed code alone (the call minus every native call, CUDA's too, p50): dispatch {managedDispatch:F1} us, combine {managedCombine:F1} us"));
+                    string clock = own.ClockCostPerCall is { } cost ? Invariant($", and the timing's own {cost * 1000:F0} ns per native call") : "";
+                    text.AppendLine(Invariant($"  Ep's managed code alone (the call minus every native call, CUDA's too{clock}, p50): dispatch {managedDispatch:F1} us, combine {managedCombine:F1} us"));
                 }
             }
 

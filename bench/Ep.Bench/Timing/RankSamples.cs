@@ -25,9 +25,16 @@ internal sealed class RankSamples
 
     /// <summary>
     /// NcclEp only: each host-pass Dispatch's and Combine's wall time minus every native call in it — CUDA's, NCCL's and
-    /// NCCL EP's (<see cref="Ep.Interop.NativeCallClock"/>): the time in Ep's managed code alone.
+    /// NCCL EP's (<see cref="Ep.Interop.NativeCallClock"/>), and the clock's own cost for each of them
+    /// (<see cref="ClockCostPerCall"/>): the time in Ep's managed code alone.
     /// </summary>
     public Dictionary<BenchOperation, List<double>> ManagedHost { get; } = [];
+
+    /// <summary>
+    /// NcclEp host pass: µs each timed native call costs outside the span it adds while the clock is on (two clock
+    /// reads), calibrated on this thread first; counted with the native calls, not with <see cref="ManagedHost"/>.
+    /// </summary>
+    public double ClockCostPerCall { get; set; }
 
     /// <summary>--prepared: each host-pass PrepareDispatch's wall time, µs (outside every timed span).</summary>
     public List<double> PrepareHost { get; } = [];

@@ -5,19 +5,21 @@ using System.Diagnostics;
 namespace Ep.Bench.Timing;
 
 /// <summary>
-/// Times one rank's steps in two passes, so that neither measurement disturbs the other.
+/// Times one rank's steps in separate passes, so that no measurement disturbs another.
 /// <para>Device pass: CUDA events recorded on the layer's own stream right before and after each call, with no host
 /// synchronisation between the operations of a step (as a training loop issues them), then one wait at the end of the
 /// step. An operation's device time is the time between its two events. Where the host issues work slower than the GPU
 /// runs it, or an operation waits on the host inside (every engine reads routing counts back in Dispatch), the GPU idles
 /// inside that window and the idle time counts: it is the time the stream is busy with the call, as ep_bench's figures are.</para>
+/// <para>NcclEp's split pass: the device pass again with events Dispatch records at its parts' boundaries, for the parts
+/// alone (<see cref="RankSamples.DeviceDispatchParts"/>).</para>
 /// <para>Host pass: before each call the stream is drained (outside the clock), then the wall time of the call alone is
 /// read with a monotonic clock: argument checks, kernel launches, native calls and any wait the call itself makes. The
 /// managed bytes the calling thread allocates during the call are read around it (outside the clock).</para>
 /// </summary>
 internal static class RankTimer
 {
-    /// <summary>Runs the warm-up and both passes for one rank; simulated ranks run this at the same time on their threads.</summary>
+    /// <summary>Runs the warm-up and the passes for one rank; simulated ranks run this at the same time on their threads.</summary>
     public static RankSamples Run(EpLayerRuntime layer, BenchStep step, int warmup, int iterations)
     {
         ArgumentNullException.ThrowIfNull(layer);
@@ -34,20 +36,19 @@ internal static class RankTimer
         }
 
         using var events = new StreamEvents(stream, operations.Count + 1);
+        DevicePass(step, operations, warmup, iterations, samples, events, ncclEp: null, marks: null);
         var ncclEpLayer = layer.EngineLayer as Ep.Engines.NcclEp.NcclEpLayer;
-        using Ep.Engines.NcclEp.NcclEpMarks? marks = ncclEpLayer is null ? null : new Ep.Engines.NcclEp.NcclEpMarks(Ep.Engines.NcclEp.NcclEpMarks.DispatchBoundaries);
-        try
+        if (ncclEpLayer is not null)
         {
-            if (ncclEpLayer is not null)
+            // The split of Dispatch comes from a pass of its own: its events are CUDA calls inside the call, issued while
+            // the stream waits for the host, so they would lengthen the very figures set beside ep_bench's.
+            using var marks = new Ep.Engines.NcclEp.NcclEpMarks(Ep.Engines.NcclEp.NcclEpMarks.DispatchBoundaries);
+            ncclEpLayer.DeviceMarks = marks;
+            try
             {
-                ncclEpLayer.DeviceMarks = marks;
+                DevicePass(step, operations, warmup: Math.Min(warmup, 2), iterations, samples, events, ncclEpLayer, marks);
             }
-
-            DevicePass(step, operations, warmup, iterations, samples, events, ncclEpLayer, marks);
-        }
-        finally
-        {
-            if (ncclEpLayer is not null)
+            finally
             {
                 ncclEpLayer.DeviceMarks = null; // the host pass, and anything after, records no marks
             }
@@ -82,14 +83,17 @@ internal static class RankTimer
                 continue;
             }
 
-            for (int op = 0; op < operations.Count; op++)
+            if (marks is null)
             {
-                samples.AddDevice(operations[op], events.Microseconds(op, op + 1));
-            }
+                for (int op = 0; op < operations.Count; op++)
+                {
+                    samples.AddDevice(operations[op], events.Microseconds(op, op + 1));
+                }
 
-            samples.AddDevice(BenchOperation.Forward, events.Microseconds(0, BenchOperations.ForwardOnly.Count));
-            samples.AddDevice(BenchOperation.Step, events.Microseconds(0, operations.Count));
-            if (marks is not null && ncclEp!.LastDispatchPhases.NativeDispatch > 0)
+                samples.AddDevice(BenchOperation.Forward, events.Microseconds(0, BenchOperations.ForwardOnly.Count));
+                samples.AddDevice(BenchOperation.Step, events.Microseconds(0, operations.Count));
+            }
+            else if (ncclEp!.LastDispatchPhases.NativeDispatch > 0)
             {
                 // The step's wait above passed Dispatch's marks too; an idle step records no parts after the agreement.
                 // Boundaries 2 → 3 → 4: ncclEpDispatch, then the layout (LowLatency's: what outlasts NCCL EP's dispatch).
@@ -105,6 +109,13 @@ internal static class RankTimer
         Ep.Interop.NativeCallClock.Enabled = ncclEp is not null;
         try
         {
+            if (ncclEp is not null)
+            {
+                // What the clock's reads add per timed native call outside its spans, removed from the managed figure.
+                Ep.Interop.NativeCallClock.OwnCostTicks(ClockCalibrationScopes);
+                samples.ClockCostPerCall = Microseconds(Ep.Interop.NativeCallClock.OwnCostTicks(ClockCalibrationScopes));
+            }
+
             HostPassSteps(step, operations, warmup, iterations, samples, drain, ncclEp);
         }
         finally
@@ -139,10 +150,12 @@ internal static class RankTimer
                 // Read outside the clock; per thread, so simulated ranks do not count each other's allocations.
                 long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
                 long nativeBefore = Ep.Interop.NativeCallClock.ThreadTicks;
+                long scopesBefore = Ep.Interop.NativeCallClock.ThreadScopes;
                 long start = Stopwatch.GetTimestamp();
                 step.Run(operations[op]);
                 double microseconds = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-                double native = Microseconds(Ep.Interop.NativeCallClock.ThreadTicks - nativeBefore);
+                double native = Microseconds(Ep.Interop.NativeCallClock.ThreadTicks - nativeBefore)
+                    + (Ep.Interop.NativeCallClock.ThreadScopes - scopesBefore) * samples.ClockCostPerCall;
                 long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
                 total += microseconds;
                 if (op < BenchOperations.ForwardOnly.Count)
@@ -179,5 +192,8 @@ internal static class RankTimer
         drain?.Invoke();
     }
 
-    private static double Microseconds(long stopwatchTicks) => stopwatchTicks * 1e6 / Stopwatch.Frequency;
+    // Empty measured scopes timed for the clock's own cost (a few milliseconds), after as many untimed.
+    private const int ClockCalibrationScopes = 100_000;
+
+    private static double Microseconds(double stopwatchTicks) => stopwatchTicks * 1e6 / Stopwatch.Frequency;
 }

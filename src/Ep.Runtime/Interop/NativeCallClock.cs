@@ -8,7 +8,9 @@ namespace Ep.Interop;
 /// of a Dispatch minus <see cref="ThreadTicks"/>' growth over it. Off unless the benchmark turns it on; then each timed
 /// call costs two clock reads (≈ 40 ns). Per thread, so simulated ranks on their threads do not count each other. A
 /// scope opened inside another (a helper that times its call and then calls one that times its own) counts nothing:
-/// only the outermost scope's span is added, so no native time is counted twice.
+/// only the outermost scope's span is added, so no native time is counted twice. The clock's own reads fall partly
+/// outside the spans it adds, so the benchmark also removes <see cref="OwnCostTicks"/> per counted scope
+/// (<see cref="ThreadScopes"/>): that cost exists only while the clock is on.
 /// </summary>
 internal static class NativeCallClock
 {
@@ -18,11 +20,17 @@ internal static class NativeCallClock
     [System.ThreadStatic]
     private static int t_depth;
 
+    [System.ThreadStatic]
+    private static long t_scopes;
+
     /// <summary>Whether <see cref="Measure"/> reads the clock; set only by the benchmark, around its host pass.</summary>
     public static bool Enabled { get; set; }
 
     /// <summary>The calling thread's total time inside measured native calls, in <see cref="Stopwatch"/> ticks.</summary>
     public static long ThreadTicks => t_ticks;
+
+    /// <summary>How many outermost scopes the calling thread has opened while the clock was on.</summary>
+    public static long ThreadScopes => t_scopes;
 
     /// <summary>Times the native call(s) of a <c>using</c> scope on the calling thread (a no-op while disabled).</summary>
     public static Scope Measure()
@@ -32,7 +40,36 @@ internal static class NativeCallClock
             return default;
         }
 
-        return new Scope(t_depth++ == 0 ? Stopwatch.GetTimestamp() : 0, entered: true);
+        if (t_depth++ != 0)
+        {
+            return new Scope(0, entered: true);
+        }
+
+        t_scopes++;
+        return new Scope(Stopwatch.GetTimestamp(), entered: true);
+    }
+
+    /// <summary>
+    /// The time one measured scope costs its caller outside the span it adds, in <see cref="Stopwatch"/> ticks, averaged
+    /// over <paramref name="scopes"/> empty scopes on the calling thread: what each timed native call adds to the time
+    /// left for managed code while the clock is on. Call it with the clock on; the calibration's own scopes are removed
+    /// from the thread's totals again.
+    /// </summary>
+    public static double OwnCostTicks(int scopes)
+    {
+        long ticksBefore = t_ticks;
+        long scopesBefore = t_scopes;
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < scopes; i++)
+        {
+            using Scope scope = Measure();
+        }
+
+        long wall = Stopwatch.GetTimestamp() - start;
+        long inside = t_ticks - ticksBefore;
+        t_ticks = ticksBefore;
+        t_scopes = scopesBefore;
+        return (double)(wall - inside) / scopes;
     }
 
     /// <summary>A measured scope: allocates nothing (a ref struct, disposed by its <c>using</c>).</summary>

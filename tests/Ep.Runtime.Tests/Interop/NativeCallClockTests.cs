@@ -51,6 +51,26 @@ public sealed class NativeCallClockTests
             long outerSpan = Stopwatch.GetTimestamp() - outerStart;
             Assert.InRange(NativeCallClock.ThreadTicks - beforeNested, Stopwatch.Frequency * 5 / 1000, outerSpan);
 
+            // One scope per outermost scope: the nested one above added none.
+            long scopesBefore = NativeCallClock.ThreadScopes;
+            using (NativeCallClock.Measure())
+            {
+                using (NativeCallClock.Measure())
+                {
+                }
+            }
+
+            using (NativeCallClock.Measure())
+            {
+            }
+
+            Assert.Equal(scopesBefore + 2, NativeCallClock.ThreadScopes);
+
+            // Calibrating the clock's own cost leaves the thread's totals as they were.
+            long ticksBeforeCalibration = NativeCallClock.ThreadTicks;
+            NativeCallClock.OwnCostTicks(1000);
+            Assert.Equal((ticksBeforeCalibration, scopesBefore + 2), (NativeCallClock.ThreadTicks, NativeCallClock.ThreadScopes));
+
             long otherThread = -1;
             var thread = new Thread(() => otherThread = NativeCallClock.ThreadTicks);
             thread.Start();
