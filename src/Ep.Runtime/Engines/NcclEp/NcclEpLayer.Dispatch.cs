@@ -26,6 +26,11 @@ internal sealed unsafe partial class NcclEpLayer
     {
         _device.MakeCurrent();
         _routing.Start(RecordRouting(topkIdx, topkWeights, topkIdx.Rows));
+        // LowLatency: the layout branch starts here rather than right before ncclEpDispatch, where its two CUDA calls
+        // would hold the idle stream. Nothing the layout must follow is issued in between: the runtime prepares only
+        // after the previous step's Combine, LowLatency has no backward pass, and the routing record touches neither
+        // the tables nor the received rows (the test hook's poisoning of them forks again, DispatchRouted).
+        _layoutBranch?.Fork();
     }
 
     /// <summary>
@@ -112,9 +117,14 @@ internal sealed unsafe partial class NcclEpLayer
         PoisonReceivedRows();
         PoisonReceivedWeights();
         // LowLatency lays out beside ncclEpDispatch (see _layoutBranch): boundary 3 then ends NCCL EP's dispatch, and 4
-        // whatever of the layout outlasts it.
+        // whatever of the layout outlasts it. A prepared step's branch started at PrepareDispatch, unless the received
+        // rows were poisoned since, which the layout's clear must follow.
         CudaStreamBranch? beside = _layoutBranch;
-        beside?.Fork();
+        if (topkIdx is not null || PoisonOutputs)
+        {
+            beside?.Fork();
+        }
+
         long dispatchTicks = DispatchRows(tokens, ncclEpTokens, sources.Weights);
         marks?.Record(3, _stream);
         long layoutTicks = LayOut(step, plan, beside?.Stream ?? _stream, out EpDispatchResult result);
@@ -292,6 +302,7 @@ internal sealed unsafe partial class NcclEpLayer
     /// the unused rows (NCCL EP leaves them); its kernels tell real rows from padding by the counts (row r of group e is
     /// real when r − e · G is below count[e]), so the rows of its fixed groups are not marked every step. The tables'
     /// upload and LowLatency's clear go on <paramref name="layoutStream"/> (the layer's stream, or its layout branch).
+    /// HighThroughput Flat: host state only; Permute uploads the tables with m(n, j).
     /// </summary>
     private EpDispatchResult LayOutReceived(long step, StagedRoutePlan plan, CudaStreamHandle layoutStream)
     {
@@ -300,7 +311,6 @@ internal sealed unsafe partial class NcclEpLayer
         plan.ExpertCounts(_rank, counts);
         int layoutRows = plan.ExpertOffsets(counts, offsets);
         int rows = plan.RowsReceived(_rank);
-        b.Layout.Upload(offsets, counts, layoutStream);
         if (!_shape.ExpertMajor)
         {
             layoutRows = 0;
@@ -309,11 +319,13 @@ internal sealed unsafe partial class NcclEpLayer
                 layoutRows += count;
             }
 
-            // m(n, j) is Permute's work (StagedLocalReorder): the Flat result is what NCCL EP delivered.
+            // m(n, j) and the groups' tables are Permute's work (StagedLocalReorder): the Flat result is what NCCL EP
+            // delivered, and nothing of this step follows ncclEpDispatch on the stream.
             _local.SetStep(rows, layoutRows, counts, offsets);
             return _results.Result(step, EpLayout.Flat, _views.RecvRows.Rows(rows), _views.RecvIdx.Rows(rows), _views.RecvWeights.Rows(rows), _tokens);
         }
 
+        b.Layout.Upload(offsets, counts, layoutStream);
         _local.SetStep(rows, layoutRows, counts, offsets);
         if (!_shape.LowLatency)
         {

@@ -95,7 +95,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
             _padding = _shape.LowLatency
                 ? new LowLatencyGroupPadding(b.FilledRows, b.ExpertOffsets, b.ExpertCounts, _shape.LowLatencyGroupRows, kernels, stream)
                 : null;
-            _local = new StagedLocalReorder(spec, kernels, stream, new StagedReorderBuffers(b.RecvRows, b.RecvIdx, b.RankInExpert, b.RankTileCounts, b.ExpertOffsets,
+            _local = new StagedLocalReorder(spec, kernels, stream, new StagedReorderBuffers(b.RecvRows, b.RecvIdx, b.RankInExpert, b.RankTileCounts, b.Layout,
                 b.PermutedRow, b.RecvWeights, b.RowSource, b.RecvWeights, b.Permuted, b.Unpermuted, b.GradExpertOutput, b.GradWeights,
                 b.GradReceived), _padding, static () => PoisonOutputs);
             _routing = new NcclRoutingGather(epDevice, rank, ranks, spec.Experts, stream, () => communicator, markFailed: null);

@@ -125,13 +125,15 @@ internal sealed partial class StagedLayer
         }
 
         _local.SetStep(rows, layoutRows, counts, offsets);
-        b.Layout.Upload(offsets, counts, _stream);
         if (!_expertMajor)
         {
-            // m(n, j) is Permute's work (StagedLocalReorder): the Flat result is the rows, ids and weights as received.
+            // m(n, j) and the groups' tables are Permute's work (StagedLocalReorder): the Flat result is the rows, ids
+            // and weights as received.
             return new EpDispatchResult(step, EpLayout.Flat, b.RecvRows.SliceRows(0, rows), b.RecvIdx.SliceRows(0, rows),
                 b.RecvWeights.SliceRows(0, rows), counts, offsets, _tokens);
         }
+
+        b.Layout.Upload(offsets, counts, _stream);
 
         _kernels.RankInExpert(Address(b.RecvIdx), rows, _localExperts, Address(b.RankInExpert), Address(b.RankTileCounts));
         _kernels.ScanPairs(Address(b.RecvIdx), rows, Address(b.PairStart));

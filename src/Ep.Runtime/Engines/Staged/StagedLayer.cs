@@ -59,7 +59,7 @@ internal sealed partial class StagedLayer : IEpLayerEngine
             _padding = _lowLatency
                 ? new LowLatencyGroupPadding(b.FilledRows, b.ExpertOffsets, b.ExpertCounts, checked(ranks * spec.MaxTokensPerRank), kernels, stream)
                 : null;
-            _local = new StagedLocalReorder(spec, kernels, stream, new StagedReorderBuffers(b.RecvRows, b.RecvIdx, b.RankInExpert, b.RankTileCounts, b.ExpertOffsets,
+            _local = new StagedLocalReorder(spec, kernels, stream, new StagedReorderBuffers(b.RecvRows, b.RecvIdx, b.RankInExpert, b.RankTileCounts, b.Layout,
                 b.PermutedRow, b.RecvWeights, b.RowSource, b.LayoutWeights, b.Permuted, b.Unpermuted, b.GradExpertOutput, b.GradWeights,
                 b.GradReceived), _padding, static () => PoisonOutputs);
             _transport = transport.Connect(spec, _buffers);

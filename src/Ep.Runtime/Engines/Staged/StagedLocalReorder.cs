@@ -10,7 +10,8 @@ namespace Ep.Engines.Staged;
 /// <param name="ReceivedIdx">The Flat received rows' local expert ids [N, K] (Flat; m(n, j) is computed from them).</param>
 /// <param name="RankInExpert">[N × K] scratch: each (row, slot)'s rank within its local expert (Flat).</param>
 /// <param name="RankTileCounts">[RankTiles(N), L] scratch: each tile's rows per local expert, for the ranks (Flat).</param>
-/// <param name="ExpertOffsets">The step's [L] group offsets on the device (Dispatch uploads them).</param>
+/// <param name="Layout">The step's [L] group offsets and counts on the device: an expert-major Dispatch uploads them, a
+/// Flat step's first call that reads them (see <c>EnsureFlatPermutation</c>).</param>
 /// <param name="PermutedRow">[N × K] m(n, j), the permuted row of each received (row, slot) (Flat).</param>
 /// <param name="ReceivedWeights">Flat routing weights [N, K] of the received rows.</param>
 /// <param name="RowSource">[M] the received row behind each expert-major row, −1 for padding (expert-major).</param>
@@ -25,7 +26,7 @@ internal sealed record StagedReorderBuffers(
     DeviceTensor<long> ReceivedIdx,
     DeviceTensor<int> RankInExpert,
     DeviceTensor<int> RankTileCounts,
-    DeviceTensor<int> ExpertOffsets,
+    StagedLayoutTables Layout,
     DeviceTensor<int> PermutedRow,
     DeviceTensor<float> ReceivedWeights,
     DeviceTensor<int> RowSource,
@@ -184,8 +185,8 @@ internal sealed class StagedLocalReorder
 
         _kernels.RankInExpert(Address(_b.ReceivedIdx), capacityRows, localExperts, Address(_b.RankInExpert), Address(_b.RankTileCounts), receivedRows,
             expertCounts);
-        _kernels.GroupOffsets(expertCounts, localExperts, Address(_b.ExpertOffsets));
-        _kernels.FinishRows(Address(_b.ReceivedIdx), Address(_b.RankInExpert), Address(_b.ExpertOffsets), capacityRows, _spec.TopK,
+        _kernels.GroupOffsets(expertCounts, localExperts, Address(_b.Layout.Offsets));
+        _kernels.FinishRows(Address(_b.ReceivedIdx), Address(_b.RankInExpert), Address(_b.Layout.Offsets), capacityRows, _spec.TopK,
             Address(_b.PermutedRow), 0, 0, receivedRows);
         _kernels.PermuteRows(Address(_b.ReceivedRows), Address(_b.PermutedRow), 0, capacityRows, Address(_b.Permuted), receivedRows);
     }
@@ -321,7 +322,10 @@ internal sealed class StagedLocalReorder
     /// Flat: m(n, j) = the first row of (n, j)'s local expert + the rank of (n, j) among that expert's entries, by
     /// increasing n. Computed by the step's first call that reads it (Permute, in a well-formed step) instead of by
     /// Dispatch: Dispatch's Flat result does not contain it, and the two launches scan every received id once per
-    /// local expert (43 µs of an NcclEp HT Dispatch on an H100, which ep_bench's dispatch does not do either).
+    /// local expert (43 µs of an NcclEp HT Dispatch on an H100, which ep_bench's dispatch does not do either). The
+    /// groups' offsets it reads are uploaded here too, for the same reason: after NCCL EP's dispatch their copy held
+    /// the stream 5.9 µs (run 17). Their staging array is rewritten only by a later step's call, after that step's
+    /// Dispatch has waited for its routing read-back, which the stream orders after this upload.
     /// </summary>
     private void EnsureFlatPermutation()
     {
@@ -330,8 +334,9 @@ internal sealed class StagedLocalReorder
             return;
         }
 
+        _b.Layout.Upload(ExpertOffsets, ExpertCounts, _stream);
         _kernels.RankInExpert(Address(_b.ReceivedIdx), ReceivedRows, ExpertCounts.Length, Address(_b.RankInExpert), Address(_b.RankTileCounts));
-        _kernels.FinishRows(Address(_b.ReceivedIdx), Address(_b.RankInExpert), Address(_b.ExpertOffsets), ReceivedRows, _spec.TopK,
+        _kernels.FinishRows(Address(_b.ReceivedIdx), Address(_b.RankInExpert), Address(_b.Layout.Offsets), ReceivedRows, _spec.TopK,
             Address(_b.PermutedRow), 0, 0);
         _flatPermutationPending = false;
     }
