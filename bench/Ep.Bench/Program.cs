@@ -19,7 +19,7 @@ namespace Ep.Bench;
 /// <summary>
 /// Entry point: parse, run the baselines (copy bandwidth, ep_bench), time each engine, print the table, write the JSON.
 /// With --kernels, times each generated kernel alone instead (exit 1 when that run failed); with --nvrtc, each layer's
-/// NVRTC compile and cached load. With --processes (or under a
+/// NVRTC compile and cached load; with --route-plan, the route plan's host work on the CPU. With --processes (or under a
 /// launcher) this process is one rank of a multi-GPU run (<see cref="ProcessBench"/>); only rank 0 reports.
 /// Exit codes: 0 every engine ran or was skipped for a reason; 1 an engine failed, or an engine named with --engine could
 /// not run; 2 the command line is wrong.
@@ -78,6 +78,19 @@ internal static class Program
             }
 
             return nvrtc.Problem is null ? 0 : 1;
+        }
+
+        if (options.RoutePlan)
+        {
+            RoutePlanReport plan = RoutePlanBench.Run(options);
+            Console.WriteLine(RoutePlanTableWriter.Write(plan));
+            if (options.JsonPath is { } planJson)
+            {
+                JsonReportWriter.Write(plan, planJson);
+                Console.Error.WriteLine("Ep.Bench: wrote " + planJson);
+            }
+
+            return 0;
         }
 
         if (options.Kernels)

@@ -19,6 +19,7 @@ public sealed class CommandLineTests
         Assert.Equal((1, 10, 50, false, true), (o.Ranks, o.Warmup, o.Iterations, o.CudaGraph, o.RunEpBench));
         Assert.False(o.NewRoutingEachStep); // one routing throughout, as ep_bench
         Assert.False(o.PreparedRouting);
+        Assert.False(o.RoutePlan);
     }
 
     [Fact]
@@ -26,7 +27,7 @@ public sealed class CommandLineTests
     {
         BenchOptions o = BenchCommandLine.Parse(
             ["--layer", "ll", "--engine", "nccl-ep,staged", "--ranks", "8", "--tokens", "64", "--warmup", "3", "--iters", "7",
-             "--json", "out/r.json", "--cuda-graph", "--no-ep-bench", "--ep-bench-timeout", "30", "--new-routing", "--prepared"], out _)!;
+             "--json", "out/r.json", "--cuda-graph", "--no-ep-bench", "--ep-bench-timeout", "30", "--new-routing", "--prepared", "--route-plan"], out _)!;
 
         Assert.Equal("ll", o.Layer.Name);
         Assert.Equal([BenchEngine.NcclEp, BenchEngine.Staged], o.Engines);
@@ -35,6 +36,7 @@ public sealed class CommandLineTests
         Assert.Equal(TimeSpan.FromSeconds(30), o.EpBenchTimeout);
         Assert.True(o.NewRoutingEachStep);
         Assert.True(o.PreparedRouting);
+        Assert.True(o.RoutePlan);
     }
 
     [Fact]

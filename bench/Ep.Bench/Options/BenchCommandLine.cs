@@ -16,8 +16,8 @@ internal static class BenchCommandLine
         $"""
         Usage: Ep.Bench [--layer NAME] [--hidden N] [--topk N] [--experts N] [--max-tokens N] [--layout flat|em]
                         [--algorithm ht|ll] [--zero-copy] [--weighted] [--engine LIST] [--ranks N] [--tokens N]
-                        [--warmup N] [--iters N] [--new-routing] [--prepared] [--json PATH] [--kernels] [--nvrtc] [--cuda-graph]
-                        [--processes] [--no-ep-bench] [--ep-bench-timeout S] [--list-layers] [--help]
+                        [--warmup N] [--iters N] [--new-routing] [--prepared] [--json PATH] [--kernels] [--nvrtc] [--route-plan]
+                        [--cuda-graph] [--processes] [--no-ep-bench] [--ep-bench-timeout S] [--list-layers] [--help]
 
           --layer NAME          configuration to run (default {BenchLayers.DefaultName}); one of {BenchLayers.Names}
           --hidden, --topk, --experts, --max-tokens N, --layout flat|em, --algorithm ht|ll, --zero-copy, --weighted
@@ -41,6 +41,8 @@ internal static class BenchCommandLine
                                 same-run copy bandwidth, with registers, shared memory and occupancy
           --nvrtc               per declared layer: NVRTC's first compile (fresh cache) and the cached load of its
                                 kernels on GPU 0
+          --route-plan          time the host work every GPU Dispatch does with the gathered routing records (read,
+                                checks, counts, offsets) alone on the CPU, at the layer's sizes and --ranks; no GPU
           --cuda-graph          time captured CUDA-graph replays where the engine allows it; prints why it does not
           --processes           one process per GPU, started by a launcher (ep-run -n N -- dotnet Ep.Bench.dll ...):
                                 each rank joins with EpGroup.FromEnvironment, every engine is forced in turn on
@@ -75,7 +77,7 @@ internal static class BenchCommandLine
         int warmup = BenchOptions.DefaultWarmup;
         int iterations = BenchOptions.DefaultIterations;
         string? json = null;
-        bool cudaGraph = false, runEpBench = true, kernels = false, nvrtc = false, newRouting = false, prepared = false;
+        bool cudaGraph = false, runEpBench = true, kernels = false, nvrtc = false, newRouting = false, prepared = false, routePlan = false;
         TimeSpan epBenchTimeout = BenchOptions.DefaultEpBenchTimeout;
         var overrides = new LayerOverrides();
         for (int i = 0; i < args.Count; i++)
@@ -152,6 +154,9 @@ internal static class BenchCommandLine
                 case "--nvrtc":
                     nvrtc = true;
                     break;
+                case "--route-plan":
+                    routePlan = true;
+                    break;
                 case "--cuda-graph":
                     cudaGraph = true;
                     break;
@@ -202,6 +207,7 @@ internal static class BenchCommandLine
             PreparedRouting = prepared,
             Kernels = kernels,
             Nvrtc = nvrtc,
+            RoutePlan = routePlan,
             RunEpBench = runEpBench,
             EpBenchTimeout = epBenchTimeout,
         };

@@ -64,6 +64,9 @@ internal sealed record BenchOptions
     /// <summary>Whether to time NVRTC's first compile and the cached load of every declared layer (<c>--nvrtc</c>) instead.</summary>
     public bool Nvrtc { get; init; }
 
+    /// <summary>Whether to time the route plan's host work alone on the CPU (<c>--route-plan</c>) instead.</summary>
+    public bool RoutePlan { get; init; }
+
     /// <summary>Whether to run NCCL EP's ep_bench when EP_NCCL_EP_BENCH names it.</summary>
     public bool RunEpBench { get; init; } = true;
 

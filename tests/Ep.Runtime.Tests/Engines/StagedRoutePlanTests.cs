@@ -132,15 +132,62 @@ public sealed class StagedRoutePlanTests
         Assert.Contains("RecvCapacityPerRank", error.Message, System.StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A LowLatency group holds Ranks × MaxTokensPerRank rows, the most any valid routing can send a local expert (each
+    /// source names it at most once per token), so the fullest valid step passes and fills its groups exactly.
+    /// </summary>
     [Fact]
-    public void A_low_latency_group_overflow_is_checked_per_local_expert()
+    public void The_fullest_valid_low_latency_step_fits_its_groups()
     {
-        EpLayerSpec spec = new() { Experts = 2, TopK = 1, HiddenSize = 8, MaxTokensPerRank = 4, Layout = EpLayout.ExpertMajor, Algorithm = EpAlgorithm.LowLatency };
-        var plan = new StagedRoutePlan(spec, [new StagedRouteSummary(null, [5], [5], [5, 0])]);
+        EpLayerSpec spec = new() { Experts = 4, TopK = 2, HiddenSize = 8, MaxTokensPerRank = 4, Layout = EpLayout.ExpertMajor, Algorithm = EpAlgorithm.LowLatency };
+        // Both ranks send every token to experts 0 and 1, rank 0's local experts.
+        StagedRouteSummary[] world = [new(null, [4, 0], [8, 0], [4, 4, 0, 0]), new(null, [4, 0], [8, 0], [4, 4, 0, 0])];
+        var plan = new StagedRoutePlan(spec, world);
 
-        var error = Assert.Throws<EpCapacityException>(plan.ThrowIfInvalid);
+        plan.ThrowIfInvalid();
 
-        Assert.Equal((0, 5L, 4L), (error.Rank, error.NeededRows, error.AvailableRows));
+        Assert.Equal([8, 8], plan.ExpertCounts(0));
+        Assert.Equal(plan.LowLatencyGroupRows, plan.ExpertCount(0, 0));
+        (int[] offsets, int rows) = plan.ExpertOffsets(plan.ExpertCounts(0));
+        Assert.Equal([0, 8], offsets);
+        Assert.Equal(16, rows);
+    }
+
+    /// <summary>
+    /// The per-expert sums over sources run SIMD-wide with a scalar tail: with L = 13 local experts and three sources
+    /// they must equal the scalar sum of every source, expert by expert, on every rank.
+    /// </summary>
+    [Fact]
+    public void Expert_counts_sum_every_source_past_the_vector_width()
+    {
+        const int ranks = 3, local = 13;
+        EpLayerSpec spec = new() { Experts = ranks * local, TopK = 2, HiddenSize = 8, MaxTokensPerRank = 64 };
+        StagedRouteSummary[] world = new StagedRouteSummary[ranks];
+        for (int s = 0; s < ranks; s++)
+        {
+            world[s] = StagedRouteSummary.Empty(ranks, spec.Experts);
+            for (int x = 0; x < spec.Experts; x++)
+            {
+                world[s].ExpertCounts[x] = (7 * s + 3 * x) % 11;
+            }
+        }
+
+        var plan = new StagedRoutePlan(spec, world);
+        var counts = new int[local];
+        for (int rank = 0; rank < ranks; rank++)
+        {
+            plan.ExpertCounts(rank, counts);
+            for (int e = 0; e < local; e++)
+            {
+                int expected = 0;
+                for (int s = 0; s < ranks; s++)
+                {
+                    expected += world[s].ExpertCounts[rank * local + e];
+                }
+
+                Assert.Equal(expected, counts[e]);
+            }
+        }
     }
 
     [Fact]
