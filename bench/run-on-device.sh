@@ -21,6 +21,7 @@
 #   ht-em r4      staged, 4 ranks (HT ExpertMajor needs <= 64 local experts; NCCL EP in one process cannot run it)
 #   kernels       each generated kernel alone (--kernels, ht-flat, one rank) against the same-run copy bandwidth
 #   nvrtc         every declared layer's NVRTC first compile (fresh cache) and cached load (--nvrtc)
+#   route-plan-*  the route plan's host work per Dispatch on this machine's CPU (--route-plan, LL and HT Flat)
 # Expected total on an H100: about 4-6 minutes, most of it NCCL EP's first HT kernel compile (nvcc, cached in /tmp).
 set -uo pipefail
 out=${1:?usage: bench/run-on-device.sh OUTPUT_FOLDER}
@@ -60,8 +61,10 @@ run ht-flat-r8    90 --layer ht-flat-1k --engine staged  --ranks 8 --no-ep-bench
 run ht-em-r4      90 --layer ht-em      --engine staged  --ranks 4 --no-ep-bench
 run kernels       60 --layer ht-flat    --kernels        --no-ep-bench
 run nvrtc         90 --nvrtc            --no-ep-bench
+run route-plan-ll 30 --route-plan       --layer ll
+run route-plan-ht 30 --route-plan       --layer ht-flat
 
-cat "$out"/ht-flat.txt "$out"/ht-flat-new.txt "$out"/ll.txt "$out"/ht-flat-prep.txt "$out"/ll-prep.txt "$out"/ht-flat-zc.txt "$out"/ht-flat-r8.txt "$out"/ht-em-r4.txt "$out"/kernels.txt "$out"/nvrtc.txt > "$out/summary.txt" 2>/dev/null
+cat "$out"/ht-flat.txt "$out"/ht-flat-new.txt "$out"/ll.txt "$out"/ht-flat-prep.txt "$out"/ll-prep.txt "$out"/ht-flat-zc.txt "$out"/ht-flat-r8.txt "$out"/ht-em-r4.txt "$out"/kernels.txt "$out"/nvrtc.txt "$out"/route-plan-ll.txt "$out"/route-plan-ht.txt > "$out/summary.txt" 2>/dev/null
 echo "run-on-device: reports in $out (summary.txt, one .txt/.json/.log per run)"
 if [[ ${#failures[@]} -gt 0 ]]; then
   printf 'run-on-device: not clean: %s\n' "${failures[@]}" >&2
