@@ -117,10 +117,11 @@ internal sealed unsafe partial class NcclEpLayer
         PoisonReceivedRows();
         PoisonReceivedWeights();
         // LowLatency lays out beside ncclEpDispatch (see _layoutBranch): boundary 3 then ends NCCL EP's dispatch, and 4
-        // whatever of the layout outlasts it. A prepared step's branch started at PrepareDispatch, unless the received
-        // rows were poisoned since, which the layout's clear must follow.
+        // whatever of the layout outlasts it. A prepared step's branch started at PrepareDispatch (topkIdx null), unless
+        // the received rows were poisoned since, which the layout's clear must follow.
+        bool forkedAtPrepare = topkIdx is null && !PoisonOutputs;
         CudaStreamBranch? beside = _layoutBranch;
-        if (topkIdx is not null || PoisonOutputs)
+        if (!forkedAtPrepare)
         {
             beside?.Fork();
         }

@@ -82,28 +82,21 @@ internal sealed class ExchangePlan
 
     /// <summary>
     /// The lowest destination rank that would receive more rows than its capacity, or null. Flat capacity is checked
-    /// before ExpertMajor's padded capacity; LowLatency checks every local expert's fixed group.
+    /// before ExpertMajor's padded capacity. LowLatency's fixed groups cannot overflow once the routing is valid (a
+    /// source names an expert at most once per token, so a group gets at most Ranks × MaxTokensPerRank rows), as the
+    /// GPU engines' route plan also relies on (docs/semantics.md).
     /// </summary>
     public EpCapacityException? FindOverflow(EpLayerSpec spec)
     {
+        if (spec.Algorithm == EpAlgorithm.LowLatency)
+        {
+            return null;
+        }
+
         long flatCapacity = spec.RecvCapacity(Ranks);
         for (int d = 0; d < Ranks; d++)
         {
             ReceivePlan plan = _destinations[d];
-            if (spec.Algorithm == EpAlgorithm.LowLatency)
-            {
-                long groupRows = (long)Ranks * spec.MaxTokensPerRank;
-                foreach (int count in plan.ExpertCounts)
-                {
-                    if (count > groupRows)
-                    {
-                        return new EpCapacityException(d, count, groupRows, "LowLatency rows per local expert (Ranks × MaxTokensPerRank)");
-                    }
-                }
-
-                continue;
-            }
-
             if (plan.RowCount > flatCapacity)
             {
                 return new EpCapacityException(d, plan.RowCount, flatCapacity, "RecvCapacityPerRank");
