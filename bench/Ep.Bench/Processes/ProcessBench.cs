@@ -7,6 +7,7 @@ using Ep.Bench.Baselines;
 using Ep.Bench.Engines;
 using Ep.Bench.Graphs;
 using Ep.Bench.Memory;
+using Ep.Bench.Metrics;
 using Ep.Bench.Options;
 using Ep.Bench.Report;
 using Ep.Bench.Routing;
@@ -192,7 +193,10 @@ internal static class ProcessBench
         List<OperationResult> rows = ProcessAggregation.Rows(samplesByRank, bytes, spec.Algorithm, allToAllMedians);
         long measured = (long)(RankSpread.Of(all.Select(v => (double?)v[1]))?.Median ?? 0);
         EngineMemory memory = EngineMemory.For(engine, spec, ranks, measured);
-        return new EngineResult(engine.Name(), "ok", reason, ranks, rows, graph, memory);
+        DispatchSplit? split = DispatchSplit.Of(samplesByRank.SelectMany(s => s.DispatchPhases));
+        DispatchSplit? deviceSplit = DispatchSplit.OfDevice(samplesByRank.SelectMany(s => s.DeviceDispatchParts).ToArray());
+        return new EngineResult(engine.Name(), "ok", reason, ranks, rows, graph, memory, Floor: null, split, OwnHostTime.Of(samplesByRank, split),
+            deviceSplit, PrepareDispatchCost.Of(samplesByRank));
     }
 
     private static (RankSamples Samples, long UsedBytes, string Reason) Measure(BenchEngine engine, BenchOptions options, ProcessWorld world, RankInputs mine)
