@@ -45,6 +45,7 @@ public sealed class RankSamplesCodecTests
         samples.DispatchPhases.Add(new NcclEpDispatchPhases(Routing: 30_000, UpdateHandle: 2_000, NativeDispatch: 270_000, Layout: 900, RoutingReadBack: 25_000));
         samples.DispatchPhases.Add(new NcclEpDispatchPhases(31_000, 0, 271_000, 800, 26_000));
         samples.DeviceDispatchParts.Add([3.1, 1.3, 268.5, 0.4]);
+        samples.DispatchManagedParts.Add([0.1, 0.3, 0.6, 0.2, 0.4]);
 
         RankSamples back = RankSamplesCodec.Decode(RankSamplesCodec.Encode(samples, iterations: 2), iterations: 2);
 
@@ -56,6 +57,7 @@ public sealed class RankSamplesCodecTests
         Assert.Equal([536.0], back.PrepareAllocated);
         Assert.Equal(samples.DispatchPhases, back.DispatchPhases);
         Assert.Equal([3.1, 1.3, 268.5, 0.4], Assert.Single(back.DeviceDispatchParts));
+        Assert.Equal([0.1, 0.3, 0.6, 0.2, 0.4], Assert.Single(back.DispatchManagedParts));
         Assert.Equal(0.021, back.ClockCostPerCall);
     }
 
@@ -72,6 +74,7 @@ public sealed class RankSamplesCodecTests
             samples.PrepareHost.Add(prepare);
             samples.PrepareAllocated.Add(0);
             samples.DispatchPhases.Add(new NcclEpDispatchPhases(40_000, 0, 500_000, 1_000, 30_000));
+            samples.DispatchManagedParts.Add([managed / 10, managed / 5, managed / 2, managed / 10, managed / 10]);
             return samples;
         }
 
@@ -85,6 +88,7 @@ public sealed class RankSamplesCodecTests
         Assert.Equal(8, OwnHostTime.Of(gathered, split)!.Dispatch);
         Assert.Equal(2.5, OwnHostTime.Of(gathered, split)!.ManagedDispatch);
         Assert.Equal(6, PrepareDispatchCost.Of(gathered)!.Host.Median);
+        Assert.Equal(1.25, OwnHostTime.Of(gathered, split)!.ManagedDispatchByPart!.ToNcclEpDispatch);
     }
 
     [Fact]

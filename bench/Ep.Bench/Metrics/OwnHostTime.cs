@@ -11,11 +11,12 @@ namespace Ep.Bench.Metrics;
 /// (it aborts the process on a bad one), so it is given beside it, with the part of it spent in the routing record's
 /// read-back and its wait. <c>ManagedDispatch</c> and <c>ManagedCombine</c> subtract every native call instead — Ep's
 /// own CUDA launches, copies and event calls too, each with the timing clock's own cost (<c>ClockCostPerCall</c>, µs,
-/// calibrated in the same pass) — leaving the time in Ep's managed code alone. The issue's target (≤ 2 µs, "everything
+/// calibrated in the same pass) — leaving the time in Ep's managed code alone, and Dispatch's by part
+/// (<see cref="ManagedDispatchParts"/>). The issue's target (≤ 2 µs, "everything
 /// but the native calls themselves") is read against both.
 /// </summary>
 internal sealed record OwnHostTime(double Dispatch, double Combine, double DispatchRoutingAgreement, double? DispatchRoutingReadBack = null,
-    double? ManagedDispatch = null, double? ManagedCombine = null, double? ClockCostPerCall = null)
+    double? ManagedDispatch = null, double? ManagedCombine = null, double? ClockCostPerCall = null, ManagedDispatchParts? ManagedDispatchByPart = null)
 {
     /// <summary>The medians, or null when the samples lack either call (not NcclEp).</summary>
     public static OwnHostTime? Of(IReadOnlyList<RankSamples> samples, DispatchSplit? split)
@@ -31,7 +32,7 @@ internal sealed record OwnHostTime(double Dispatch, double Combine, double Dispa
         double[] managedCombine = Pooled(samples, s => s.ManagedHost, BenchOperation.Combine);
         double[] clockCosts = samples.Select(s => s.ClockCostPerCall).Where(c => c > 0).ToArray();
         return new OwnHostTime(SampleSummary.Of(dispatch).Median, SampleSummary.Of(combine).Median, split?.Routing ?? 0, split?.RoutingReadBack,
-            Median(managedDispatch), Median(managedCombine), Median(clockCosts));
+            Median(managedDispatch), Median(managedCombine), Median(clockCosts), ManagedDispatchParts.Of(samples));
     }
 
     private static double[] Pooled(IReadOnlyList<RankSamples> samples, System.Func<RankSamples, Dictionary<BenchOperation, List<double>>> set, BenchOperation operation) =>

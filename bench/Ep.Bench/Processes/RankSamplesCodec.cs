@@ -9,13 +9,14 @@ namespace Ep.Bench.Processes;
 /// One rank's <see cref="RankSamples"/> as a fixed-length vector of doubles, so that rank 0 can gather every rank's samples
 /// with one NCCL all-gather and pool them exactly as the simulated ranks' are — every figure the one-process report gives
 /// from them: device, host and allocation samples, Ep's own and managed host time, PrepareDispatch's cost and Dispatch's
-/// split. Every rank runs the same number of timed steps, so every vector has the same length; NaN marks an empty slot.
+/// splits. Every rank runs the same number of timed steps, so every vector has the same length; NaN marks an empty slot.
 /// </summary>
 /// <remarks>
 /// Layout, <c>n</c> = iterations: [device, host, allocated, own host, managed host] × [every <see cref="BenchOperation"/>]
 /// × n; then PrepareDispatch's host time and bytes, n each; then n Dispatch phases of five values (Stopwatch ticks: one
 /// host's clock, so they mean the same on every rank of a one-host launch, and the pooled medians convert them); then n
-/// device Dispatch splits of four; then the clock's own cost per native call. Each record is at most one per timed step.
+/// device Dispatch splits of four; then n managed-code splits of Dispatch (its parts and the rest); then the clock's own
+/// cost per native call. Each record is at most one per timed step.
 /// </remarks>
 internal static class RankSamplesCodec
 {
@@ -23,9 +24,10 @@ internal static class RankSamplesCodec
     private const int PerOperationKinds = 5;
     private const int PhaseValues = 5;
     private const int DeviceSplitValues = 4;
+    private const int ManagedPartValues = NcclEpDispatchSegments.Count + 1;
 
     /// <summary>Doubles per rank for <paramref name="iterations"/> timed steps.</summary>
-    public static int Length(int iterations) => (PerOperationKinds * Operations.Length + 2 + PhaseValues + DeviceSplitValues) * iterations + 1;
+    public static int Length(int iterations) => (PerOperationKinds * Operations.Length + 2 + PhaseValues + DeviceSplitValues + ManagedPartValues) * iterations + 1;
 
     /// <summary>Writes <paramref name="samples"/> (at most <paramref name="iterations"/> per operation and kind).</summary>
     public static double[] Encode(RankSamples samples, int iterations)
@@ -47,6 +49,7 @@ internal static class RankSamplesCodec
         writer.WriteRecords(samples.DispatchPhases, PhaseValues, nameof(samples.DispatchPhases),
             (p, values) => (values[0], values[1], values[2], values[3], values[4]) = (p.Routing, p.UpdateHandle, p.NativeDispatch, p.Layout, p.RoutingReadBack));
         writer.WriteRecords(samples.DeviceDispatchParts, DeviceSplitValues, nameof(samples.DeviceDispatchParts), (parts, values) => parts.AsSpan(0, DeviceSplitValues).CopyTo(values));
+        writer.WriteRecords(samples.DispatchManagedParts, ManagedPartValues, nameof(samples.DispatchManagedParts), (parts, values) => parts.AsSpan(0, ManagedPartValues).CopyTo(values));
         vector[^1] = samples.ClockCostPerCall;
         return vector;
     }
@@ -81,6 +84,7 @@ internal static class RankSamplesCodec
         }
 
         samples.DeviceDispatchParts.AddRange(reader.ReadRecords(DeviceSplitValues));
+        samples.DispatchManagedParts.AddRange(reader.ReadRecords(ManagedPartValues));
         samples.ClockCostPerCall = vector[^1];
         return samples;
     }

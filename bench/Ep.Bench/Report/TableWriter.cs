@@ -133,6 +133,10 @@ internal static class TableWriter
                 {
                     string clock = own.ClockCostPerCall is { } cost ? Invariant($", and the timing's own {cost * 1000:F0} ns per native call") : "";
                     text.AppendLine(Invariant($"  Ep's managed code alone (the call minus every native call, CUDA's too{clock}, p50): dispatch {managedDispatch:F1} us, combine {managedCombine:F1} us"));
+                    if (own.ManagedDispatchByPart is { } p)
+                    {
+                        text.AppendLine(Invariant($"  dispatch's managed code by part (p50 each): tensor checks {p.Checks:F2} us, routing agreement {p.Agreement:F2} us, up to and including ncclEpDispatch {p.ToNcclEpDispatch:F2} us, layout {p.Layout:F2} us, outside the engine's Dispatch {p.OutsideEngine:F2} us"));
+                    }
                 }
             }
 

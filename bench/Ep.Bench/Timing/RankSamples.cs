@@ -31,6 +31,13 @@ internal sealed class RankSamples
     public Dictionary<BenchOperation, List<double>> ManagedHost { get; } = [];
 
     /// <summary>
+    /// NcclEp only: each host-pass Dispatch's managed time by part, µs (<see cref="Ep.Engines.NcclEp.NcclEpDispatchSegments"/>:
+    /// tensor checks, routing agreement, up to and including ncclEpDispatch, layout), then the rest of the call outside
+    /// the engine's Dispatch (the runtime's and the benchmark's own code around it).
+    /// </summary>
+    public List<double[]> DispatchManagedParts { get; } = [];
+
+    /// <summary>
     /// NcclEp host pass: µs each timed native call costs outside the span it adds while the clock is on (two clock
     /// reads), calibrated on this thread first; counted with the native calls, not with <see cref="ManagedHost"/>.
     /// </summary>

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Linq;
 
 namespace Ep.Bench.Timing;
 
@@ -173,6 +174,8 @@ internal static class RankTimer
                         samples.DispatchPhases.Add(phases);
                         samples.AddOwnHost(BenchOperation.Dispatch, microseconds - Microseconds(phases.UpdateHandle + phases.NativeDispatch));
                         samples.AddManagedHost(BenchOperation.Dispatch, microseconds - native);
+                        double[] parts = ncclEp.DispatchSegments.ManagedMicroseconds(samples.ClockCostPerCall);
+                        samples.DispatchManagedParts.Add([.. parts, microseconds - native - parts.Sum()]);
                     }
                     else if (ncclEp is not null && operations[op] == BenchOperation.Combine)
                     {

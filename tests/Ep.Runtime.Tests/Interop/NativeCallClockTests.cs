@@ -10,8 +10,12 @@ namespace Ep.Runtime.Tests.Interop;
 /// managed code alone, so a measured scope must count its whole span on its own thread only, and nothing while the
 /// clock is off (the state every step runs in outside the benchmark).
 /// </summary>
+[Collection(NativeCallClockTests.Collection)]
 public sealed class NativeCallClockTests
 {
+    /// <summary>The clock is one switch for the process: the classes that turn it on run one after the other.</summary>
+    public const string Collection = "native call clock";
+
     [Fact]
     public void A_measured_scope_counts_its_span_once_on_the_calling_thread_and_nothing_while_the_clock_is_off()
     {

@@ -44,6 +44,7 @@ internal sealed unsafe partial class NcclEpLayer
     private EpDispatchResult DispatchRouted(long step, DeviceTensor<BFloat16> tokens, DeviceTensor<long>? topkIdx, DeviceTensor<float>? topkWeights)
     {
         _device.MakeCurrent();
+        _segments.Start();
         int tokenCount = tokens.Rows;
         if (tokenCount > _spec.MaxTokensPerRank)
         {
@@ -54,6 +55,7 @@ internal sealed unsafe partial class NcclEpLayer
         int ncclEpTokens = NcclEpTokens(tokenCount);
 
         RequireDispatchCall(tokens, tokenCount, ncclEpTokens);
+        _segments.End(0);
 
         NcclEpMarks? marks = DeviceMarks;
         marks?.Record(0, _stream);
@@ -74,6 +76,7 @@ internal sealed unsafe partial class NcclEpLayer
         plan.ThrowIfInvalid();
         long agreed = Stopwatch.GetTimestamp();
         marks?.Record(1, _stream);
+        _segments.End(1);
 
         // Committed: from here on this step replaces the previous one, and its copies of the ids and weights are the
         // current ones (a kept handle goes on holding the ids it has, which this step's equal).
@@ -100,7 +103,9 @@ internal sealed unsafe partial class NcclEpLayer
             }
 
             LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, 0, 0, 0, _routing.LastReadBackTicks);
-            return LayOutReceived(step, plan, _stream);
+            EpDispatchResult idle = LayOutReceived(step, plan, _stream);
+            _segments.End(3);
+            return idle;
         }
 
         long beforeHandle = Stopwatch.GetTimestamp();
@@ -127,11 +132,13 @@ internal sealed unsafe partial class NcclEpLayer
         }
 
         long dispatchTicks = DispatchRows(tokens, ncclEpTokens, sources.Weights);
+        _segments.End(2);
         marks?.Record(3, _stream);
         long layoutTicks = LayOut(step, plan, beside?.Stream ?? _stream, out EpDispatchResult result);
         beside?.Join();
         marks?.Record(4, _stream);
         LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, handled - beforeHandle, dispatchTicks, layoutTicks, _routing.LastReadBackTicks);
+        _segments.End(3);
         return result;
     }
 
@@ -240,6 +247,9 @@ internal sealed unsafe partial class NcclEpLayer
 
     /// <summary>Where the host time of the latest Dispatch went (the benchmark's split of Dispatch against ep_bench).</summary>
     internal NcclEpDispatchPhases LastDispatchPhases { get; private set; }
+
+    /// <summary>The benchmark's split of the latest Dispatch's managed code by part (recorded while its clock is on).</summary>
+    internal NcclEpDispatchSegments DispatchSegments => _segments;
 
     /// <summary>Set by the benchmark: events each non-idle Dispatch records at its parts' boundaries; null in normal use.</summary>
     internal NcclEpMarks? DeviceMarks { get; set; }

@@ -47,6 +47,9 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
     private readonly NcclEpResultSlots _results;
     private EpDispatchGradients? _dispatchGradients;
 
+    // The benchmark's managed-code split of Dispatch; records nothing unless its clock is on.
+    private readonly NcclEpDispatchSegments _segments = new();
+
     // The current step (set by a Dispatch that passed every check).
     private bool _idle;
     private int _tokens;

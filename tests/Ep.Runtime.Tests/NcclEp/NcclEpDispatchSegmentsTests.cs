@@ -1,0 +1,71 @@
+using System.Threading;
+using Ep.Engines.NcclEp;
+using Ep.Interop;
+using Ep.Runtime.Tests.Interop;
+using Xunit;
+
+namespace Ep.Runtime.Tests.NcclEp;
+
+/// <summary>
+/// The benchmark's split of a Dispatch's managed code: each part's wall time less the native calls timed inside it and
+/// the clock's cost per timed call; a part the Dispatch skipped is zero, and nothing is recorded while the clock is off.
+/// </summary>
+[Collection(NativeCallClockTests.Collection)]
+public sealed class NcclEpDispatchSegmentsTests
+{
+    [Fact]
+    public void Each_part_is_its_wall_time_less_its_native_calls_and_their_clock_cost()
+    {
+        bool was = NativeCallClock.Enabled;
+        try
+        {
+            NativeCallClock.Enabled = true;
+            var segments = new NcclEpDispatchSegments();
+            segments.Start();
+            Thread.Sleep(3);
+            segments.End(0);
+            using (NativeCallClock.Measure())
+            {
+                Thread.Sleep(5);
+            }
+
+            segments.End(1);
+            segments.End(3);
+
+            double[] parts = segments.ManagedMicroseconds(clockCostMicroseconds: 0);
+            double[] charged = segments.ManagedMicroseconds(clockCostMicroseconds: 1000);
+
+            Assert.Equal(NcclEpDispatchSegments.Count, parts.Length);
+            Assert.True(parts[0] >= 3000, $"part 0: {parts[0]} us of managed time, slept 3 ms");
+            Assert.True(parts[1] < 5000, $"part 1: {parts[1]} us left after its 5 ms native call");
+            Assert.Equal(parts[1] - 1000, charged[1], precision: 6);
+            Assert.Equal(parts[0], charged[0]);
+            Assert.Equal(0, parts[2]);
+        }
+        finally
+        {
+            NativeCallClock.Enabled = was;
+        }
+    }
+
+    [Fact]
+    public void Nothing_is_recorded_while_the_clock_is_off()
+    {
+        bool was = NativeCallClock.Enabled;
+        try
+        {
+            NativeCallClock.Enabled = false;
+            var segments = new NcclEpDispatchSegments();
+            segments.Start();
+            Thread.Sleep(2);
+            segments.End(0);
+            segments.End(3);
+
+            Assert.All(segments.ManagedMicroseconds(clockCostMicroseconds: 0), part => Assert.Equal(0, part));
+        }
+        finally
+        {
+            NativeCallClock.Enabled = was;
+        }
+    }
+}
