@@ -49,15 +49,22 @@ public sealed class PreparedDispatchGpuTests
         StepAssert.MatchesWithin(reference.Rows["combine"], prepared[1].Rows["combine"], allowedUlps: 1, "LL combine, prepared, second step");
     }
 
+    /// <remarks>
+    /// LowLatency updates NCCL EP's handle at PrepareDispatch, before the checks pass: after a Dispatch that threw, the
+    /// next prepared step must still combine with its own ids.
+    /// </remarks>
     [NcclEpTheory]
-    [InlineData(1, 1, 1L)]   // a repeat of slot 0's expert
-    [InlineData(3, 2, 16L)]  // id 16 with E = 16
-    public void Bad_prepared_routing_is_thrown_by_the_dispatch_like_the_reference_before_nccl_ep_sees_it(int token, int slot, long value)
+    [InlineData(1, 1, 1L, nameof(FlatWeightedMoe))]   // a repeat of slot 0's expert
+    [InlineData(3, 2, 16L, nameof(FlatWeightedMoe))]  // id 16 with E = 16
+    [InlineData(1, 1, 1L, nameof(LowLatencyMoe))]
+    [InlineData(3, 2, 16L, nameof(LowLatencyMoe))]
+    public void Bad_prepared_routing_is_thrown_by_the_dispatch_like_the_reference_before_nccl_ep_sees_it(int token, int slot, long value, string layerName)
     {
-        var reference = EpWorld.RunSimulated(1, EpDevice.Cpu, group => BadRoutingCase.Run(group, token, slot, value, prepared: true))[0];
+        var reference = EpWorld.RunSimulated(1, EpDevice.Cpu, group => BadRoutingCase.Run(group, token, slot, value, prepared: true, layerName))[0];
         using EpGroup group = NcclEpEngineTests.OneRankGroup();
 
-        Assert.Equal(reference, BadRoutingCase.Run(group, token, slot, value, prepared: true));
+        Assert.True(reference.CombinedIsTokens, $"{layerName}: the Reference engine's good step did not give the tokens back");
+        Assert.Equal(reference, BadRoutingCase.Run(group, token, slot, value, prepared: true, layerName));
     }
 
     [GpuTheory]

@@ -20,12 +20,30 @@ internal sealed unsafe partial class NcclEpLayer
     /// <summary>
     /// Collective: the first half of Dispatch's routing agreement, ahead of it — the routing record (with the layer's
     /// copies of the ids and weights, as they are when it runs), the AllGather across ranks and the records' read-back —
-    /// issued without waiting; <see cref="DispatchPrepared"/> then waits only for that read-back.
+    /// issued without waiting; <see cref="DispatchPrepared"/> then waits only for that read-back. LowLatency also
+    /// updates the handle here.
     /// </summary>
     public void PrepareDispatch(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
     {
         _device.MakeCurrent();
+        int ncclEpTokens = NcclEpTokens(topkIdx.Rows);
+        if (_shape.LowLatency)
+        {
+            _calls.RequireUpdateHandle(NcclEpTensorInfo.Matrix("topkIdx", NcclDataType.Int64, ncclEpTokens, TopK));
+        }
+
         _routing.Start(RecordRouting(topkIdx, topkWeights, topkIdx.Rows));
+        if (_shape.LowLatency)
+        {
+            // LowLatency's update only copies the ids' descriptor on the host (NCCL EP reads the ids in its Dispatch and
+            // Combine, never here), so it is made now, with the copy the record is writing, which the Dispatch makes
+            // current: the idle stream no longer waits for it there. The previous step's Combine, issued before (the
+            // runtime prepares only after it), took its descriptor when it was called. A Dispatch whose checks fail
+            // leaves the handle on that spare copy, which nothing reads before the next step updates it again.
+            UpdateHandle(_buffers.Sources.NextIdx, ncclEpTokens);
+            HandleUpdates++;
+        }
+
         // LowLatency: the layout branch starts here rather than right before ncclEpDispatch, where its two CUDA calls
         // would hold the idle stream. Nothing the layout must follow is issued in between: the runtime prepares only
         // after the previous step's Combine, LowLatency has no backward pass, and the routing record touches neither
@@ -109,7 +127,8 @@ internal sealed unsafe partial class NcclEpLayer
         }
 
         long beforeHandle = Stopwatch.GetTimestamp();
-        if (!keepHandle)
+        bool updatedAtPrepare = topkIdx is null && _shape.LowLatency;
+        if (!keepHandle && !updatedAtPrepare)
         {
             UpdateHandle(sources.Idx, ncclEpTokens);
             HandleUpdates++;
