@@ -1,3 +1,4 @@
+using System.Linq;
 using Ep.Engines.Staged;
 using Xunit;
 
@@ -26,6 +27,9 @@ public sealed class StagedRoutePlanTests
         var plan = new StagedRoutePlan(Flat, World());
 
         Assert.Equal((4, 3, 3), (plan.RowsReceived(0), plan.RowsReceived(1), plan.RowsReceived(2)));
+        // Pairs received: each destination's counts per local expert summed, [3, 2], [3, 1] and [1, 2].
+        Assert.Equal((5, 4, 3), (plan.PairsReceived(0), plan.PairsReceived(1), plan.PairsReceived(2)));
+        Assert.Equal(3, plan.ExpertCounts(2).Sum());
         Assert.Equal(1L, plan.ReceiveOffset(destination: 0, source: 2));   // after rank 0's 1 row and rank 1's none
         Assert.Equal(3L, plan.SendOffset(source: 2, destination: 2));      // after its 3 rows for rank 0 and none for rank 1
         Assert.Equal(4L, plan.PairSendOffset(source: 0, destination: 2));  // after 1 + 3 pairs

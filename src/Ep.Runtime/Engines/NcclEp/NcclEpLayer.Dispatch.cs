@@ -343,11 +343,7 @@ internal sealed unsafe partial class NcclEpLayer
         int rows = plan.RowsReceived(_rank);
         if (!_shape.ExpertMajor)
         {
-            layoutRows = 0;
-            foreach (int count in counts)
-            {
-                layoutRows += count;
-            }
+            layoutRows = plan.PairsReceived(_rank); // the counts' sum, unpadded
 
             // m(n, j) and the groups' tables are Permute's work (StagedLocalReorder): the Flat result is what NCCL EP
             // delivered, and nothing of this step follows ncclEpDispatch on the stream.

@@ -117,11 +117,7 @@ internal sealed partial class StagedLayer
         (int[] offsets, int layoutRows) = plan.ExpertOffsets(counts);
         if (!_expertMajor)
         {
-            layoutRows = 0;
-            foreach (int count in counts)
-            {
-                layoutRows += count;
-            }
+            layoutRows = plan.PairsReceived(_rank); // the counts' sum, unpadded
         }
 
         _local.SetStep(rows, layoutRows, counts, offsets);

@@ -64,6 +64,12 @@ internal sealed class StagedRoutePlan
         return rows;
     }
 
+    /// <summary>
+    /// (token, local expert) pairs rank <paramref name="destination"/> receives: the sum of its counts per local expert
+    /// (Flat's M), from the per-destination totals, one per source instead of one per local expert.
+    /// </summary>
+    public int PairsReceived(int destination) => checked((int)ColumnPrefix(destination, Ranks, pairs: true));
+
     /// <summary>First received row, on <paramref name="destination"/>, of the segment from <paramref name="source"/>.</summary>
     public long ReceiveOffset(int destination, int source) => ColumnPrefix(destination, source, pairs: false);
 
