@@ -27,8 +27,9 @@ public sealed class StagedRoutePlanTests
         var plan = new StagedRoutePlan(Flat, World());
 
         Assert.Equal((4, 3, 3), (plan.RowsReceived(0), plan.RowsReceived(1), plan.RowsReceived(2)));
-        // Pairs received: each destination's counts per local expert summed, [3, 2], [3, 1] and [1, 2].
-        Assert.Equal((5, 4, 3), (plan.PairsReceived(0), plan.PairsReceived(1), plan.PairsReceived(2)));
+        // Flat's M: each destination's counts per local expert summed, [3, 2], [3, 1] and [1, 2] — the pairs it receives.
+        Assert.Equal((5, 4, 3), (plan.ExpertOffsets(plan.ExpertCounts(0)).Rows, plan.ExpertOffsets(plan.ExpertCounts(1)).Rows,
+            plan.ExpertOffsets(plan.ExpertCounts(2)).Rows));
         Assert.Equal(3, plan.ExpertCounts(2).Sum());
         Assert.Equal(1L, plan.ReceiveOffset(destination: 0, source: 2));   // after rank 0's 1 row and rank 1's none
         Assert.Equal(3L, plan.SendOffset(source: 2, destination: 2));      // after its 3 rows for rank 0 and none for rank 1
@@ -88,6 +89,8 @@ public sealed class StagedRoutePlanTests
         Assert.Equal([3, 1], flat.ExpertCounts(1));
         AssertOffsets(flat, [0, 3], 5);
         AssertOffsets(aligned, [0, 4], 8);
+        // Flat has no groups to pad: an ExpertAlignment there has no effect (EP0019), as in the Reference engine.
+        AssertOffsets(new StagedRoutePlan(Flat with { ExpertAlignment = 4 }, World()), [0, 3], 5);
         // LowLatency's groups are fixed: R × MaxTokensPerRank = 12 rows each, whatever the counts.
         AssertOffsets(lowLatency, [0, 12], 24);
 

@@ -23,7 +23,6 @@ internal sealed class NcclEpDispatchSegments
     private long _wallAt;
     private long _nativeAt;
     private long _scopesAt;
-    private int _next;
 
     /// <summary>Starts a Dispatch: every part's figures back to zero (a part the Dispatch skips stays zero).</summary>
     public void Start()
@@ -36,14 +35,13 @@ internal sealed class NcclEpDispatchSegments
         Array.Clear(_wall);
         Array.Clear(_native);
         Array.Clear(_scopes);
-        _next = 0;
         (_wallAt, _nativeAt, _scopesAt) = (Stopwatch.GetTimestamp(), NativeCallClock.ThreadTicks, NativeCallClock.ThreadScopes);
     }
 
     /// <summary>Ends part <paramref name="part"/> (parts in between, skipped, stay zero); the next part starts here.</summary>
     public void End(int part)
     {
-        if (!NativeCallClock.Enabled || part < _next)
+        if (!NativeCallClock.Enabled)
         {
             return;
         }
@@ -53,7 +51,6 @@ internal sealed class NcclEpDispatchSegments
         _native[part] = native - _nativeAt;
         _scopes[part] = scopes - _scopesAt;
         (_wallAt, _nativeAt, _scopesAt) = (wall, native, scopes);
-        _next = part + 1;
     }
 
     /// <summary>

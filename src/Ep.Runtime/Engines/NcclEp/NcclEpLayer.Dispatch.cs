@@ -26,24 +26,20 @@ internal sealed unsafe partial class NcclEpLayer
     public void PrepareDispatch(DeviceTensor<long> topkIdx, DeviceTensor<float> topkWeights)
     {
         _device.MakeCurrent();
-        int ncclEpTokens = NcclEpTokens(topkIdx.Rows);
-        if (_shape.LowLatency)
-        {
-            _calls.RequireUpdateHandle(NcclEpTensorInfo.Matrix("topkIdx", NcclDataType.Int64, ncclEpTokens, TopK));
-        }
-
-        _routing.Start(RecordRouting(topkIdx, topkWeights, topkIdx.Rows));
         if (_shape.LowLatency)
         {
             // LowLatency's update only copies the ids' descriptor on the host (NCCL EP reads the ids in its Dispatch and
-            // Combine, never here), so it is made now, with the copy the record is writing, which the Dispatch makes
+            // Combine, never here), so it is made now, with the copy the record below writes, which the Dispatch makes
             // current: the idle stream no longer waits for it there. The previous step's Combine, issued before (the
             // runtime prepares only after it), took its descriptor when it was called. A Dispatch whose checks fail
             // leaves the handle on that spare copy, which nothing reads before the next step updates it again.
+            int ncclEpTokens = NcclEpTokens(topkIdx.Rows);
+            _calls.RequireUpdateHandle(NcclEpTensorInfo.Matrix("topkIdx", NcclDataType.Int64, ncclEpTokens, TopK));
             UpdateHandle(_buffers.Sources.NextIdx, ncclEpTokens);
             HandleUpdates++;
         }
 
+        _routing.Start(RecordRouting(topkIdx, topkWeights, topkIdx.Rows));
         // LowLatency: the layout branch starts here rather than right before ncclEpDispatch, where its two CUDA calls
         // would hold the idle stream. Nothing the layout must follow is issued in between: the runtime prepares only
         // after the previous step's Combine, LowLatency has no backward pass, and the routing record touches neither
@@ -343,8 +339,6 @@ internal sealed unsafe partial class NcclEpLayer
         int rows = plan.RowsReceived(_rank);
         if (!_shape.ExpertMajor)
         {
-            layoutRows = plan.PairsReceived(_rank); // the counts' sum, unpadded
-
             // m(n, j) and the groups' tables are Permute's work (StagedLocalReorder): the Flat result is what NCCL EP
             // delivered, and nothing of this step follows ncclEpDispatch on the stream.
             _local.SetStep(rows, layoutRows, counts, offsets);

@@ -115,11 +115,6 @@ internal sealed partial class StagedLayer
         int rows = plan.RowsReceived(_rank);
         int[] counts = plan.ExpertCounts(_rank);
         (int[] offsets, int layoutRows) = plan.ExpertOffsets(counts);
-        if (!_expertMajor)
-        {
-            layoutRows = plan.PairsReceived(_rank); // the counts' sum, unpadded
-        }
-
         _local.SetStep(rows, layoutRows, counts, offsets);
         if (!_expertMajor)
         {

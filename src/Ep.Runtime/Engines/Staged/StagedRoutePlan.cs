@@ -21,11 +21,14 @@ internal sealed class StagedRoutePlan
     {
         _spec = spec;
         _ranks = ranks;
-        _alignment = spec.EffectiveAlignment;
         Ranks = ranks.Length;
         LocalExperts = spec.LocalExperts(Ranks);
         LowLatency = spec.Algorithm == EpAlgorithm.LowLatency;
         ExpertMajor = LowLatency || spec.Layout == EpLayout.ExpertMajor;
+        // Only HighThroughput ExpertMajor groups are padded, as in the Reference engine (ExchangePlan) and NCCL EP's
+        // settings: Flat has no groups to pad (EP0019 warns that its ExpertAlignment has no effect), so its offsets
+        // are the counts' prefix sums and its M their total; LowLatency's groups are fixed.
+        _alignment = spec.Layout == EpLayout.ExpertMajor && !LowLatency ? spec.EffectiveAlignment : 1;
         if (LowLatency)
         {
             _lowLatencyOffsets = new int[LocalExperts];
@@ -63,12 +66,6 @@ internal sealed class StagedRoutePlan
 
         return rows;
     }
-
-    /// <summary>
-    /// (token, local expert) pairs rank <paramref name="destination"/> receives: the sum of its counts per local expert
-    /// (Flat's M), from the per-destination totals, one per source instead of one per local expert.
-    /// </summary>
-    public int PairsReceived(int destination) => checked((int)ColumnPrefix(destination, Ranks, pairs: true));
 
     /// <summary>First received row, on <paramref name="destination"/>, of the segment from <paramref name="source"/>.</summary>
     public long ReceiveOffset(int destination, int source) => ColumnPrefix(destination, source, pairs: false);
