@@ -1,6 +1,6 @@
 using System;
-using System.Globalization;
 using System.Text;
+using static System.FormattableString;
 
 namespace Ep.Bench.Compile;
 
@@ -32,6 +32,4 @@ internal static class NvrtcTableWriter
 
         return text.ToString();
     }
-
-    private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
 }

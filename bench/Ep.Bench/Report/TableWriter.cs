@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using Ep.Bench.Metrics;
+using static System.FormattableString;
 
 namespace Ep.Bench.Report;
 
@@ -228,6 +229,4 @@ internal static class TableWriter
     /// <summary>" (rebuilt in r of n replays)" for a HighThroughput graph's handle update; empty when not counted.</summary>
     private static string Rebuilds(Graphs.GraphSplit parts) =>
         parts.HandleRebuilds is { } h ? Invariant($" (the handle rebuilt in {h.Rebuilt} of {h.Replays} replays)") : string.Empty;
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,6 +1,6 @@
 using System;
-using System.Globalization;
 using System.Text;
+using static System.FormattableString;
 
 namespace Ep.Bench.Routing;
 
@@ -22,6 +22,4 @@ internal static class RoutePlanTableWriter
         text.AppendLine(Invariant($"ns per call: rounds of {RoutePlanBench.CallsPerRound} calls after untimed ones, one clock read per round; medians over the rounds (--iters)."));
         return text.ToString();
     }
-
-    private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
 }
