@@ -50,6 +50,9 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
     // The benchmark's managed-code split of Dispatch; records nothing unless its clock is on.
     private readonly NcclEpDispatchSegments _segments = new();
 
+    // The latest Dispatch whose tensor checks passed (RequireDispatchCall); default (no tokens at all) until one does.
+    private DispatchCallShape _passedDispatchCall;
+
     // The current step (set by a Dispatch that passed every check).
     private bool _idle;
     private int _tokens;

@@ -117,6 +117,9 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(Library, EntryPoint = "cuEventSynchronize")]
     internal static partial CudaResult EventSynchronize(IntPtr cudaEvent);
 
+    [LibraryImport(Library, EntryPoint = "cuEventQuery")]
+    internal static partial CudaResult EventQuery(IntPtr cudaEvent);
+
     [LibraryImport(Library, EntryPoint = "cuEventElapsedTime")]
     internal static partial CudaResult EventElapsedTime(out float milliseconds, IntPtr start, IntPtr end);
 

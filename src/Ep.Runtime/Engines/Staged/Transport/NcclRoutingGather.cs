@@ -91,7 +91,7 @@ internal sealed class NcclRoutingGather : IDisposable
     public void GatherInto(ulong record, Func<long, StagedRoutingError> describeError, StagedRouteSummary[] summaries)
     {
         long issued = Start(record);
-        FinishInto(describeError, summaries);
+        Finish(describeError, summaries, mayHaveFinished: false);
         LastReadBackTicks += issued;
     }
 
@@ -116,7 +116,16 @@ internal sealed class NcclRoutingGather : IDisposable
     /// <see cref="LastReadBackTicks"/>), then builds every rank's summary, with a second round when some rank names a
     /// routing error.
     /// </summary>
-    public void FinishInto(Func<long, StagedRoutingError> describeError, StagedRouteSummary[] summaries)
+    public void FinishInto(Func<long, StagedRoutingError> describeError, StagedRouteSummary[] summaries) =>
+        Finish(describeError, summaries, mayHaveFinished: true);
+
+    /// <summary>
+    /// <see cref="FinishInto"/>; <paramref name="mayHaveFinished"/> when the caller went on after <see cref="Start"/>, so
+    /// that the read-back has often finished already: then <c>cuEventQuery</c> says so without the wait's own cost
+    /// (<c>cuEventSynchronize</c> took ≈ 1.7 µs on an H100 even for a finished event, bench/RESULTS.md run 18), which a
+    /// prepared Dispatch spends before NCCL EP's kernels are launched, with the stream idle.
+    /// </summary>
+    private void Finish(Func<long, StagedRoutingError> describeError, StagedRouteSummary[] summaries, bool mayHaveFinished)
     {
         if (!_started)
         {
@@ -125,7 +134,11 @@ internal sealed class NcclRoutingGather : IDisposable
 
         _started = false;
         long before = Stopwatch.GetTimestamp();
-        _readBackDone.Synchronize();
+        if (!mayHaveFinished || !_readBackDone.IsComplete())
+        {
+            _readBackDone.Synchronize();
+        }
+
         LastReadBackTicks = Stopwatch.GetTimestamp() - before;
         ReadInto(_readBack.Span[..(_ranks * _recordWords)], describeError, summaries);
     }
