@@ -40,13 +40,14 @@ public sealed class OwnHostTimeTests
         rank.AddManagedHost(BenchOperation.Dispatch, 1.9);
         rank.AddManagedHost(BenchOperation.Combine, 0.3);
         rank.ClockCostPerCall = 0.03;
+        rank.ClockCostPerRead = 0.02;
 
         OwnHostTime own = OwnHostTime.Of([rank], split: null)!;
 
         Assert.Equal((9.0, 1.0), (own.Dispatch, own.Combine));
         Assert.Equal(1.9, own.ManagedDispatch);
         Assert.Equal(0.3, own.ManagedCombine);
-        Assert.Equal(0.03, own.ClockCostPerCall);
+        Assert.Equal((0.03, 0.02), (own.ClockCostPerCall, own.ClockCostPerRead));
     }
 
     [Fact]

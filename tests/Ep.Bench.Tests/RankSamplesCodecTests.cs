@@ -36,7 +36,7 @@ public sealed class RankSamplesCodecTests
     [Fact]
     public void Own_and_managed_host_time_PrepareDispatch_and_the_dispatch_split_survive_the_round_trip()
     {
-        var samples = new RankSamples { ClockCostPerCall = 0.021 };
+        var samples = new RankSamples { ClockCostPerCall = 0.021, ClockCostPerRead = 0.017 };
         samples.AddOwnHost(BenchOperation.Dispatch, 7.5);
         samples.AddManagedHost(BenchOperation.Dispatch, 1.75);
         samples.AddManagedHost(BenchOperation.Combine, 0.5);
@@ -58,7 +58,7 @@ public sealed class RankSamplesCodecTests
         Assert.Equal(samples.DispatchPhases, back.DispatchPhases);
         Assert.Equal([3.1, 1.3, 268.5, 0.4], Assert.Single(back.DeviceDispatchParts));
         Assert.Equal([0.1, 0.3, 0.6, 0.2, 0.4], Assert.Single(back.DispatchManagedParts));
-        Assert.Equal(0.021, back.ClockCostPerCall);
+        Assert.Equal((0.021, 0.017), (back.ClockCostPerCall, back.ClockCostPerRead));
     }
 
     [Fact]

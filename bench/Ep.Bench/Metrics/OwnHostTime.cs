@@ -11,12 +11,13 @@ namespace Ep.Bench.Metrics;
 /// (it aborts the process on a bad one), so it is given beside it, with the part of it spent in the routing record's
 /// read-back and its wait. <c>ManagedDispatch</c> and <c>ManagedCombine</c> subtract every native call instead — Ep's
 /// own CUDA launches, copies and event calls too, each with the timing clock's own cost (<c>ClockCostPerCall</c>, µs,
-/// calibrated in the same pass) — leaving the time in Ep's managed code alone, and Dispatch's by part
+/// calibrated in the same pass), and the clock reads of the engine's split (<c>ClockCostPerRead</c> each) — leaving the time in Ep's managed code alone, and Dispatch's by part
 /// (<see cref="ManagedDispatchParts"/>). The issue's target (≤ 2 µs, "everything
 /// but the native calls themselves") is read against both.
 /// </summary>
 internal sealed record OwnHostTime(double Dispatch, double Combine, double DispatchRoutingAgreement, double? DispatchRoutingReadBack = null,
-    double? ManagedDispatch = null, double? ManagedCombine = null, double? ClockCostPerCall = null, ManagedDispatchParts? ManagedDispatchByPart = null)
+    double? ManagedDispatch = null, double? ManagedCombine = null, double? ClockCostPerCall = null, ManagedDispatchParts? ManagedDispatchByPart = null,
+    double? ClockCostPerRead = null)
 {
     /// <summary>The medians, or null when the samples lack either call (not NcclEp).</summary>
     public static OwnHostTime? Of(IReadOnlyList<RankSamples> samples, DispatchSplit? split)
@@ -31,8 +32,9 @@ internal sealed record OwnHostTime(double Dispatch, double Combine, double Dispa
         double[] managedDispatch = Pooled(samples, s => s.ManagedHost, BenchOperation.Dispatch);
         double[] managedCombine = Pooled(samples, s => s.ManagedHost, BenchOperation.Combine);
         double[] clockCosts = samples.Select(s => s.ClockCostPerCall).Where(c => c > 0).ToArray();
+        double[] readCosts = samples.Select(s => s.ClockCostPerRead).Where(c => c > 0).ToArray();
         return new OwnHostTime(SampleSummary.Of(dispatch).Median, SampleSummary.Of(combine).Median, split?.Routing ?? 0, split?.RoutingReadBack,
-            Median(managedDispatch), Median(managedCombine), Median(clockCosts), ManagedDispatchParts.Of(samples));
+            Median(managedDispatch), Median(managedCombine), Median(clockCosts), ManagedDispatchParts.Of(samples), Median(readCosts));
     }
 
     private static double[] Pooled(IReadOnlyList<RankSamples> samples, System.Func<RankSamples, Dictionary<BenchOperation, List<double>>> set, BenchOperation operation) =>

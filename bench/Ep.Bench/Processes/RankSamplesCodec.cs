@@ -27,7 +27,7 @@ internal static class RankSamplesCodec
     private const int ManagedPartValues = NcclEpDispatchSegments.Count + 1;
 
     /// <summary>Doubles per rank for <paramref name="iterations"/> timed steps.</summary>
-    public static int Length(int iterations) => (PerOperationKinds * Operations.Length + 2 + PhaseValues + DeviceSplitValues + ManagedPartValues) * iterations + 1;
+    public static int Length(int iterations) => (PerOperationKinds * Operations.Length + 2 + PhaseValues + DeviceSplitValues + ManagedPartValues) * iterations + 2;
 
     /// <summary>Writes <paramref name="samples"/> (at most <paramref name="iterations"/> per operation and kind).</summary>
     public static double[] Encode(RankSamples samples, int iterations)
@@ -50,7 +50,7 @@ internal static class RankSamplesCodec
             (p, values) => (values[0], values[1], values[2], values[3], values[4]) = (p.Routing, p.UpdateHandle, p.NativeDispatch, p.Layout, p.RoutingReadBack));
         writer.WriteRecords(samples.DeviceDispatchParts, DeviceSplitValues, nameof(samples.DeviceDispatchParts), (parts, values) => parts.AsSpan(0, DeviceSplitValues).CopyTo(values));
         writer.WriteRecords(samples.DispatchManagedParts, ManagedPartValues, nameof(samples.DispatchManagedParts), (parts, values) => parts.AsSpan(0, ManagedPartValues).CopyTo(values));
-        vector[^1] = samples.ClockCostPerCall;
+        (vector[^2], vector[^1]) = (samples.ClockCostPerRead, samples.ClockCostPerCall);
         return vector;
     }
 
@@ -85,7 +85,7 @@ internal static class RankSamplesCodec
 
         samples.DeviceDispatchParts.AddRange(reader.ReadRecords(DeviceSplitValues));
         samples.DispatchManagedParts.AddRange(reader.ReadRecords(ManagedPartValues));
-        samples.ClockCostPerCall = vector[^1];
+        (samples.ClockCostPerRead, samples.ClockCostPerCall) = (vector[^2], vector[^1]);
         return samples;
     }
 

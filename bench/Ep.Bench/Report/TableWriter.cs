@@ -132,7 +132,8 @@ internal static class TableWriter
                 text.AppendLine(Invariant($"  Ep's own host time (the call minus NCCL EP's calls, p50; target <= 2 us): dispatch {own.Dispatch:F1} us (of which the routing agreement {own.DispatchRoutingAgreement:F1} us{readBack}: Ep's checking kernels and the one wait before NCCL EP may see the ids), combine {own.Combine:F1} us"));
                 if (own.ManagedDispatch is { } managedDispatch && own.ManagedCombine is { } managedCombine)
                 {
-                    string clock = own.ClockCostPerCall is { } cost ? Invariant($", and the timing's own {cost * 1000:F0} ns per native call") : "";
+                    string reads = own.ClockCostPerRead is { } readCost ? Invariant($" and {readCost * 1000:F0} ns per clock read of the split") : "";
+                    string clock = own.ClockCostPerCall is { } cost ? Invariant($", and the timing's own {cost * 1000:F0} ns per native call{reads}") : "";
                     text.AppendLine(Invariant($"  Ep's managed code alone (the call minus every native call, CUDA's too{clock}, p50): dispatch {managedDispatch:F1} us, combine {managedCombine:F1} us"));
                     if (own.ManagedDispatchByPart is { } p)
                     {

@@ -43,6 +43,13 @@ internal sealed class RankSamples
     /// </summary>
     public double ClockCostPerCall { get; set; }
 
+    /// <summary>
+    /// NcclEp host pass: µs each clock read of the engine's split costs (<see cref="Ep.Interop.NativeCallClock.Read"/>:
+    /// Dispatch's phases and segments, Combine's native call), calibrated on this thread first; counted with the native
+    /// calls, not with <see cref="ManagedHost"/>: outside the benchmark the split reads no clock.
+    /// </summary>
+    public double ClockCostPerRead { get; set; }
+
     /// <summary>--prepared: each host-pass PrepareDispatch's wall time, µs (outside every timed span).</summary>
     public List<double> PrepareHost { get; } = [];
 

@@ -94,7 +94,7 @@ internal static class RankTimer
                 samples.AddDevice(BenchOperation.Forward, events.Microseconds(0, BenchOperations.ForwardOnly.Count));
                 samples.AddDevice(BenchOperation.Step, events.Microseconds(0, operations.Count));
             }
-            else if (ncclEp!.LastDispatchPhases.NativeDispatch > 0)
+            else if (!ncclEp!.LastDispatchIdle)
             {
                 // The step's wait above passed Dispatch's marks too; an idle step records no parts after the agreement.
                 // Boundaries 2 → 3 → 4: ncclEpDispatch, then the layout (LowLatency's: what outlasts NCCL EP's dispatch).
@@ -115,6 +115,7 @@ internal static class RankTimer
                 // What the clock's reads add per timed native call outside its spans, removed from the managed figure.
                 Ep.Interop.NativeCallClock.OwnCostTicks(ClockCalibrationScopes);
                 samples.ClockCostPerCall = Microseconds(Ep.Interop.NativeCallClock.OwnCostTicks(ClockCalibrationScopes));
+                samples.ClockCostPerRead = Microseconds(Ep.Interop.NativeCallClock.ReadCostTicks(ClockCalibrationScopes));
             }
 
             HostPassSteps(step, operations, warmup, iterations, samples, drain, ncclEp);
@@ -152,11 +153,14 @@ internal static class RankTimer
                 long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
                 long nativeBefore = Ep.Interop.NativeCallClock.ThreadTicks;
                 long scopesBefore = Ep.Interop.NativeCallClock.ThreadScopes;
+                long readsBefore = Ep.Interop.NativeCallClock.ThreadReads;
                 long start = Stopwatch.GetTimestamp();
                 step.Run(operations[op]);
                 double microseconds = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                // Native calls, and the clock's own cost: per timed call, and per read the engine's split made.
                 double native = Microseconds(Ep.Interop.NativeCallClock.ThreadTicks - nativeBefore)
-                    + (Ep.Interop.NativeCallClock.ThreadScopes - scopesBefore) * samples.ClockCostPerCall;
+                    + (Ep.Interop.NativeCallClock.ThreadScopes - scopesBefore) * samples.ClockCostPerCall
+                    + (Ep.Interop.NativeCallClock.ThreadReads - readsBefore) * samples.ClockCostPerRead;
                 long allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
                 total += microseconds;
                 if (op < BenchOperations.ForwardOnly.Count)
@@ -174,7 +178,7 @@ internal static class RankTimer
                         samples.DispatchPhases.Add(phases);
                         samples.AddOwnHost(BenchOperation.Dispatch, microseconds - Microseconds(phases.UpdateHandle + phases.NativeDispatch));
                         samples.AddManagedHost(BenchOperation.Dispatch, microseconds - native);
-                        double[] parts = ncclEp.DispatchSegments.ManagedMicroseconds(samples.ClockCostPerCall);
+                        double[] parts = ncclEp.DispatchSegments.ManagedMicroseconds(samples.ClockCostPerCall, samples.ClockCostPerRead);
                         samples.DispatchManagedParts.Add([.. parts, microseconds - native - parts.Sum()]);
                     }
                     else if (ncclEp is not null && operations[op] == BenchOperation.Combine)

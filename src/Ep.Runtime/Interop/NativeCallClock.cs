@@ -23,6 +23,9 @@ internal static class NativeCallClock
     [System.ThreadStatic]
     private static long t_scopes;
 
+    [System.ThreadStatic]
+    private static long t_reads;
+
     /// <summary>Whether <see cref="Measure"/> reads the clock; set only by the benchmark, around its host pass.</summary>
     public static bool Enabled { get; set; }
 
@@ -31,6 +34,45 @@ internal static class NativeCallClock
 
     /// <summary>How many outermost scopes the calling thread has opened while the clock was on.</summary>
     public static long ThreadScopes => t_scopes;
+
+    /// <summary>How many times the calling thread has read the clock with <see cref="Read"/> while it was on.</summary>
+    public static long ThreadReads => t_reads;
+
+    /// <summary>
+    /// A clock read for the benchmark's split of a call into parts (Dispatch's phases and segments, Combine's native
+    /// call): the time in <see cref="Stopwatch"/> ticks while the clock is on, else 0, so that outside the benchmark the
+    /// split costs one flag test per boundary. Counted per thread, so that the benchmark removes the reads' own cost
+    /// (<see cref="ReadCostTicks"/>) from the managed figure, as it removes the measured scopes'.
+    /// </summary>
+    public static long Read()
+    {
+        if (!Enabled)
+        {
+            return 0;
+        }
+
+        t_reads++;
+        return Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>
+    /// What one <see cref="Read"/> costs its caller, in <see cref="Stopwatch"/> ticks, averaged over
+    /// <paramref name="reads"/> reads on the calling thread. Call it with the clock on; the calibration's own reads are
+    /// removed from the thread's count again.
+    /// </summary>
+    public static double ReadCostTicks(int reads)
+    {
+        long readsBefore = t_reads;
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < reads; i++)
+        {
+            Read();
+        }
+
+        long wall = Stopwatch.GetTimestamp() - start;
+        t_reads = readsBefore;
+        return (double)wall / reads;
+    }
 
     /// <summary>Times the native call(s) of a <c>using</c> scope on the calling thread (a no-op while disabled).</summary>
     public static Scope Measure()

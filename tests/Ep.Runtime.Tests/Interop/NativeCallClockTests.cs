@@ -30,6 +30,9 @@ public sealed class NativeCallClockTests
             }
 
             Assert.Equal(before, NativeCallClock.ThreadTicks);
+            long readsWhileOff = NativeCallClock.ThreadReads;
+            Assert.Equal(0, NativeCallClock.Read()); // a split's read is free outside the benchmark, and not counted
+            Assert.Equal(readsWhileOff, NativeCallClock.ThreadReads);
 
             NativeCallClock.Enabled = true;
             long start = Stopwatch.GetTimestamp();
@@ -74,6 +77,14 @@ public sealed class NativeCallClockTests
             long ticksBeforeCalibration = NativeCallClock.ThreadTicks;
             NativeCallClock.OwnCostTicks(1000);
             Assert.Equal((ticksBeforeCalibration, scopesBefore + 2), (NativeCallClock.ThreadTicks, NativeCallClock.ThreadScopes));
+
+            // Reads for a split count on the calling thread while the clock is on, and calibrating their cost leaves
+            // the count as it was.
+            long readsBefore = NativeCallClock.ThreadReads;
+            Assert.NotEqual(0, NativeCallClock.Read());
+            Assert.Equal(readsBefore + 1, NativeCallClock.ThreadReads);
+            Assert.True(NativeCallClock.ReadCostTicks(1000) > 0);
+            Assert.Equal(readsBefore + 1, NativeCallClock.ThreadReads);
 
             long otherThread = -1;
             var thread = new Thread(() => otherThread = NativeCallClock.ThreadTicks);

@@ -73,7 +73,7 @@ internal sealed unsafe partial class NcclEpLayer
 
         NcclEpMarks? marks = DeviceMarks;
         marks?.Record(0, _stream);
-        long start = Stopwatch.GetTimestamp();
+        long start = NativeCallClock.Read();
         // Every rank's routing record into the layer's summaries: the step's one host wait before NCCL EP (a bad entry
         // anywhere costs one more round, with its row read on the rank that has it). Recorded now, or gathered from
         // the record PrepareDispatch started.
@@ -88,7 +88,7 @@ internal sealed unsafe partial class NcclEpLayer
 
         StagedRoutePlan plan = _routePlan;
         plan.ThrowIfInvalid();
-        long agreed = Stopwatch.GetTimestamp();
+        long agreed = NativeCallClock.Read();
         marks?.Record(1, _stream);
         _segments.End(1);
 
@@ -122,7 +122,7 @@ internal sealed unsafe partial class NcclEpLayer
             return idle;
         }
 
-        long beforeHandle = Stopwatch.GetTimestamp();
+        long beforeHandle = NativeCallClock.Read();
         bool updatedAtPrepare = topkIdx is null && _shape.LowLatency;
         if (!keepHandle && !updatedAtPrepare)
         {
@@ -131,7 +131,7 @@ internal sealed unsafe partial class NcclEpLayer
             _heldRoutingTokens = _shape.LowLatency ? null : tokenCount;
         }
 
-        long handled = Stopwatch.GetTimestamp();
+        long handled = NativeCallClock.Read();
         marks?.Record(2, _stream);
 
         PoisonReceivedRows();
@@ -160,9 +160,9 @@ internal sealed unsafe partial class NcclEpLayer
     /// <summary><see cref="LayOutReceived"/>, returning its host time in <see cref="Stopwatch"/> ticks.</summary>
     private long LayOut(long step, StagedRoutePlan plan, CudaStreamHandle layoutStream, out EpDispatchResult result)
     {
-        long before = Stopwatch.GetTimestamp();
+        long before = NativeCallClock.Read();
         result = LayOutReceived(step, plan, layoutStream);
-        return Stopwatch.GetTimestamp() - before;
+        return NativeCallClock.Read() - before;
     }
 
     /// <summary>
@@ -240,10 +240,10 @@ internal sealed unsafe partial class NcclEpLayer
         }
 
         NcclEpDispatchConfig config = NcclEpDispatchConfig.Create(NcclEpPassDirection.Forward);
-        long before = Stopwatch.GetTimestamp();
+        long before = NativeCallClock.Read();
         using NativeCallClock.Scope native = NativeCallClock.Measure();
         NcclException.ThrowIfFailed(NcclEpNative.Dispatch(_handle.DangerousGetHandle(), &inputs, &outputs, layoutInfo, &config, Stream));
-        return Stopwatch.GetTimestamp() - before;
+        return NativeCallClock.Read() - before;
     }
 
     /// <summary>
@@ -272,10 +272,16 @@ internal sealed unsafe partial class NcclEpLayer
     /// </summary>
     private ulong HeldRoutingIdx(int tokenCount) => _heldRoutingTokens == tokenCount ? Address(_buffers.Sources.Idx) : 0;
 
+    /// <summary>Whether the latest Dispatch that passed its checks was idle: no rank sent a row, and NCCL EP was not called.</summary>
+    internal bool LastDispatchIdle => _idle;
+
     /// <summary>Test hook: how many times Dispatch has updated the handle (a step whose routing every rank repeats keeps it).</summary>
     internal int HandleUpdates { get; private set; }
 
-    /// <summary>Where the host time of the latest Dispatch went (the benchmark's split of Dispatch against ep_bench).</summary>
+    /// <summary>
+    /// Where the host time of the latest Dispatch went (the benchmark's split of Dispatch against ep_bench); its clock
+    /// is read only while the benchmark's is on (<see cref="NativeCallClock.Read"/>), so in normal use every part is 0.
+    /// </summary>
     internal NcclEpDispatchPhases LastDispatchPhases { get; private set; }
 
     /// <summary>The benchmark's split of the latest Dispatch's managed code by part (recorded while its clock is on).</summary>

@@ -24,7 +24,8 @@ internal sealed unsafe partial class NcclEpLayer
 
     /// <summary>
     /// Host wall time of <c>ncclEpCombine</c> in the latest Combine, in <see cref="Stopwatch"/> ticks (0 for an idle
-    /// step): the benchmark subtracts it from the call's time to report the host time Ep itself adds.
+    /// step, and while the benchmark's clock is off: <see cref="NativeCallClock.Read"/>): the benchmark subtracts it
+    /// from the call's time to report the host time Ep itself adds.
     /// </summary>
     internal long LastNativeCombineTicks { get; private set; }
 
@@ -74,9 +75,9 @@ internal sealed unsafe partial class NcclEpLayer
         }
 
         NcclEpCombineConfig config = NcclEpCombineConfig.Create(NcclEpPassDirection.Forward);
-        long before = Stopwatch.GetTimestamp();
+        long before = NativeCallClock.Read();
         using NativeCallClock.Scope native = NativeCallClock.Measure();
         NcclException.ThrowIfFailed(NcclEpNative.Combine(_handle.DangerousGetHandle(), &inputs, &outputs, &config, Stream));
-        return Stopwatch.GetTimestamp() - before;
+        return NativeCallClock.Read() - before;
     }
 }

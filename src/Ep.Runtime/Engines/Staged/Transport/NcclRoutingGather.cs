@@ -104,11 +104,11 @@ internal sealed class NcclRoutingGather : IDisposable
     public long Start(ulong record)
     {
         ulong source = Gathered(record, _recordWords);
-        long before = Stopwatch.GetTimestamp();
+        long before = NativeCallClock.Read();
         _readBack.DownloadAsync(source, _ranks * _recordWords, _stream);
         _readBackDone.Record(_stream);
         _started = true;
-        return Stopwatch.GetTimestamp() - before;
+        return NativeCallClock.Read() - before;
     }
 
     /// <summary>
@@ -133,13 +133,13 @@ internal sealed class NcclRoutingGather : IDisposable
         }
 
         _started = false;
-        long before = Stopwatch.GetTimestamp();
+        long before = NativeCallClock.Read();
         if (!mayHaveFinished || !_readBackDone.IsComplete())
         {
             _readBackDone.Synchronize();
         }
 
-        LastReadBackTicks = Stopwatch.GetTimestamp() - before;
+        LastReadBackTicks = NativeCallClock.Read() - before;
         ReadInto(_readBack.Span[..(_ranks * _recordWords)], describeError, summaries);
     }
 
@@ -165,7 +165,8 @@ internal sealed class NcclRoutingGather : IDisposable
     /// <summary>
     /// Host time of the latest gather's read-back, in <see cref="Stopwatch"/> ticks: issuing the copy of every rank's
     /// record to the host and waiting for it, which waits for the kernels before it (the benchmark's split of Dispatch);
-    /// for a gather started ahead (<see cref="Start"/> then <see cref="FinishInto"/>), the wait only.
+    /// for a gather started ahead (<see cref="Start"/> then <see cref="FinishInto"/>), the wait only. Read only while the
+    /// benchmark's clock is on (<see cref="NativeCallClock.Read"/>); 0 otherwise.
     /// </summary>
     internal long LastReadBackTicks { get; private set; }
 
