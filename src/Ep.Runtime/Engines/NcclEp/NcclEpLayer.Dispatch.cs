@@ -169,7 +169,8 @@ internal sealed unsafe partial class NcclEpLayer
     /// Checks every tensor NCCL EP will see in this Dispatch against its asserts (they would abort the process), before
     /// anything runs. Besides the layer's own buffers, fixed at creation, the checks read only the token counts and the
     /// shape of <paramref name="tokens"/>: a call that repeats the last passing ones would pass again, so it skips them
-    /// (about 0.5 µs of HT Flat's managed code, bench/RESULTS.md run 18). A failing call leaves nothing remembered.
+    /// (they took 0.8 µs of HT Flat's managed code per Dispatch, bench/RESULTS.md run 18). A failing call leaves nothing
+    /// remembered.
     /// </summary>
     private void RequireDispatchCall(DeviceTensor<BFloat16> tokens, int tokenCount, int ncclEpTokens)
     {
