@@ -11,9 +11,9 @@ namespace Ep.Bench.Metrics;
 /// (it aborts the process on a bad one), so it is given beside it, with the part of it spent in the routing record's
 /// read-back and its wait. <c>ManagedDispatch</c> and <c>ManagedCombine</c> subtract every native call instead — Ep's
 /// own CUDA launches, copies and event calls too, each with the timing clock's own cost (<c>ClockCostPerCall</c>, µs,
-/// calibrated in the same pass), and the clock reads of the engine's split (<c>ClockCostPerRead</c> each) — leaving the time in Ep's managed code alone, and Dispatch's by part
-/// (<see cref="ManagedDispatchParts"/>). The issue's target (≤ 2 µs, "everything
-/// but the native calls themselves") is read against both.
+/// calibrated in the same pass), and the clock reads of the engine's split (<c>ClockCostPerRead</c> each) — leaving the
+/// time in Ep's managed code alone, and Dispatch's by part (<see cref="ManagedDispatchParts"/>). The issue's target
+/// (≤ 2 µs, "everything but the native calls themselves") is read against both.
 /// </summary>
 internal sealed record OwnHostTime(double Dispatch, double Combine, double DispatchRoutingAgreement, double? DispatchRoutingReadBack = null,
     double? ManagedDispatch = null, double? ManagedCombine = null, double? ClockCostPerCall = null, ManagedDispatchParts? ManagedDispatchByPart = null,

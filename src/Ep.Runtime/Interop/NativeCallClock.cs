@@ -10,7 +10,8 @@ namespace Ep.Interop;
 /// scope opened inside another (a helper that times its call and then calls one that times its own) counts nothing:
 /// only the outermost scope's span is added, so no native time is counted twice. The clock's own reads fall partly
 /// outside the spans it adds, so the benchmark also removes <see cref="OwnCostTicks"/> per counted scope
-/// (<see cref="ThreadScopes"/>): that cost exists only while the clock is on.
+/// (<see cref="ThreadScopes"/>): that cost exists only while the clock is on. <see cref="Read"/> gives the engines'
+/// splits of a call into parts their clock reads on the same switch, counted the same way.
 /// </summary>
 internal static class NativeCallClock
 {
