@@ -60,6 +60,9 @@ internal sealed class NcclEpDispatchSegments
         (_wallAt, _nativeAt, _scopesAt, _readsAt) = (wall, native, scopes, reads);
     }
 
+    /// <summary>Part <paramref name="part"/>'s wall time in the latest Dispatch, in <see cref="Stopwatch"/> ticks (0 while the clock was off).</summary>
+    public long WallTicks(int part) => _wall[part];
+
     /// <summary>
     /// Each part's managed time in µs: wall − native − timed calls × <paramref name="clockCostMicroseconds"/> (the
     /// clock's own cost per timed call, from <see cref="NativeCallClock.OwnCostTicks"/>) − clock reads ×

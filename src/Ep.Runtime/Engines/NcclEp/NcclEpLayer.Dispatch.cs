@@ -73,7 +73,6 @@ internal sealed unsafe partial class NcclEpLayer
 
         NcclEpMarks? marks = DeviceMarks;
         marks?.Record(0, _stream);
-        long start = NativeCallClock.Read();
         // Every rank's routing record into the layer's summaries: the step's one host wait before NCCL EP (a bad entry
         // anywhere costs one more round, with its row read on the rank that has it). Recorded now, or gathered from
         // the record PrepareDispatch started.
@@ -88,9 +87,8 @@ internal sealed unsafe partial class NcclEpLayer
 
         StagedRoutePlan plan = _routePlan;
         plan.ThrowIfInvalid();
-        long agreed = NativeCallClock.Read();
         marks?.Record(1, _stream);
-        _segments.End(1);
+        _segments.End(1); // the agreement, which LastDispatchPhases reports too
 
         // Committed: from here on this step replaces the previous one, and its copies of the ids and weights are the
         // current ones (a kept handle goes on holding the ids it has, which this step's equal).
@@ -116,7 +114,7 @@ internal sealed unsafe partial class NcclEpLayer
                 Clear(_buffers.RecvRows);
             }
 
-            LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, 0, 0, 0, _routing.LastReadBackTicks);
+            LastDispatchPhases = new NcclEpDispatchPhases(_segments.WallTicks(1), 0, 0, 0, _routing.LastReadBackTicks);
             EpDispatchResult idle = LayOutReceived(step, plan, _stream);
             _segments.End(3);
             return idle;
@@ -152,7 +150,7 @@ internal sealed unsafe partial class NcclEpLayer
         long layoutTicks = LayOut(step, plan, beside?.Stream ?? _stream, out EpDispatchResult result);
         beside?.Join();
         marks?.Record(4, _stream);
-        LastDispatchPhases = new NcclEpDispatchPhases(agreed - start, handled - beforeHandle, dispatchTicks, layoutTicks, _routing.LastReadBackTicks);
+        LastDispatchPhases = new NcclEpDispatchPhases(_segments.WallTicks(1), handled - beforeHandle, dispatchTicks, layoutTicks, _routing.LastReadBackTicks);
         _segments.End(3);
         return result;
     }
