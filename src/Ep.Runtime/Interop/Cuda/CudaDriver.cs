@@ -117,9 +117,6 @@ internal static unsafe partial class CudaDriver
     [LibraryImport(Library, EntryPoint = "cuEventSynchronize")]
     internal static partial CudaResult EventSynchronize(IntPtr cudaEvent);
 
-    [LibraryImport(Library, EntryPoint = "cuEventQuery")]
-    internal static partial CudaResult EventQuery(IntPtr cudaEvent);
-
     [LibraryImport(Library, EntryPoint = "cuEventElapsedTime")]
     internal static partial CudaResult EventElapsedTime(out float milliseconds, IntPtr start, IntPtr end);
 
@@ -134,6 +131,21 @@ internal static unsafe partial class CudaDriver
 
     [LibraryImport(Library, EntryPoint = "cuMemFreeHost")]
     internal static partial CudaResult MemFreeHost(IntPtr hostPointer);
+
+    /// <summary>The device address of page-locked host memory from <c>cuMemAllocHost</c> (equal to it under unified addressing).</summary>
+    [LibraryImport(Library, EntryPoint = "cuMemHostGetDevicePointer_v2")]
+    internal static partial CudaResult MemHostGetDevicePointer(out ulong devicePointer, IntPtr hostPointer, uint flags);
+
+    /// <summary>
+    /// Writes <paramref name="value"/> to <paramref name="address"/> once the stream's earlier work has finished, after a
+    /// fence over that work's writes (flags 0). The <c>_v2</c> entry point is the one cuda.h names since CUDA 12.
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "cuStreamWriteValue32_v2")]
+    internal static partial CudaResult StreamWriteValue32(IntPtr stream, ulong address, uint value, uint flags);
+
+    /// <summary>Holds the stream until the 32-bit word at <paramref name="address"/> is at least <paramref name="value"/> (flags 0: GEQ); the GPU tests gate a stream with it.</summary>
+    [LibraryImport(Library, EntryPoint = "cuStreamWaitValue32_v2")]
+    internal static partial CudaResult StreamWaitValue32(IntPtr stream, ulong address, uint value, uint flags);
 
     [LibraryImport(Library, EntryPoint = "cuMemGetInfo_v2")]
     internal static partial CudaResult MemGetInfo(out nuint free, out nuint total);

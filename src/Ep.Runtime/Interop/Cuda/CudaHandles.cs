@@ -71,20 +71,6 @@ internal sealed class CudaEventHandle : SafeHandleZeroOrMinusOneIsInvalid
         CudaException.ThrowIfFailed(CudaDriver.EventSynchronize(handle));
     }
 
-    /// <summary>Whether the work before this event's latest record has finished (<c>cuEventQuery</c>: never waits).</summary>
-    public bool IsComplete()
-    {
-        using NativeCallClock.Scope native = NativeCallClock.Measure();
-        CudaResult result = CudaDriver.EventQuery(handle);
-        if (result == CudaResult.NotReady)
-        {
-            return false;
-        }
-
-        CudaException.ThrowIfFailed(result);
-        return true;
-    }
-
     /// <summary>Milliseconds from <paramref name="start"/> to this event; both must have completed.</summary>
     public float ElapsedSince(CudaEventHandle start)
     {

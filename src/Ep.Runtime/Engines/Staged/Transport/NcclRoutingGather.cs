@@ -30,9 +30,14 @@ internal sealed class NcclRoutingGather : IDisposable
     private readonly DeviceTensor<long> _gathered;
     private readonly PinnedHostBuffer<long> _readBack;
 
-    // A started gather (Start): its read-back is done when this event is; false once FinishInto has read it.
+    // A started gather: its read-back is done when this event is; false once Finish has read it.
     private readonly CudaEventHandle _readBackDone;
     private bool _started;
+
+    // A gather started ahead (Start) also sets this flag after its read-back, so that FinishInto can tell a finished
+    // read-back without a driver call; null where the driver has no stream memory operations.
+    private readonly HostCompletionFlag? _readBackFlag;
+    private uint? _readBackSignal;
 
     /// <param name="device">Where the gather buffers live (the rank's GPU).</param>
     /// <param name="rank">This rank.</param>
@@ -57,12 +62,14 @@ internal sealed class NcclRoutingGather : IDisposable
             _gathered = DeviceTensor<long>.Allocate(device, gatheredWords);
             _readBack = new PinnedHostBuffer<long>(gatheredWords);
             _readBackDone = CudaEventHandle.Create(timing: false);
+            _readBackFlag = HostCompletionFlag.TryCreate(stream);
         }
         catch
         {
             _contribution.Dispose();
             _gathered?.Dispose();
             _readBack?.Dispose();
+            _readBackDone?.Dispose();
             throw;
         }
     }
@@ -90,8 +97,9 @@ internal sealed class NcclRoutingGather : IDisposable
     /// </summary>
     public void GatherInto(ulong record, Func<long, StagedRoutingError> describeError, StagedRouteSummary[] summaries)
     {
-        long issued = Start(record);
-        Finish(describeError, summaries, mayHaveFinished: false);
+        // The wait follows at once, so the read-back would rarely have finished: no flag, whose signal costs a driver call.
+        long issued = Issue(record, signalHost: false);
+        Finish(describeError, summaries);
         LastReadBackTicks += issued;
     }
 
@@ -101,31 +109,31 @@ internal sealed class NcclRoutingGather : IDisposable
     /// prepared Dispatch's checks run on the device while the caller goes on). <see cref="FinishInto"/> reads it.
     /// Returns the host time spent issuing the read-back, in <see cref="Stopwatch"/> ticks.
     /// </summary>
-    public long Start(ulong record)
+    public long Start(ulong record) => Issue(record, signalHost: true);
+
+    /// <summary>
+    /// The second half: waits for the read-back <see cref="Start"/> issued (not for later work on the stream; the wait is
+    /// <see cref="LastReadBackTicks"/>), then builds every rank's summary, with a second round when some rank names a
+    /// routing error. A read-back that has finished, as it usually has by then, is told by its host flag, with no
+    /// driver call.
+    /// </summary>
+    public void FinishInto(Func<long, StagedRoutingError> describeError, StagedRouteSummary[] summaries) =>
+        Finish(describeError, summaries);
+
+    /// <summary>The AllGather and the read-back; with <paramref name="signalHost"/>, the flag is set after it too.</summary>
+    private long Issue(ulong record, bool signalHost)
     {
         ulong source = Gathered(record, _recordWords);
         long before = NativeCallClock.Read();
         _readBack.DownloadAsync(source, _ranks * _recordWords, _stream);
+        _readBackSignal = signalHost ? _readBackFlag?.Signal(_stream) : null;
         _readBackDone.Record(_stream);
         _started = true;
         return NativeCallClock.Read() - before;
     }
 
-    /// <summary>
-    /// The second half: waits for the read-back <see cref="Start"/> issued (not for later work on the stream; the wait is
-    /// <see cref="LastReadBackTicks"/>), then builds every rank's summary, with a second round when some rank names a
-    /// routing error.
-    /// </summary>
-    public void FinishInto(Func<long, StagedRoutingError> describeError, StagedRouteSummary[] summaries) =>
-        Finish(describeError, summaries, mayHaveFinished: true);
-
-    /// <summary>
-    /// <see cref="FinishInto"/>; <paramref name="mayHaveFinished"/> when the caller went on after <see cref="Start"/>, so
-    /// that the read-back has often finished already: then <c>cuEventQuery</c> says so without the wait's own cost
-    /// (<c>cuEventSynchronize</c> took ≈ 1.7 µs on an H100 even for a finished event, bench/RESULTS.md run 18), which a
-    /// prepared Dispatch spends before NCCL EP's kernels are launched, with the stream idle.
-    /// </summary>
-    private void Finish(Func<long, StagedRoutingError> describeError, StagedRouteSummary[] summaries, bool mayHaveFinished)
+    /// <summary>Waits for the issued read-back — unless its flag says it has finished — and reads every rank's record.</summary>
+    private void Finish(Func<long, StagedRoutingError> describeError, StagedRouteSummary[] summaries)
     {
         if (!_started)
         {
@@ -134,7 +142,8 @@ internal sealed class NcclRoutingGather : IDisposable
 
         _started = false;
         long before = NativeCallClock.Read();
-        if (!mayHaveFinished || !_readBackDone.IsComplete())
+        bool flagged = _readBackSignal is uint signal && _readBackFlag!.IsSet(signal);
+        if (!flagged)
         {
             _readBackDone.Synchronize();
         }
@@ -183,6 +192,7 @@ internal sealed class NcclRoutingGather : IDisposable
         _gathered.Dispose();
         _readBack.Dispose();
         _readBackDone.Dispose();
+        _readBackFlag?.Dispose();
     }
 
     /// <summary>Second round, only when some rank's key names an error: every rank contributes its error's details (zeros if none).</summary>
