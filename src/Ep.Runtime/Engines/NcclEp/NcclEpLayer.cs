@@ -104,7 +104,7 @@ internal sealed unsafe partial class NcclEpLayer : IEpLayerEngine, IEpCapturable
             _local = new StagedLocalReorder(spec, kernels, stream, new StagedReorderBuffers(b.RecvRows, b.RecvIdx, b.RankInExpert, b.RankTileCounts, b.Layout,
                 b.PermutedRow, b.RecvWeights, b.RowSource, b.RecvWeights, b.Permuted, b.Unpermuted, b.GradExpertOutput, b.GradWeights,
                 b.GradReceived), _padding, static () => PoisonOutputs);
-            _routing = new NcclRoutingGather(epDevice, rank, ranks, spec.Experts, stream, () => communicator, markFailed: null);
+            _routing = new NcclRoutingGather(epDevice, rank, ranks, spec.Experts, stream, () => communicator, markFailed: null, startsAhead: true);
             _layoutBranch = _shape.LowLatency ? new CudaStreamBranch(stream) : null;
             _group = NcclEpGroupHandle.Create(communicator, settings.ToGroupConfig());
             NcclEpHandleConfig handleConfig = settings.ToHandleConfig();

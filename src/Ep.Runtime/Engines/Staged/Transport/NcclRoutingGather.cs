@@ -35,7 +35,8 @@ internal sealed class NcclRoutingGather : IDisposable
     private bool _started;
 
     // A gather started ahead (Start) also sets this flag after its read-back, so that FinishInto can tell a finished
-    // read-back without a driver call; null where the driver has no stream memory operations.
+    // read-back without a driver call; null for a gather never started ahead (Staged's) and where the driver has no
+    // stream memory operations.
     private readonly HostCompletionFlag? _readBackFlag;
     private uint? _readBackSignal;
 
@@ -46,7 +47,9 @@ internal sealed class NcclRoutingGather : IDisposable
     /// <param name="stream">The rank's stream.</param>
     /// <param name="communicator">The communicator, read at every call (a Staged lease throws once it has ended).</param>
     /// <param name="markFailed">Called before a failed NCCL call throws (peers may be mid-operation); null when nothing records it.</param>
-    public NcclRoutingGather(EpDevice device, int rank, int ranks, int experts, CudaStreamHandle stream, Func<IntPtr> communicator, Action? markFailed)
+    /// <param name="startsAhead">Whether the owner starts gathers ahead (<see cref="Start"/>, NcclEp's PrepareDispatch): only then is the read-back's host flag worth its page-locked page.</param>
+    public NcclRoutingGather(EpDevice device, int rank, int ranks, int experts, CudaStreamHandle stream, Func<IntPtr> communicator, Action? markFailed,
+        bool startsAhead)
     {
         _rank = rank;
         _ranks = ranks;
@@ -62,7 +65,7 @@ internal sealed class NcclRoutingGather : IDisposable
             _gathered = DeviceTensor<long>.Allocate(device, gatheredWords);
             _readBack = new PinnedHostBuffer<long>(gatheredWords);
             _readBackDone = CudaEventHandle.Create(timing: false);
-            _readBackFlag = HostCompletionFlag.TryCreate(stream);
+            _readBackFlag = startsAhead ? HostCompletionFlag.TryCreate(stream) : null;
         }
         catch
         {

@@ -29,7 +29,7 @@ internal sealed class NcclStagedLayerTransport : IStagedLayerTransport
         _transport = transport;
         _buffers = buffers;
         _routing = new NcclRoutingGather(buffers.Device, transport.Rank, transport.Ranks, spec.Experts, transport.Stream,
-            () => transport.Communicator, transport.MarkFailed);
+            () => transport.Communicator, transport.MarkFailed, startsAhead: false);
     }
 
     private int Ranks => _transport.Ranks;
